@@ -1,0 +1,109 @@
+// The comparison config: everything needed to reproduce one EP-vs-iEP comparison, in the browser or on a remote
+// worker. Plain data (JSON), no tf, no React. Validated up front by validateConfig (validate.ts).
+
+export const PROTOCOL_VERSION = 1;
+
+export type ModelName = 'conv2' | 'conv4' | 'conv6' | 'resnet20' | 'resnet32' | 'resnet18';
+export const MODEL_NAMES: readonly ModelName[] = ['conv2', 'conv4', 'conv6', 'resnet20', 'resnet32', 'resnet18'];
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+
+/** Which of the two searches of a comparison. */
+export type RunKind = 'ep' | 'iep';
+export const RUN_KINDS: readonly RunKind[] = ['ep', 'iep'];
+
+/**
+ * equal-compute: iEP's total steps equal EP's (the default: unequal compute is the standard objection).
+ * full-cycles: every iEP cycle is as long as the whole EP run.
+ */
+export type BudgetMode = 'equal-compute' | 'full-cycles';
+
+/** A point of a user-drawn schedule: from `step` on (iEP's own step count), search at pruning rate `p`. */
+export interface SchedulePoint {
+  step: number;
+  p: number;
+}
+
+/**
+ * How iEP's pruning rate rises over its cycles c = 1..C, ending at the target rate p_T:
+ * - geometric: kept fraction shrinks geometrically, p_c = 1 - (1 - p_T)^(c/C); with C = 8 and p_T = 0.832 this is the
+ *   classic iterative-pruning schedule p_c = 1 - 0.8^c (the project's default).
+ * - linear: p_c = p_T * c / C.
+ * - one-shot: p_c = p_T in every cycle (only the learning-rate rewinds differ from EP).
+ * - custom: the user's (step, p) points; each point starts a cycle.
+ */
+export type ScheduleKind = 'geometric' | 'linear' | 'one-shot' | 'custom';
+
+export interface IepConfig {
+  cycles: number;
+  schedule: ScheduleKind;
+  /** Only for schedule 'custom'; sorted by step, the first at step 0, the last at the target rate. */
+  points?: SchedulePoint[];
+  /** soft: every edge may come back (default). hard: search only inside the previous cycle's mask. */
+  variant: 'soft' | 'hard';
+  /** At each cycle's start: carry scores over (default), rewind them to their initial values, or draw new ones. */
+  scores: 'carry' | 'rewind' | 'reinit';
+  /** Rewind the learning rate to its initial value at each cycle's start (default true). */
+  lrRewind: boolean;
+}
+
+export interface ComparisonConfig {
+  version: typeof PROTOCOL_VERSION;
+  /** A dataset id the runner can see, e.g. 'cifar10-subset' (bundled) or 'cifar10' (full). */
+  dataset: string;
+  model: ModelName;
+  /** Channel width multiplier (1 = the paper's width). */
+  width: number;
+  /** One seed gives bit-identical weights, scores and data order for both runs. */
+  seed: number;
+  /** Target pruning rate p_T, the fraction of edges PRUNED (kept fraction = 1 - p). */
+  targetPruningRate: number;
+  /** EP's budget in epochs over the training split; iEP's budget follows from `budget`. */
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  momentum: number;
+  /** Weight decay on the scores; null = the model's default (5e-4 ResNets, 1e-4 Conv-n). */
+  weightDecay: number | null;
+  budget: BudgetMode;
+  iep: IepConfig;
+  /** A report every this many steps. */
+  reportEvery: number;
+  /** Use at most this many training images (null = all of the split). */
+  trainLimit: number | null;
+  /** Use at most this many test images for evaluation (null = all). */
+  testLimit: number | null;
+  backend: BackendChoice;
+}
+
+export function defaultIepConfig(): IepConfig {
+  return { cycles: 8, schedule: 'geometric', variant: 'soft', scores: 'carry', lrRewind: true };
+}
+
+/** Defaults that show the dying-edge problem within minutes on a laptop GPU with the bundled data. */
+export function defaultConfig(): ComparisonConfig {
+  return {
+    version: PROTOCOL_VERSION,
+    dataset: 'cifar10-subset',
+    model: 'conv4',
+    width: 0.25,
+    seed: 1,
+    targetPruningRate: 0.832,
+    epochs: 8,
+    batchSize: 64,
+    learningRate: 0.1,
+    momentum: 0.9,
+    weightDecay: null,
+    budget: 'equal-compute',
+    iep: defaultIepConfig(),
+    reportEvery: 10,
+    trainLimit: null,
+    testLimit: null,
+    backend: 'auto',
+  };
+}
+
+export function defaultWeightDecay(model: ModelName): number {
+  return model.startsWith('resnet') ? 5e-4 : 1e-4;
+}
