@@ -1,0 +1,11 @@
+// The one store. Each slice owns one concern; views read with selectors and call actions, never touch tensors.
+import { create } from 'zustand';
+import { createDatasetSlice, type DatasetSlice } from './dataset';
+import { createStudioSlice, type StudioSlice } from './studio';
+
+export type StoreState = DatasetSlice & StudioSlice;
+
+export const useStore = create<StoreState>()((...a) => ({
+  ...createDatasetSlice(...a),
+  ...createStudioSlice(...a),
+}));
