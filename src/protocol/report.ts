@@ -83,7 +83,8 @@ export interface EvalReport {
 export type Report = StepReport | EvalReport;
 
 export interface BackendInfo {
-  name: BackendName;
+  /** A TF.js backend in the browser; 'cuda' or 'torch-cpu' on the remote worker. */
+  name: BackendName | 'cuda' | 'torch-cpu';
   /** Why this backend, and why not a faster one (e.g. "WebGPU: no adapter (navigator.gpu missing)"). */
   reason: string;
   /** Adapter description where known, e.g. "swiftshader (fallback adapter)". */
