@@ -1,11 +1,280 @@
+// The studio's state: the setup being edited, the comparison on screen (live from the engine, or a recorded run
+// replayed), the timeline cursor and the UI switches. Views read it with selectors and call these actions; the
+// engine's events come in through applyEvents (see runnerLink.ts), batched.
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
+import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunKind } from '../protocol/config';
+import type { RunnerEvent, RunnerState } from '../protocol/messages';
+import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
+import { ConfigError, validateConfig } from '../protocol/validate';
+import type { RunMeta } from './persistence';
+import { emptySeries, lastStep, reportSteps, type DyingAverage, type Series } from './series';
 
-// Placeholder: the studio work fills this slice (config, runs, report series, UI state).
-export interface StudioSlice {
-  talkMode: boolean;
+export interface FieldError {
+  field: string;
+  message: string;
 }
 
-export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = () => ({
+/** 'live': driven by the engine in this tab. 'recorded': a stored or imported run, replayed without training. */
+export type ViewMode = 'empty' | 'live' | 'recorded';
+
+export interface Comparison {
+  id: string;
+  createdAt: string;
+  source: RunRecord['source'];
+  config: ComparisonConfig;
+  summary: ModelSummary | null;
+  totalSteps: Record<RunKind, number> | null;
+  error: string | null;
+}
+
+export const REPLAY_SPEEDS = [1, 2, 5, 10, 25, 100] as const;
+
+export interface StudioSlice {
+  /** The setup being edited (applies to the next Start). */
+  config: ComparisonConfig;
+  configError: FieldError | null;
+  /** Why a shared link's config was not used, shown once. */
+  notice: string | null;
+
+  mode: ViewMode;
+  comparison: Comparison | null;
+  series: Series;
+  backend: BackendInfo | null;
+  runnerState: RunnerState;
+  runnerSteps: Record<RunKind, number>;
+  /** Seconds spent running (paused time excluded), for images/s and time left. */
+  runningSeconds: number;
+  runningSince: number | null;
+  /** Start or Step pressed before the engine said 'created': sent once it does. */
+  pendingAfterCreate: 'start' | 'step' | null;
+  delayMs: number;
+
+  /** Timeline position in steps; null follows the newest report. */
+  cursor: number | null;
+  replayPlaying: boolean;
+  /** Report stops per second during replay. */
+  replaySpeed: number;
+
+  talkMode: boolean;
+  enlargedLayer: string | null;
+  dyingAverage: DyingAverage;
+
+  /** Runs recorded in this browser (IndexedDB), newest first. */
+  storedRuns: RunMeta[];
+  /** The last import or storage problem, said in words; nothing stored changes when it is set. */
+  libraryError: string | null;
+
+  setConfig: (config: ComparisonConfig) => void;
+  setNotice: (notice: string | null) => void;
+  /** Folds engine events into the state, in order, in one update. */
+  applyEvents: (events: RunnerEvent[]) => void;
+  beginLive: (comparison: Comparison, pending: 'start' | 'step' | null) => void;
+  showRecord: (record: RunRecord) => void;
+  clearComparison: () => void;
+  setDelay: (delayMs: number) => void;
+  setCursor: (step: number | null) => void;
+  /** Moves the cursor to the previous (-1) or next (+1) reported step. */
+  scrub: (direction: -1 | 1) => void;
+  setReplayPlaying: (playing: boolean) => void;
+  setReplaySpeed: (speed: number) => void;
+  toggleTalkMode: () => void;
+  setEnlargedLayer: (name: string | null) => void;
+  setDyingAverage: (average: DyingAverage) => void;
+  setStoredRuns: (runs: RunMeta[]) => void;
+  setLibraryError: (message: string | null) => void;
+}
+
+function checkConfig(config: ComparisonConfig): FieldError | null {
+  try {
+    validateConfig(config);
+    return null;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      const prefix = `${e.field}: `;
+      return { field: e.field, message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message };
+    }
+    return { field: 'config', message: String(e) };
+  }
+}
+
+/** The comparison on screen as a RunRecord (what export writes and persistence stores). */
+export function toRecord(state: Pick<StudioSlice, 'comparison' | 'series' | 'backend'>): RunRecord | null {
+  const c = state.comparison;
+  if (!c || !c.summary) return null;
+  return {
+    format: 'supermask-studio/run',
+    version: PROTOCOL_VERSION,
+    id: c.id,
+    createdAt: c.createdAt,
+    source: c.source,
+    backend: state.backend,
+    config: c.config,
+    summary: c.summary,
+    reports: [...state.series.ep.reports, ...state.series.iep.reports],
+    evals: [...state.series.ep.evals, ...state.series.iep.evals],
+    error: c.error,
+  };
+}
+
+function seriesOf(record: RunRecord): Series {
+  const series = emptySeries();
+  for (const r of record.reports) series[r.run].reports.push(r);
+  for (const e of record.evals) series[e.run].evals.push(e);
+  for (const run of [series.ep, series.iep]) {
+    run.reports.sort((a, b) => a.step - b.step);
+    run.evals.sort((a, b) => a.step - b.step);
+  }
+  return series;
+}
+
+export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = (set, get) => ({
+  config: defaultConfig(),
+  configError: null,
+  notice: null,
+  mode: 'empty',
+  comparison: null,
+  series: emptySeries(),
+  backend: null,
+  runnerState: 'idle',
+  runnerSteps: { ep: 0, iep: 0 },
+  runningSeconds: 0,
+  runningSince: null,
+  pendingAfterCreate: null,
+  delayMs: 0,
+  cursor: null,
+  replayPlaying: false,
+  replaySpeed: 5,
   talkMode: false,
+  enlargedLayer: null,
+  dyingAverage: 'mean',
+  storedRuns: [],
+  libraryError: null,
+
+  setConfig: (config) => set({ config, configError: checkConfig(config) }),
+  setNotice: (notice) => set({ notice }),
+
+  applyEvents: (events) => {
+    const s = get();
+    let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince } = s;
+    const series: Series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
+    const now = performance.now();
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'backend':
+          backend = ev.backend;
+          break;
+        case 'created':
+          if (comparison) comparison = { ...comparison, summary: ev.summary, totalSteps: ev.totalSteps };
+          break;
+        case 'state':
+          if (ev.state === 'running' && runningSince === null) runningSince = now;
+          if (ev.state !== 'running' && runningSince !== null) {
+            runningSeconds += (now - runningSince) / 1000;
+            runningSince = null;
+          }
+          runnerState = ev.state;
+          runnerSteps = ev.steps;
+          break;
+        case 'report':
+          series[ev.report.run].reports = [...series[ev.report.run].reports, ev.report];
+          break;
+        case 'eval':
+          series[ev.report.run].evals = [...series[ev.report.run].evals, ev.report];
+          break;
+        case 'error':
+          if (!ev.recoverable) runnerState = 'error';
+          if (comparison) comparison = { ...comparison, error: ev.message };
+          break;
+      }
+    }
+    set({ comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, series });
+  },
+
+  beginLive: (comparison, pending) =>
+    set({
+      mode: 'live',
+      comparison,
+      series: emptySeries(),
+      runnerState: 'idle',
+      runnerSteps: { ep: 0, iep: 0 },
+      runningSeconds: 0,
+      runningSince: null,
+      pendingAfterCreate: pending,
+      cursor: null,
+      replayPlaying: false,
+      enlargedLayer: null,
+    }),
+
+  showRecord: (record) => {
+    const series = seriesOf(record);
+    const steps = reportSteps(series);
+    set({
+      mode: 'recorded',
+      comparison: {
+        id: record.id,
+        createdAt: record.createdAt,
+        source: record.source,
+        config: record.config,
+        summary: record.summary,
+        totalSteps: {
+          ep: series.ep.reports.at(-1)?.totalSteps ?? 0,
+          iep: series.iep.reports.at(-1)?.totalSteps ?? 0,
+        },
+        error: record.error,
+      },
+      series,
+      backend: record.backend,
+      runnerState: 'idle',
+      runnerSteps: { ep: series.ep.reports.at(-1)?.step ?? 0, iep: series.iep.reports.at(-1)?.step ?? 0 },
+      cursor: steps.length ? steps[steps.length - 1] : null,
+      replayPlaying: false,
+      pendingAfterCreate: null,
+      enlargedLayer: null,
+    });
+  },
+
+  clearComparison: () =>
+    set({
+      mode: 'empty',
+      comparison: null,
+      series: emptySeries(),
+      runnerState: 'idle',
+      runnerSteps: { ep: 0, iep: 0 },
+      runningSeconds: 0,
+      runningSince: null,
+      pendingAfterCreate: null,
+      cursor: null,
+      replayPlaying: false,
+      enlargedLayer: null,
+    }),
+
+  setDelay: (delayMs) => set({ delayMs }),
+
+  setCursor: (step) => {
+    // Scrubbing to the newest report of a live run means "follow it again".
+    const live = get().mode === 'live';
+    set({ cursor: live && step !== null && step >= lastStep(get().series) ? null : step });
+  },
+
+  scrub: (direction) => {
+    const { series, cursor } = get();
+    const steps = reportSteps(series);
+    if (steps.length === 0) return;
+    const at = cursor ?? steps[steps.length - 1];
+    let i = steps.findIndex((st) => st >= at);
+    if (i < 0) i = steps.length - 1;
+    // steps[i] is the first stop at or after the cursor.
+    if (direction < 0) i -= 1;
+    else if (steps[i] === at) i += 1;
+    get().setCursor(steps[Math.min(Math.max(i, 0), steps.length - 1)]);
+  },
+
+  setReplayPlaying: (playing) => set({ replayPlaying: playing }),
+  setReplaySpeed: (speed) => set({ replaySpeed: speed }),
+  toggleTalkMode: () => set((s) => ({ talkMode: !s.talkMode })),
+  setEnlargedLayer: (name) => set({ enlargedLayer: name }),
+  setDyingAverage: (average) => set({ dyingAverage: average }),
+  setStoredRuns: (runs) => set({ storedRuns: runs }),
+  setLibraryError: (message) => set({ libraryError: message }),
 });

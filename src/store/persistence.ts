@@ -1,0 +1,110 @@
+// Every run is recorded to IndexedDB as it goes, so it survives a reload or a crashed tab. A run is one meta row
+// (the record without its reports) plus one row per report, appended in small batches: writing the whole record on
+// every report would grow quadratically.
+import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
+
+const DB_NAME = 'supermask-studio';
+const DB_VERSION = 1;
+const RUNS = 'runs';
+const ITEMS = 'items';
+
+export type RunStatus = 'recording' | 'done' | 'stopped' | 'error' | 'imported';
+
+export type RunMeta = Omit<RunRecord, 'reports' | 'evals'> & {
+  updatedAt: string;
+  items: number;
+  /** 'recording' until the engine says the run ended; a run still 'recording' after a reload was cut short. */
+  status: RunStatus;
+};
+
+interface ItemRow {
+  id: string;
+  seq: number;
+  item: StepReport | EvalReport;
+}
+
+let dbPromise: Promise<IDBDatabase> | null = null;
+
+function openDb(): Promise<IDBDatabase> {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, DB_VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(ITEMS)) db.createObjectStore(ITEMS, { keyPath: ['id', 'seq'] });
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new Error(`IndexedDB unavailable: ${req.error?.message ?? 'unknown error'}`));
+  });
+  return dbPromise;
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+  });
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** Writes the meta row and the items from `firstSeq` on, in one transaction (all or nothing). */
+export async function appendToRun(meta: RunMeta, firstSeq: number, items: (StepReport | EvalReport)[]): Promise<void> {
+  const db = await openDb();
+  const tx = db.transaction([RUNS, ITEMS], 'readwrite');
+  tx.objectStore(RUNS).put(meta);
+  const store = tx.objectStore(ITEMS);
+  items.forEach((item, i) => store.put({ id: meta.id, seq: firstSeq + i, item } satisfies ItemRow));
+  await done(tx);
+}
+
+export function metaOf(record: RunRecord, status: RunStatus, items: number): RunMeta {
+  const { reports: _r, evals: _e, ...rest } = record;
+  return { ...rest, updatedAt: new Date().toISOString(), items, status };
+}
+
+/** Stores a whole record at once (an import): replaces any stored run with the same id. */
+export async function putRecord(record: RunRecord, status: RunStatus): Promise<RunMeta> {
+  await deleteRun(record.id);
+  const items = [...record.reports, ...record.evals];
+  const meta = metaOf(record, status, items.length);
+  await appendToRun(meta, 0, items);
+  return meta;
+}
+
+export async function listRuns(): Promise<RunMeta[]> {
+  const db = await openDb();
+  const metas = await request(db.transaction(RUNS).objectStore(RUNS).getAll() as IDBRequest<RunMeta[]>);
+  return metas.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+}
+
+export async function loadRun(id: string): Promise<{ record: RunRecord; meta: RunMeta }> {
+  const db = await openDb();
+  const tx = db.transaction([RUNS, ITEMS]);
+  const meta = await request(tx.objectStore(RUNS).get(id) as IDBRequest<RunMeta | undefined>);
+  if (!meta) throw new Error(`No stored run with id ${id}`);
+  const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
+  const rows = await request(tx.objectStore(ITEMS).getAll(range) as IDBRequest<ItemRow[]>);
+  const { updatedAt: _u, items: _i, status: _s, ...rest } = meta;
+  const reports: StepReport[] = [];
+  const evals: EvalReport[] = [];
+  for (const { item } of rows) {
+    if (item.kind === 'step') reports.push(item);
+    else evals.push(item);
+  }
+  return { record: { ...rest, reports, evals }, meta };
+}
+
+export async function deleteRun(id: string): Promise<void> {
+  const db = await openDb();
+  const tx = db.transaction([RUNS, ITEMS], 'readwrite');
+  tx.objectStore(RUNS).delete(id);
+  tx.objectStore(ITEMS).delete(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]));
+  await done(tx);
+}

@@ -1,0 +1,79 @@
+// Records the live comparison to IndexedDB as it goes: new reports are appended about once a second, and at once
+// when the run pauses or ends, so a reload or a crashed tab loses at most the last second.
+import type { EvalReport, StepReport } from '../protocol/report';
+import { useStore } from './index';
+import { appendToRun, listRuns, metaOf, type RunStatus } from './persistence';
+import { toRecord } from './studio';
+
+const FLUSH_MS = 1000;
+
+interface Progress {
+  id: string;
+  seq: number;
+  written: { ep: { reports: number; evals: number }; iep: { reports: number; evals: number } };
+}
+
+let progress: Progress | null = null;
+let timer: ReturnType<typeof setTimeout> | null = null;
+let writing: Promise<void> = Promise.resolve();
+
+function statusOf(state: string): RunStatus {
+  if (state === 'done' || state === 'stopped' || state === 'error') return state;
+  return 'recording';
+}
+
+function flush(): Promise<void> {
+  timer = null;
+  const s = useStore.getState();
+  const record = toRecord(s);
+  if (s.mode !== 'live' || !record) return writing;
+  if (!progress || progress.id !== record.id) {
+    progress = { id: record.id, seq: 0, written: { ep: { reports: 0, evals: 0 }, iep: { reports: 0, evals: 0 } } };
+  }
+  const p = progress;
+  const items: (StepReport | EvalReport)[] = [];
+  for (const run of ['ep', 'iep'] as const) {
+    items.push(...s.series[run].reports.slice(p.written[run].reports));
+    items.push(...s.series[run].evals.slice(p.written[run].evals));
+    p.written[run] = { reports: s.series[run].reports.length, evals: s.series[run].evals.length };
+  }
+  const first = p.seq;
+  p.seq += items.length;
+  const meta = metaOf(record, statusOf(s.runnerState), p.seq);
+  // Writes are chained so rows land in order even when one batch is slow.
+  writing = writing
+    .then(() => appendToRun(meta, first, items))
+    .then(async () => useStore.getState().setStoredRuns(await listRuns()))
+    .catch((e: unknown) => useStore.getState().setLibraryError(`Recording failed: ${(e as Error).message}`));
+  return writing;
+}
+
+/** Starts recording; returns the unsubscribe function. */
+export function startRecorder(): () => void {
+  const unsubscribe = useStore.subscribe((s, prev) => {
+    if (s.mode !== 'live' || !s.comparison?.summary) return;
+    const ended = s.runnerState !== prev.runnerState && s.runnerState !== 'running';
+    const created = s.comparison.summary !== prev.comparison?.summary;
+    if (ended || created) {
+      if (timer) clearTimeout(timer);
+      void flush();
+    } else if (s.series !== prev.series) {
+      timer ??= setTimeout(() => void flush(), FLUSH_MS);
+    }
+  });
+  const onHide = () => void flush();
+  window.addEventListener('pagehide', onHide);
+  return () => {
+    unsubscribe();
+    window.removeEventListener('pagehide', onHide);
+  };
+}
+
+/** Resolves when everything seen so far is written (tests and export wait on it). */
+export function recorderIdle(): Promise<void> {
+  if (timer) {
+    clearTimeout(timer);
+    return flush();
+  }
+  return writing;
+}
