@@ -65,7 +65,9 @@ export async function appendToRun(meta: RunMeta, firstSeq: number, items: (StepR
 }
 
 export function metaOf(record: RunRecord, status: RunStatus, items: number): RunMeta {
-  const { reports: _r, evals: _e, ...rest } = record;
+  const rest: Omit<RunRecord, 'reports' | 'evals'> & Partial<RunRecord> = { ...record };
+  delete rest.reports;
+  delete rest.evals;
   return { ...rest, updatedAt: new Date().toISOString(), items, status };
 }
 
@@ -91,7 +93,10 @@ export async function loadRun(id: string): Promise<{ record: RunRecord; meta: Ru
   if (!meta) throw new Error(`No stored run with id ${id}`);
   const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
   const rows = await request(tx.objectStore(ITEMS).getAll(range) as IDBRequest<ItemRow[]>);
-  const { updatedAt: _u, items: _i, status: _s, ...rest } = meta;
+  const rest: Omit<RunRecord, 'reports' | 'evals'> & Partial<RunMeta> = { ...meta };
+  delete rest.updatedAt;
+  delete rest.items;
+  delete rest.status;
   const reports: StepReport[] = [];
   const evals: EvalReport[] = [];
   for (const { item } of rows) {
