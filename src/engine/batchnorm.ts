@@ -1,0 +1,42 @@
+// BatchNorm without learnable scale or shift (edge-popup: affine=False), with PyTorch's running statistics:
+// train mode normalises with the batch's (biased) variance and updates running mean / unbiased variance with
+// momentum 0.1; eval mode normalises with the running statistics.
+import * as tf from '@tensorflow/tfjs';
+
+const MOMENTUM = 0.1;
+const EPS = 1e-5;
+
+export class BatchNorm {
+  readonly name: string;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(name: string, channels: number) {
+    this.name = name;
+    this.runningMean = tf.variable(tf.zeros([channels]), false);
+    this.runningVar = tf.variable(tf.ones([channels]), false);
+  }
+
+  apply(x: tf.Tensor, training: boolean): tf.Tensor {
+    if (!training) {
+      return tf.div(tf.sub(x, this.runningMean), tf.sqrt(tf.add(this.runningVar, EPS)));
+    }
+    const axes = x.rank === 4 ? [0, 1, 2] : [0];
+    const { mean, variance } = tf.moments(x, axes);
+    const n = x.size / mean.size;
+    const unbiased = n > 1 ? n / (n - 1) : 1;
+    // The assignment reads plain values: running statistics are no part of the gradient.
+    tf.tidy(() => {
+      const m = tf.add(tf.mul(this.runningMean, 1 - MOMENTUM), tf.mul(mean, MOMENTUM));
+      const v = tf.add(tf.mul(this.runningVar, 1 - MOMENTUM), tf.mul(variance, MOMENTUM * unbiased));
+      this.runningMean.assign(m);
+      this.runningVar.assign(v);
+    });
+    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, EPS)));
+  }
+
+  dispose(): void {
+    this.runningMean.dispose();
+    this.runningVar.dispose();
+  }
+}
