@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanIn, kaimingUniformScores, signedKaimingConstant, toTfLayout } from '../../../src/engine/init';
 import { keptCount, topMask } from '../../../src/engine/mask';
-import { buildModel, summarize } from '../../../src/engine/models';
+import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { maskedWeight } from '../../../src/engine/supermask';
 

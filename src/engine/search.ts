@@ -1,0 +1,288 @@
+// One search (EP or iEP) over a supermask model: the training step (masks, straight-through gradient, SGD on the
+// scores), cycle starts (score carry / rewind / re-init, hard iEP's allowed mask), telemetry and evaluation.
+import * as tf from '@tensorflow/tfjs';
+import type { ComparisonConfig, RunKind } from '../protocol/config';
+import { defaultWeightDecay } from '../protocol/config';
+import type { EvalReport, LayerReport, StepReport } from '../protocol/report';
+import { keptCount, topMask } from './mask';
+import type { Model } from './models';
+import { cycleAt, learningRateAt, type Cycle, type Plan } from './schedule';
+import { maskedWeight, type SupermaskLayer } from './supermask';
+import { LayerUsage, type UsageState } from './usage';
+
+const CLASSES = 10;
+
+export interface Batch {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+}
+
+/** Everything a search needs to continue exactly where it was (weights are re-drawn from the seed). */
+export interface SearchSnapshot {
+  run: RunKind;
+  stepsDone: number;
+  layers: {
+    name: string;
+    scores: Float32Array;
+    momentum: Float32Array;
+    allowed: Float32Array | null;
+    usage: UsageState;
+  }[];
+  norms: { name: string; mean: Float32Array; variance: Float32Array }[];
+  window: { steps: number; images: number; lossSum: number; correct: number };
+}
+
+function readonlyCopy(x: tf.TypedArray): Float32Array {
+  return Float32Array.from(x as Float32Array);
+}
+
+export class Search {
+  readonly run: RunKind;
+  readonly plan: Plan;
+  readonly model: Model;
+  stepsDone = 0;
+  private readonly usage: LayerUsage[];
+  private readonly momentum: tf.Variable[];
+  /** Hard iEP: edges the current cycle may select (the previous cycle's mask); null = all. */
+  private allowed: (tf.Variable | null)[];
+  private readonly weightDecay: number;
+  private readonly lossSum = tf.variable(tf.scalar(0), false);
+  private readonly correctSum = tf.variable(tf.scalar(0), false);
+  private window = { steps: 0, images: 0, ms: 0 };
+
+  constructor(
+    private readonly config: ComparisonConfig,
+    run: RunKind,
+    model: Model,
+    plan: Plan,
+  ) {
+    this.run = run;
+    this.model = model;
+    this.plan = plan;
+    this.usage = model.layers.map((l) => new LayerUsage(l));
+    this.momentum = model.layers.map((l) => tf.variable(tf.zerosLike(l.scores), false));
+    this.allowed = model.layers.map(() => null);
+    this.weightDecay = config.weightDecay ?? defaultWeightDecay(config.model);
+  }
+
+  get done(): boolean {
+    return this.stepsDone >= this.plan.totalSteps;
+  }
+
+  /** The cycle of the last step done (or of the first step before any). */
+  get cycle(): Cycle {
+    return cycleAt(this.plan, Math.max(0, this.stepsDone - 1));
+  }
+
+  private masksAt(p: number): tf.Tensor[] {
+    return this.model.layers.map((l, i) => topMask(l.scores, keptCount(l.edges, p), this.allowed[i]));
+  }
+
+  /** One step of search on a batch. Reads nothing back. */
+  step(batch: Batch): void {
+    if (this.done) throw new Error(`${this.run}: all ${this.plan.totalSteps} steps are done`);
+    const t0 = performance.now();
+    const t = this.stepsDone;
+    const cycle = cycleAt(this.plan, t);
+    if (t === cycle.start && t > 0) this.beginCycle(cycle);
+    const lr = learningRateAt(this.plan, t);
+    const target = this.config.targetPruningRate;
+    const layers = this.model.layers;
+    tf.tidy(() => {
+      const masks = this.masksAt(cycle.p);
+      const targetMasks = cycle.p === target ? masks : this.masksAt(target);
+      const index = new Map<SupermaskLayer, number>(layers.map((l, i) => [l, i]));
+      const { grads } = tf.variableGrads(
+        () => {
+          const logits = this.model.forward(
+            batch.x,
+            (l) => maskedWeight(l.scores, l.weights, masks[index.get(l)!]),
+            true,
+          );
+          const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y, CLASSES), logits);
+          const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), 'float32'));
+          this.lossSum.assign(tf.add(this.lossSum, loss));
+          this.correctSum.assign(tf.add(this.correctSum, correct));
+          return loss as tf.Scalar;
+        },
+        layers.map((l) => l.scores),
+      );
+      // PyTorch's SGD: v = mu v + (g + wd s); s -= lr v.
+      layers.forEach((l, i) => {
+        const g = tf.add(grads[l.scores.name], tf.mul(l.scores, this.weightDecay));
+        const v = tf.add(tf.mul(this.momentum[i], this.config.momentum), g);
+        this.momentum[i].assign(v);
+        l.scores.assign(tf.sub(l.scores, tf.mul(v, lr)));
+      });
+      masks.forEach((m, i) => this.usage[i].update(m, targetMasks[i]));
+    });
+    this.stepsDone++;
+    this.window.steps++;
+    this.window.images += batch.y.shape[0];
+    this.window.ms += performance.now() - t0;
+  }
+
+  /** A cycle starts: fix hard iEP's search space, then carry / rewind / re-draw the scores, reset momentum. */
+  private beginCycle(cycle: Cycle): void {
+    const previous = this.plan.cycles[cycle.index - 2];
+    const { iep, seed } = this.config;
+    const layers = this.model.layers;
+    if (iep.variant === 'hard') {
+      // The previous cycle's mask, from its final scores, before they are rewound or re-drawn.
+      const masks = this.masksAt(previous.p);
+      this.allowed = this.allowed.map((old, i) => {
+        old?.dispose();
+        const v = tf.variable(masks[i], false);
+        masks[i].dispose();
+        return v;
+      });
+    }
+    if (iep.scores !== 'carry') {
+      const draw = iep.scores === 'rewind' ? 0 : cycle.index - 1;
+      layers.forEach((l) => tf.tidy(() => l.scores.assign(tf.tensor(l.scoreDraw(seed, draw), l.scores.shape))));
+    }
+    this.momentum.forEach((m) => tf.tidy(() => m.assign(tf.zerosLike(m))));
+  }
+
+  /** Step telemetry since the previous report (one readback of pooled arrays and scalars); resets the window. */
+  async report(): Promise<StepReport> {
+    const readout = tf.tidy(() =>
+      tf.concat([tf.stack([this.lossSum, this.correctSum]), ...this.usage.map((u) => u.readout(this.stepsDone))]),
+    );
+    const values = (await readout.data()) as Float32Array;
+    readout.dispose();
+    const cycle = this.cycle;
+    let offset = 2;
+    const layers: LayerReport[] = this.model.layers.map((l, i) => {
+      const u = this.usage[i];
+      const parsed = u.parse(values.subarray(offset, offset + u.readoutSize));
+      offset += u.readoutSize;
+      u.resetWindow();
+      return { name: l.name, kept: keptCount(l.edges, cycle.p), ...parsed };
+    });
+    const w = this.window;
+    const report: StepReport = {
+      kind: 'step',
+      run: this.run,
+      step: this.stepsDone,
+      totalSteps: this.plan.totalSteps,
+      epoch: this.stepsDone / this.plan.stepsPerEpoch,
+      cycle: cycle.index,
+      cycles: this.plan.cycles.length,
+      pruningRate: cycle.p,
+      learningRate: learningRateAt(this.plan, Math.max(0, this.stepsDone - 1)),
+      loss: w.steps > 0 ? values[0] / w.steps : 0,
+      trainAccuracy: w.images > 0 ? values[1] / w.images : 0,
+      imagesPerSecond: w.ms > 0 ? (w.images * 1000) / w.ms : 0,
+      layers,
+    };
+    tf.tidy(() => {
+      this.lossSum.assign(tf.scalar(0));
+      this.correctSum.assign(tf.scalar(0));
+    });
+    this.window = { steps: 0, images: 0, ms: 0 };
+    return report;
+  }
+
+  /** Test accuracy and loss on the given batches, with the current cycle's mask and BN's running statistics. */
+  async evaluate(batches: Iterable<Batch>, reason: EvalReport['reason']): Promise<EvalReport> {
+    const cycle = this.cycle;
+    const sums = tf.variable(tf.zeros([3]), false);
+    tf.tidy(() => {
+      const masks = this.masksAt(cycle.p);
+      const index = new Map<SupermaskLayer, number>(this.model.layers.map((l, i) => [l, i]));
+      for (const b of batches) {
+        tf.tidy(() => {
+          const logits = this.model.forward(b.x, (l) => tf.mul(l.weights, masks[index.get(l)!]), false);
+          const loss = tf.mul(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, CLASSES), logits), b.y.shape[0]);
+          const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
+          sums.assign(tf.add(sums, tf.stack([loss, correct, tf.scalar(b.y.shape[0])])));
+        });
+        b.x.dispose();
+        b.y.dispose();
+      }
+    });
+    const [lossSum, correct, n] = await sums.data();
+    sums.dispose();
+    return {
+      kind: 'eval',
+      run: this.run,
+      step: this.stepsDone,
+      epoch: this.stepsDone / this.plan.stepsPerEpoch,
+      cycle: cycle.index,
+      pruningRate: cycle.p,
+      testAccuracy: n > 0 ? correct / n : 0,
+      testLoss: n > 0 ? lossSum / n : 0,
+      reason,
+    };
+  }
+
+  /** Current masks as plain arrays (tests and tools only: reports never read whole masks). */
+  async masks(p: number): Promise<Float32Array[]> {
+    const masks = this.masksAt(p);
+    const out = await Promise.all(masks.map((m) => m.data() as Promise<Float32Array>));
+    masks.forEach((m) => m.dispose());
+    return out;
+  }
+
+  async snapshot(): Promise<SearchSnapshot> {
+    const [lossSum, correct] = [(await this.lossSum.data())[0], (await this.correctSum.data())[0]];
+    const layers = await Promise.all(
+      this.model.layers.map(async (l, i) => ({
+        name: l.name,
+        scores: readonlyCopy(await l.scores.data()),
+        momentum: readonlyCopy(await this.momentum[i].data()),
+        allowed: this.allowed[i] ? readonlyCopy(await this.allowed[i]!.data()) : null,
+        usage: await this.usage[i].state(),
+      })),
+    );
+    const norms = await Promise.all(
+      this.model.norms.map(async (n) => ({
+        name: n.name,
+        mean: readonlyCopy(await n.runningMean.data()),
+        variance: readonlyCopy(await n.runningVar.data()),
+      })),
+    );
+    return {
+      run: this.run,
+      stepsDone: this.stepsDone,
+      layers,
+      norms,
+      window: { steps: this.window.steps, images: this.window.images, lossSum, correct },
+    };
+  }
+
+  restore(s: SearchSnapshot): void {
+    if (s.run !== this.run || s.layers.length !== this.model.layers.length) {
+      throw new Error(`snapshot of ${s.run} (${s.layers.length} layers) does not fit this ${this.run} search`);
+    }
+    tf.tidy(() => {
+      this.model.layers.forEach((l, i) => {
+        const ls = s.layers[i];
+        if (ls.name !== l.name) throw new Error(`snapshot layer ${ls.name} does not match ${l.name}`);
+        l.scores.assign(tf.tensor(ls.scores, l.scores.shape));
+        this.momentum[i].assign(tf.tensor(ls.momentum, l.scores.shape));
+        this.allowed[i]?.dispose();
+        this.allowed[i] = ls.allowed ? tf.variable(tf.tensor(ls.allowed, l.scores.shape), false) : null;
+        this.usage[i].setState(ls.usage);
+      });
+      this.model.norms.forEach((n, i) => {
+        n.runningMean.assign(tf.tensor(s.norms[i].mean));
+        n.runningVar.assign(tf.tensor(s.norms[i].variance));
+      });
+      this.lossSum.assign(tf.scalar(s.window.lossSum));
+      this.correctSum.assign(tf.scalar(s.window.correct));
+    });
+    this.stepsDone = s.stepsDone;
+    this.window = { steps: s.window.steps, images: s.window.images, ms: 0 };
+  }
+
+  dispose(): void {
+    this.usage.forEach((u) => u.dispose());
+    this.momentum.forEach((m) => m.dispose());
+    this.allowed.forEach((a) => a?.dispose());
+    this.lossSum.dispose();
+    this.correctSum.dispose();
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,83 @@
+// The added Conv2DBackpropFilter kernel for wasm against the cpu backend's own gradients.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../../src/engine/node-backend';
+
+interface Case {
+  x: number[];
+  w: number[];
+  stride: number;
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+}
+
+const cases: Case[] = [
+  { x: [2, 8, 8, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same' },
+  { x: [2, 9, 9, 4], w: [3, 3, 4, 5], stride: 2, pad: 'same' },
+  { x: [3, 8, 8, 4], w: [1, 1, 4, 6], stride: 2, pad: 'valid' },
+  {
+    x: [1, 7, 7, 2],
+    w: [3, 3, 2, 3],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  { x: [2, 6, 6, 3], w: [5, 5, 3, 2], stride: 1, pad: 'valid' },
+];
+
+async function filterGrad(backend: 'cpu' | 'wasm', c: Case, xs: Float32Array, ws: Float32Array, rs: Float32Array) {
+  await useNodeBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xs, c.x as [number, number, number, number]);
+    const w = tf.tensor4d(ws, c.w as [number, number, number, number]);
+    const f = (wt: tf.Tensor) => {
+      const y = tf.conv2d(x, wt as tf.Tensor4D, c.stride, c.pad);
+      return tf.sum(tf.mul(y, tf.tensor(rs.subarray(0, y.size), y.shape)));
+    };
+    return tf.grad(f)(w).dataSync() as Float32Array;
+  });
+}
+
+describe('wasm Conv2DBackpropFilter (added kernel)', () => {
+  it.each(cases)('matches the cpu backend: x $x, w $w, stride $stride, pad $pad', async (c) => {
+    const rand = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
+    const xs = rand(
+      c.x.reduce((a, b) => a * b),
+      1,
+    );
+    const ws = rand(
+      c.w.reduce((a, b) => a * b),
+      2,
+    );
+    const rs = rand(4096, 3);
+    const cpu = await filterGrad('cpu', c, xs, ws, rs);
+    const wasm = await filterGrad('wasm', c, xs, ws, rs);
+    expect(tf.getBackend()).toBe('wasm');
+    let err = 0;
+    let scale = 0;
+    cpu.forEach((v, i) => {
+      err = Math.max(err, Math.abs(v - wasm[i]));
+      scale = Math.max(scale, Math.abs(v));
+    });
+    expect(scale).toBeGreaterThan(0);
+    expect(err / scale).toBeLessThan(1e-5);
+  });
+
+  it('leaks no tensors', async () => {
+    await useNodeBackend('wasm');
+    const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4]);
+    const f = (wt: tf.Tensor) => tf.sum(tf.conv2d(x, wt as tf.Tensor4D, 1, 'same'));
+    tf.grad(f)(w).dispose();
+    const before = tf.memory();
+    for (let i = 0; i < 10; i++) tf.grad(f)(w).dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    x.dispose();
+    w.dispose();
+  });
+});
