@@ -1,9 +1,10 @@
 // Node-only helpers shared by the data scripts and the data tests: find a local CIFAR-10 binary folder,
 // check it against SHA256SUMS, read its files. Kept out of src/ because the browser never needs node:crypto.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANIFEST_FILE, parseManifest, type DatasetEntry } from '../src/data/manifest';
 
 /** The shared copy of the real data set, relative to the repository root. */
 export const SHARED_CIFAR10 = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'cifar10');
@@ -24,6 +25,19 @@ export function batchesDir(from: string): string {
   if (existsSync(join(from, 'test_batch.bin'))) return from;
   throw new Error(`${from}: no test_batch.bin here or in cifar-10-batches-bin/ (is this a CIFAR-10 binary folder?)`);
 }
+
+/**
+ * SHA-256 of the six .bin files of the official cifar-10-binary.tar.gz (the same as ../shared/cifar10/SHA256SUMS),
+ * so a copy from anywhere (folder, archive, download) is checked against the real data set.
+ */
+export const OFFICIAL_SHA256: Readonly<Record<(typeof BATCH_FILES)[number], string>> = {
+  'data_batch_1.bin': 'cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5',
+  'data_batch_2.bin': 'a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed',
+  'data_batch_3.bin': 'bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67',
+  'data_batch_4.bin': '014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48',
+  'data_batch_5.bin': '755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add',
+  'test_batch.bin': '8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b',
+};
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -71,4 +85,30 @@ export function readBatchFile(from: string, name: string): Uint8Array {
   if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path} is missing`);
   const buf = readFileSync(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Command-line options of the data scripts: `--name value` pairs (npm passes them after `--`). */
+export function parseArgs(argv: readonly string[], known: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m || !known.includes(m[1])) {
+      throw new Error(`unknown argument '${argv[i]}' (known: ${known.map((k) => `--${k}`).join(', ')})`);
+    }
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`--${m[1]} needs a value`);
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+/** Reads datasets.json from `dir` (an empty list when absent). */
+export function readManifest(dir: string): DatasetEntry[] {
+  const path = join(dir, MANIFEST_FILE);
+  return existsSync(path) ? parseManifest(JSON.parse(readFileSync(path, 'utf8')), path) : [];
+}
+
+export function writeManifest(dir: string, entries: readonly DatasetEntry[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(entries, null, 2) + '\n');
 }
