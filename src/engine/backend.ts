@@ -1,11 +1,17 @@
 // Backend choice: WebGPU, else WebGL, else CPU, and always the reason a faster one was not used.
-// The WASM backend is no automatic fallback: out of the box it cannot train conv nets (no Conv2DBackpropFilter).
+// WASM comes before CPU: out of the box it cannot train conv nets (no Conv2DBackpropFilter), so the engine adds that
+// kernel (wasm-kernels.ts), which makes it the fastest CPU path by far (docs/performance.md).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerWasmTrainingKernels } from './wasm-kernels';
 import type { BackendChoice, BackendName } from '../protocol/config';
 import type { BackendInfo } from '../protocol/report';
 
-const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
+const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 interface Probe {
   ok: boolean;
@@ -51,6 +57,16 @@ async function probe(name: BackendName): Promise<Probe> {
   if (name === 'webgpu') return probeWebGpu();
   if (name === 'webgl') return probeWebGl();
   if (name === 'cpu') return { ok: true, why: '' };
+  if (name === 'wasm') {
+    if (typeof WebAssembly === 'undefined') return { ok: false, why: 'WASM: WebAssembly is missing' };
+    setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    });
+    registerWasmTrainingKernels();
+    return { ok: true, why: '' };
+  }
   return { ok: false, why: `${name}: not available in this build` };
 }
 
@@ -86,4 +102,16 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
     return { name, reason, adapter: p.adapter };
   }
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
+}
+
+/**
+ * Calls `onLost` if the active backend is WebGPU and its device is lost (driver reset, GPU removed, tab throttled).
+ * Returns nothing to undo: a lost device never comes back, a new backend is set up instead.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => {
+    onLost(`The WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
+  });
 }

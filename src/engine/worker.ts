@@ -1,23 +1,27 @@
 // The Web Worker entry: the engine runs here so the page never stalls. It speaks RunnerCommand / RunnerEvent.
-import { selectBackend } from './backend';
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
+import type { BackendChoice } from '../protocol/config';
+import { selectBackend, watchDeviceLoss } from './backend';
+import { Runner } from './runner';
 
 function post(event: RunnerEvent): void {
   (self as unknown as Worker).postMessage(event);
 }
 
-self.addEventListener('message', (e: MessageEvent<RunnerCommand>) => {
-  void handle(e.data).catch((err: unknown) => post({ type: 'error', message: String(err) }));
+const runner = new Runner(post, async (choice: BackendChoice) => {
+  const info = await selectBackend(choice);
+  watchDeviceLoss(
+    (message) =>
+      void runner.fail(
+        `${message}. Everything reported so far is kept; choose another backend to go on from the last report.`,
+      ),
+  );
+  return info;
 });
 
-async function handle(cmd: RunnerCommand): Promise<void> {
-  switch (cmd.type) {
-    case 'init': {
-      const backend = await selectBackend(cmd.backend);
-      post({ type: 'backend', backend });
-      return;
-    }
-    default:
-      post({ type: 'error', message: `The engine does not handle '${cmd.type}' yet` });
-  }
-}
+// Commands are handled in arrival order; the comparison's loop yields a macrotask between steps so pause and step
+// get through while it runs.
+let queue: Promise<void> = Promise.resolve();
+self.addEventListener('message', (e: MessageEvent<RunnerCommand>) => {
+  queue = queue.then(() => runner.handle(e.data));
+});

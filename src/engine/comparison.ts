@@ -1,0 +1,200 @@
+// A comparison: EP at the target rate and iEP from the same weights and scores, advanced interleaved (one EP step,
+// one iEP step) on the same batches. The API the worker drives: start, pause, step, stop, subscribe.
+import type { ComparisonConfig, RunKind } from '../protocol/config';
+import type { RunnerEvent, RunnerState } from '../protocol/messages';
+import type { EvalReport, ModelSummary } from '../protocol/report';
+import { validateConfig } from '../protocol/validate';
+import { BatchOrder, limitSplit, testBatches, type SearchData } from './data';
+import { buildModel, summarize } from './models';
+import { makePlan } from './schedule';
+import { Search, type SearchSnapshot } from './search';
+
+export type Listener = (event: RunnerEvent) => void;
+
+export interface ComparisonSnapshot {
+  config: ComparisonConfig;
+  ep: SearchSnapshot;
+  iep: SearchSnapshot;
+}
+
+export interface ComparisonOptions {
+  /** Keep a snapshot (plain arrays) after every report, to go on after a lost device (default true). */
+  snapshots?: boolean;
+}
+
+/** A macrotask: lets queued messages (pause, step) in between steps. */
+const yieldToEvents = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class Comparison {
+  readonly config: ComparisonConfig;
+  readonly summary: ModelSummary;
+  readonly runs: Record<RunKind, Search>;
+  private readonly data: SearchData;
+  private readonly order: BatchOrder;
+  private readonly testCount: number;
+  private readonly listeners = new Set<Listener>();
+  private state: RunnerState = 'ready';
+  private loop: Promise<void> | null = null;
+  private delayMs = 0;
+  private snapshotsOn: boolean;
+  /** The state after the latest report (both runs), to go on from after an error. */
+  lastSnapshot: ComparisonSnapshot | null = null;
+
+  /** Validates the config (throws ConfigError naming the field) and builds both runs from one seed. */
+  constructor(config: unknown, data: SearchData, options: ComparisonOptions = {}) {
+    this.config = validateConfig(config);
+    const c = this.config;
+    this.data = { train: limitSplit(data.train, c.trainLimit), test: limitSplit(data.test, c.testLimit) };
+    if (this.data.train.count === 0) throw new Error('the training split is empty');
+    this.testCount = this.data.test.count;
+    this.order = new BatchOrder(this.data.train, c.seed, c.batchSize);
+    const planEp = makePlan(c, 'ep', this.data.train.count);
+    const planIep = makePlan(c, 'iep', this.data.train.count);
+    const ep = new Search(c, 'ep', buildModel(c.model, c.width, c.seed), planEp);
+    const iep = new Search(c, 'iep', buildModel(c.model, c.width, c.seed), planIep);
+    this.runs = { ep, iep };
+    this.summary = summarize(ep.model, c.targetPruningRate);
+    this.snapshotsOn = options.snapshots ?? true;
+  }
+
+  /** Rebuilds a comparison from a snapshot (e.g. on another backend) that continues exactly where it was. */
+  static restore(snapshot: ComparisonSnapshot, data: SearchData, options: ComparisonOptions = {}): Comparison {
+    const c = new Comparison(snapshot.config, data, options);
+    c.runs.ep.restore(snapshot.ep);
+    c.runs.iep.restore(snapshot.iep);
+    c.lastSnapshot = snapshot;
+    c.state = 'paused';
+    return c;
+  }
+
+  get totalSteps(): { ep: number; iep: number } {
+    return { ep: this.runs.ep.plan.totalSteps, iep: this.runs.iep.plan.totalSteps };
+  }
+
+  get steps(): { ep: number; iep: number } {
+    return { ep: this.runs.ep.stepsDone, iep: this.runs.iep.stepsDone };
+  }
+
+  get done(): boolean {
+    return this.runs.ep.done && this.runs.iep.done;
+  }
+
+  get currentState(): RunnerState {
+    return this.state;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: RunnerEvent): void {
+    this.listeners.forEach((l) => l(event));
+  }
+
+  private setState(state: RunnerState): void {
+    this.state = state;
+    this.emit({ type: 'state', state, steps: this.steps });
+  }
+
+  setSpeed(delayMs: number): void {
+    this.delayMs = Math.max(0, delayMs);
+  }
+
+  /** One step of each unfinished run on the same batch, then any reports and evaluations that fall due. */
+  async stepOnce(): Promise<void> {
+    const active = [this.runs.ep, this.runs.iep].filter((r) => !r.done);
+    if (active.length === 0) return;
+    const t = active[0].stepsDone;
+    const batch = this.order.batch(t);
+    try {
+      for (const run of active) run.step(batch);
+    } finally {
+      batch.x.dispose();
+      batch.y.dispose();
+    }
+    let reported = false;
+    for (const run of active) {
+      const s = run.stepsDone;
+      if (s % this.config.reportEvery === 0 || run.done) {
+        this.emit({ type: 'report', report: await run.report() });
+        reported = true;
+      }
+      const reason = this.evalReason(run);
+      if (reason)
+        this.emit({ type: 'eval', report: await run.evaluate(testBatches(this.data.test, this.testCount), reason) });
+    }
+    if (reported && this.snapshotsOn) this.lastSnapshot = await this.snapshot();
+  }
+
+  private evalReason(run: Search): EvalReport['reason'] | null {
+    const s = run.stepsDone;
+    if (run.done) return 'final';
+    const cycle = run.cycle;
+    if (s === cycle.start + cycle.length) return 'cycle-end';
+    if (s % run.plan.stepsPerEpoch === 0) return 'epoch';
+    return null;
+  }
+
+  /** Runs until done, paused or stopped, yielding a macrotask between steps. */
+  start(): Promise<void> {
+    if (this.loop) return this.loop;
+    if (this.state === 'done' || this.state === 'stopped' || this.state === 'error') return Promise.resolve();
+    this.setState('running');
+    this.loop = (async () => {
+      try {
+        while (this.state === 'running' && !this.done) {
+          await this.stepOnce();
+          await yieldToEvents(this.delayMs);
+        }
+        if (this.done && this.state === 'running') this.setState('done');
+      } catch (e) {
+        this.state = 'error';
+        this.emit({
+          type: 'error',
+          message: e instanceof Error ? e.message : String(e),
+          recoverable: this.lastSnapshot !== null,
+        });
+        this.emit({ type: 'state', state: 'error', steps: this.steps });
+      } finally {
+        this.loop = null;
+      }
+    })();
+    return this.loop;
+  }
+
+  /** Stops the loop after the current step. */
+  async pause(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'paused';
+      await this.loop;
+      this.setState('paused');
+    }
+  }
+
+  /** One step of each run, then paused. */
+  async step(): Promise<void> {
+    await this.pause();
+    if (this.state === 'done' || this.state === 'stopped' || this.state === 'error') return;
+    await this.stepOnce();
+    this.setState(this.done ? 'done' : 'paused');
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'running') {
+      this.state = 'stopped';
+      await this.loop;
+    }
+    this.setState('stopped');
+  }
+
+  async snapshot(): Promise<ComparisonSnapshot> {
+    return { config: this.config, ep: await this.runs.ep.snapshot(), iep: await this.runs.iep.snapshot() };
+  }
+
+  dispose(): void {
+    this.runs.ep.dispose();
+    this.runs.iep.dispose();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,125 @@
+// The engine side of RunnerCommand / RunnerEvent, independent of how messages travel: worker.ts wires it to a Web
+// Worker's postMessage, tests call it directly in Node. It also recovers from a lost device: after a recoverable
+// error, { type: 'init', backend } re-initialises the backend and rebuilds the comparison from its last snapshot.
+import type { BackendInfo } from '../protocol/report';
+import type { BackendChoice } from '../protocol/config';
+import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
+import { ConfigError } from '../protocol/validate';
+import { Comparison, type ComparisonSnapshot } from './comparison';
+import type { SearchData } from './data';
+
+export type SelectBackend = (choice: BackendChoice) => Promise<BackendInfo>;
+
+/** CIFAR-style payload to the splits the engine reads (no copy). */
+export function payloadToData(d: DatasetPayload): SearchData {
+  const split = (images: Uint8Array, labels: Uint8Array, name: string) => {
+    if (images.length !== labels.length * 3072) {
+      throw new Error(`${name}: ${images.length} image bytes do not match ${labels.length} labels x 3072 bytes`);
+    }
+    return { images, labels, count: labels.length };
+  };
+  return {
+    train: split(d.trainImages, d.trainLabels, `${d.id} training split`),
+    test: split(d.testImages, d.testLabels, `${d.id} test split`),
+  };
+}
+
+export class Runner {
+  private comparison: Comparison | null = null;
+  private data: SearchData | null = null;
+  /** Set after a recoverable error: the state to rebuild from on the next 'init'. */
+  private pendingRecovery: ComparisonSnapshot | null = null;
+  private delayMs = 0;
+
+  constructor(
+    private readonly post: (event: RunnerEvent) => void,
+    private readonly selectBackend: SelectBackend,
+  ) {}
+
+  async handle(cmd: RunnerCommand): Promise<void> {
+    try {
+      await this.dispatch(cmd);
+    } catch (e) {
+      if (e instanceof ConfigError) this.post({ type: 'error', field: e.field, message: e.message });
+      else this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private async dispatch(cmd: RunnerCommand): Promise<void> {
+    switch (cmd.type) {
+      case 'init': {
+        const backend = await this.selectBackend(cmd.backend);
+        this.post({ type: 'backend', backend });
+        if (this.pendingRecovery && this.data) {
+          const snapshot = this.pendingRecovery;
+          this.pendingRecovery = null;
+          try {
+            this.comparison?.dispose();
+          } catch {
+            // Tensors of a lost device may not be freeable; they go with it.
+          }
+          this.attach(Comparison.restore(snapshot, this.data));
+          this.post({ type: 'state', state: 'paused', steps: this.comparison!.steps });
+        }
+        return;
+      }
+      case 'create': {
+        const data = cmd.dataset ? payloadToData(cmd.dataset) : this.data;
+        if (!data) throw new Error('create: no dataset has been sent yet');
+        // Validate and build before dropping the old comparison, so a bad config loses nothing.
+        const next = new Comparison(cmd.config, data);
+        await this.comparison?.stop();
+        this.comparison?.dispose();
+        this.data = data;
+        this.pendingRecovery = null;
+        this.attach(next);
+        return;
+      }
+      case 'start':
+        void this.need('start').start();
+        return;
+      case 'pause':
+        return this.need('pause').pause();
+      case 'step':
+        return this.need('step').step();
+      case 'stop':
+        return this.need('stop').stop();
+      case 'speed':
+        this.delayMs = cmd.delayMs;
+        this.comparison?.setSpeed(cmd.delayMs);
+        return;
+    }
+  }
+
+  private need(what: string): Comparison {
+    if (!this.comparison) throw new Error(`${what}: no comparison has been created`);
+    return this.comparison;
+  }
+
+  private attach(c: Comparison): void {
+    this.comparison = c;
+    c.setSpeed(this.delayMs);
+    c.subscribe((event) => {
+      if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
+      this.post(event);
+    });
+    this.post({ type: 'created', summary: c.summary, totalSteps: c.totalSteps });
+    this.post({ type: 'state', state: c.currentState, steps: c.steps });
+  }
+
+  /** A lost device (or any failure outside a step): stop and offer to go on from the last snapshot. */
+  async fail(message: string): Promise<void> {
+    const c = this.comparison;
+    if (c) {
+      await c.stop().catch(() => undefined);
+      this.pendingRecovery = c.lastSnapshot;
+    }
+    this.post({ type: 'error', message, recoverable: this.pendingRecovery !== null });
+    this.post({ type: 'state', state: 'error', steps: c?.steps ?? { ep: 0, iep: 0 } });
+  }
+
+  /** The comparison being driven (tests). */
+  get current(): Comparison | null {
+    return this.comparison;
+  }
+}
