@@ -1,4 +1,108 @@
-// Placeholder: the studio (EP and iEP side by side) lands here.
+// The studio: EP and iEP side by side from the same random weights. Setup and controls on top, the shared chart,
+// then one column per search on the same scales; recorded runs at the bottom. Talk mode hides the controls and
+// enlarges the type.
+import { useEffect, useRef } from 'react';
+import * as d3 from 'd3';
+import { useStore } from '../../store';
+import { estimateSteps } from '../../store/schedule';
+import { lastStep } from '../../store/series';
+import { Controls } from './Controls';
+import { EnlargedLayer } from './EnlargedLayer';
+import { Explain } from './Explain';
+import { Library } from './Library';
+import { RunColumn, type SharedScales } from './RunColumn';
+import { SetupPanel } from './SetupPanel';
+import { SharedChart } from './SharedChart';
+import { Timeline } from './Timeline';
+import { UsageLegend } from './UsageLegend';
+import { startStudio } from './studioSetup';
+import { toggleTalk, useStudioKeys } from './useStudioKeys';
+import './studio.css';
+
+function useSharedScales(): SharedScales {
+  const series = useStore((s) => s.series);
+  const totals = useStore((s) => s.comparison?.totalSteps ?? null);
+  const config = useStore((s) => s.comparison?.config ?? s.config);
+  const estimated = Number.isFinite(config.batchSize) && Number.isFinite(config.epochs) ? estimateSteps(config) : null;
+  const steps = Math.max(1, totals?.ep ?? 0, totals?.iep ?? 0, lastStep(series), totals ? 0 : (estimated?.iep ?? 0));
+  const maxLoss = d3.max([...series.ep.reports, ...series.iep.reports], (r) => r.loss) ?? 2.5;
+  // Rounded up to half units so the axis only moves when the loss really outgrows it.
+  return { steps, lossMax: Math.max(2.5, Math.ceil(maxLoss * 2) / 2) };
+}
+
 export function Studio() {
-  return <section aria-label="studio" />;
+  const talkMode = useStore((s) => s.talkMode);
+  const mode = useStore((s) => s.mode);
+  const state = useStore((s) => s.runnerState);
+  const notice = useStore((s) => s.notice);
+  const setNotice = useStore((s) => s.setNotice);
+  const runError = useStore((s) => s.comparison?.error ?? null);
+  const runConfig = useStore((s) => s.comparison?.config ?? null);
+  const scales = useSharedScales();
+  const chartsRef = useRef<HTMLDivElement>(null);
+  useEffect(() => startStudio(), []);
+  useStudioKeys();
+
+  const locked = mode === 'live' && ['idle', 'ready', 'running', 'paused'].includes(state);
+
+  return (
+    <div className={`studio${talkMode ? ' talk' : ''}`} data-testid="studio" data-talk={talkMode}>
+      <header className="studio-head">
+        <h1>
+          Supermask Studio{' '}
+          <span className="studio-sub">
+            <Explain term="supermask">supermask</Explain> search: <Explain term="ep">EP</Explain> vs{' '}
+            <Explain term="iep">iEP</Explain>
+          </span>
+        </h1>
+        {runConfig && (
+          <p className="run-config" data-testid="run-config">
+            {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}
+            {((1 - runConfig.targetPruningRate) * 100).toFixed(1)}%) · {runConfig.epochs} epochs · batch{' '}
+            {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}
+          </p>
+        )}
+        <button
+          type="button"
+          className="talk-toggle"
+          onClick={toggleTalk}
+          data-testid="talk-toggle"
+          title="Talk mode (T)"
+        >
+          {talkMode ? 'Leave talk mode' : 'Talk mode'}
+        </button>
+      </header>
+      {notice && (
+        <p className="notice" role="status">
+          {notice}{' '}
+          <button type="button" className="link" onClick={() => setNotice(null)}>
+            dismiss
+          </button>
+        </p>
+      )}
+      {runError && (
+        <p className="run-error" role="alert" data-testid="run-error">
+          The run stopped with an error: {runError}
+        </p>
+      )}
+      <div className="studio-top">
+        <SetupPanel locked={locked} />
+        <div className="studio-top-right">
+          <Controls />
+          <Timeline />
+          <div ref={chartsRef} className="shared-wrap">
+            <SharedChart steps={scales.steps} />
+          </div>
+        </div>
+      </div>
+      <UsageLegend />
+      <div className="columns">
+        <RunColumn run="ep" scales={scales} />
+        <RunColumn run="iep" scales={scales} />
+      </div>
+      <Library chartsRoot={() => chartsRef.current} />
+      <EnlargedLayer />
+      {talkMode && <p className="talk-keys">space play/pause · ← → scrub · T leave talk mode</p>}
+    </div>
+  );
 }

@@ -1,0 +1,118 @@
+// Start, Pause, Step, Reset, the speed, and where both runs are: progress, epoch, cycle, images/s, time left.
+import { useStore } from '../../store';
+import { RUN_KINDS } from '../../protocol/config';
+import { pause, reset, setSpeed, start, step } from '../../store/runnerLink';
+import { secondsLeft } from '../../store/series';
+import { RUN_COLOR, RUN_LABEL } from './colors';
+
+const SPEEDS = [
+  { delayMs: 0, label: 'full speed' },
+  { delayMs: 250, label: 'slow' },
+  { delayMs: 1000, label: 'very slow' },
+];
+
+function duration(seconds: number | null): string {
+  if (seconds === null) return '–';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+export function Controls() {
+  const mode = useStore((s) => s.mode);
+  const state = useStore((s) => s.runnerState);
+  const configError = useStore((s) => s.configError);
+  const delayMs = useStore((s) => s.delayMs);
+  const steps = useStore((s) => s.runnerSteps);
+  const totals = useStore((s) => s.comparison?.totalSteps ?? null);
+  const series = useStore((s) => s.series);
+  const runningSeconds = useStore((s) => s.runningSeconds);
+  const runningSince = useStore((s) => s.runningSince);
+  const backend = useStore((s) => s.backend);
+  const batch = useStore((s) => s.comparison?.config.batchSize ?? s.config.batchSize);
+
+  const live = mode === 'live';
+  const running = live && state === 'running';
+  const creating = live && state === 'idle';
+  // The clock is read at render time; renders follow the reports, which is as often as the numbers change.
+  // eslint-disable-next-line react-hooks/purity
+  const elapsed = runningSeconds + (runningSince !== null ? (performance.now() - runningSince) / 1000 : 0);
+  const done = steps.ep + steps.iep;
+  const total = totals ? totals.ep + totals.iep : 0;
+  const left = live ? secondsLeft(done, total, elapsed) : null;
+
+  return (
+    <section className="controls panel" aria-label="controls">
+      <div className="control-buttons">
+        <button
+          type="button"
+          className="primary"
+          data-testid="start"
+          disabled={running || creating || configError !== null}
+          onClick={() => void start()}
+        >
+          {live && (state === 'paused' || state === 'ready') ? 'Resume' : 'Start'}
+        </button>
+        <button type="button" data-testid="pause" disabled={!running} onClick={pause}>
+          Pause
+        </button>
+        <button
+          type="button"
+          data-testid="step"
+          disabled={running || creating || configError !== null}
+          onClick={() => void step()}
+        >
+          Step
+        </button>
+        <button type="button" data-testid="reset" disabled={mode === 'empty'} onClick={reset}>
+          Reset
+        </button>
+        <label className="speed">
+          speed{' '}
+          <select value={delayMs} onChange={(e) => setSpeed(Number(e.target.value))} data-testid="speed">
+            {SPEEDS.map((s) => (
+              <option key={s.delayMs} value={s.delayMs}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="run-state" data-testid="runner-state" data-state={live ? state : mode}>
+          {live ? state : mode === 'recorded' ? 'recorded run' : 'no run yet'}
+        </span>
+        {backend && (
+          <span className="backend-badge" title={backend.reason}>
+            {backend.name}
+            {backend.adapter ? ` · ${backend.adapter}` : ''}
+          </span>
+        )}
+      </div>
+      <div className="progress-rows">
+        {RUN_KINDS.map((run) => {
+          const last = series[run].reports.at(-1);
+          const n = live ? steps[run] : (last?.step ?? 0);
+          const t = totals?.[run] ?? 0;
+          return (
+            <div className="progress-row" key={run}>
+              <span className="progress-label" style={{ color: RUN_COLOR[run] }}>
+                {RUN_LABEL[run]}
+              </span>
+              <progress max={Math.max(t, 1)} value={Math.min(n, t)} aria-label={`${RUN_LABEL[run]} progress`} />
+              <span className="progress-text" data-testid={`${run}-progress`} data-step={n}>
+                step {n} / {t || '–'} · epoch {last ? last.epoch.toFixed(2) : '–'} · cycle{' '}
+                {last ? `${last.cycle}/${last.cycles}` : '–'} · {last ? Math.round(last.imagesPerSecond) : '–'} img/s
+              </span>
+            </div>
+          );
+        })}
+        <div className="progress-row progress-total">
+          <span className="progress-label">time left</span>
+          <span data-testid="time-left">{live ? duration(left) : '–'}</span>
+          <span className="muted">
+            {live && elapsed > 0 ? `${((done * batch) / elapsed).toFixed(1)} img/s over both runs` : ''}
+          </span>
+        </div>
+      </div>
+    </section>
+  );
+}

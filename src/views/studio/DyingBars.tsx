@@ -1,0 +1,79 @@
+// Per-layer dying ratios: the thick bar is d_t (never selected so far), the thin one d_t at the target rate (never
+// inside the target kept fraction), and the tick the current p, the most d_t can reach; kept % (1 − p) is beside.
+import type { LayerReport, LayerSummary } from '../../protocol/report';
+import { Explain } from './Explain';
+
+const ROW = 30;
+const NAME_W = 92;
+const BAR_W = 200;
+const NUM_W = 150;
+
+interface Props {
+  layers: LayerSummary[];
+  reports: LayerReport[] | null;
+  pruningRate: number | null;
+  color: string;
+  run: string;
+}
+
+export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
+  const width = NAME_W + BAR_W + NUM_W;
+  const height = layers.length * ROW + 4;
+  const byName = new Map((reports ?? []).map((l) => [l.name, l]));
+  return (
+    <div className="dying-bars">
+      <div className="panel-label">
+        <Explain term="dyingEdge">Dying ratio per layer</Explain>
+      </div>
+      <svg
+        width={width}
+        height={height}
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-label={`${run} dying ratios`}
+      >
+        {layers.map((s, i) => {
+          const l = byName.get(s.name);
+          const y = i * ROW + 2;
+          return (
+            <g key={s.name} className="dying-row" data-layer={s.name} data-dying={l ? l.dyingRatio : ''}>
+              <text x={NAME_W - 8} y={y + ROW / 2} dy="0.32em" textAnchor="end" className="dying-name">
+                {s.name}
+              </text>
+              <rect x={NAME_W} y={y + 3} width={BAR_W} height={ROW - 8} className="dying-track" />
+              {l && (
+                <>
+                  <rect x={NAME_W} y={y + 3} width={BAR_W * l.dyingRatio} height={ROW - 14} fill={color} />
+                  <rect
+                    x={NAME_W}
+                    y={y + ROW - 10}
+                    width={BAR_W * l.dyingRatioAtTarget}
+                    height={4}
+                    className="dying-target"
+                  />
+                </>
+              )}
+              {pruningRate !== null && (
+                <line
+                  x1={NAME_W + BAR_W * pruningRate}
+                  x2={NAME_W + BAR_W * pruningRate}
+                  y1={y}
+                  y2={y + ROW - 2}
+                  className="dying-p"
+                />
+              )}
+              <text x={NAME_W + BAR_W + 8} y={y + ROW / 2} dy="0.32em" className="dying-value">
+                {l ? `${l.dyingRatio.toFixed(3)} · ${l.dyingRatioAtTarget.toFixed(3)}` : '–'}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <p className="explain-line">
+        Thick bar: d<sub>t</sub>, edges never selected so far. Thin bar:{' '}
+        <Explain term="dyingAtTarget">at the target rate</Explain> (like for like). Tick: current p, the most d
+        <sub>t</sub> can be{pruningRate !== null ? ` (kept ${((1 - pruningRate) * 100).toFixed(1)}%)` : ''}.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+// One layer, large, for both runs side by side (opened by clicking a heatmap; Escape or a click outside closes it).
+import { useStore } from '../../store';
+import { RUN_KINDS } from '../../protocol/config';
+import { reportAt } from '../../store/series';
+import { RUN_COLOR, RUN_LABEL } from './colors';
+import { HeatmapTile } from './HeatmapTile';
+
+const SIZE = 380;
+
+export function EnlargedLayer() {
+  const name = useStore((s) => s.enlargedLayer);
+  const summary = useStore((s) => s.comparison?.summary ?? null);
+  const series = useStore((s) => s.series);
+  const cursor = useStore((s) => s.cursor);
+  const close = useStore((s) => s.setEnlargedLayer);
+  const layer = summary?.layers.find((l) => l.name === name);
+  if (!name || !layer) return null;
+  return (
+    <div className="enlarged-backdrop" onClick={() => close(null)} data-testid="enlarged">
+      <div
+        className="enlarged"
+        role="dialog"
+        aria-modal="true"
+        aria-label={`layer ${name} enlarged`}
+        onClick={(e) => e.stopPropagation()}
+      >
+        <header>
+          <h2>
+            Layer {layer.name}{' '}
+            <span className="muted">
+              ({layer.kind}, shape {layer.shape.join('×')}, {layer.edges} edges)
+            </span>
+          </h2>
+          <button type="button" onClick={() => close(null)} aria-label="close">
+            ✕
+          </button>
+        </header>
+        <div className="enlarged-maps">
+          {RUN_KINDS.map((run) => {
+            const report = reportAt(series[run], cursor);
+            const l = report?.layers.find((x) => x.name === name);
+            return (
+              <div key={run}>
+                <h3 style={{ color: RUN_COLOR[run] }}>
+                  {RUN_LABEL[run]}
+                  {l ? ` · d = ${l.dyingRatio.toFixed(3)} · at target ${l.dyingRatioAtTarget.toFixed(3)}` : ''}
+                </h3>
+                <HeatmapTile layer={l} summary={layer} run={RUN_LABEL[run]} size={SIZE} />
+              </div>
+            );
+          })}
+        </div>
+        <p className="explain-line">
+          Rows: output channels; columns: input channels. Hover a cell for its selection rate.
+        </p>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,186 @@
+// iEP's schedule, drawn and edited: drag a cycle's point to change when it starts (x) and its pruning rate (y), or
+// pick a preset. A schedule that breaks a rule stays drawn, with the rule said under it and the point in question
+// marked, so nothing the user drew is thrown away.
+import { useRef } from 'react';
+import * as d3 from 'd3';
+import { useStore } from '../../store';
+import { estimateSteps, schedulePoints } from '../../store/schedule';
+import type { SchedulePoint } from '../../protocol/config';
+import { useFieldError } from './fields';
+import { Explain } from './Explain';
+
+const W = 440;
+const H = 190;
+const M = { top: 14, right: 52, bottom: 34, left: 52 };
+
+function badPointIndex(field: string | undefined): number | null {
+  const m = field?.match(/^iep\.points\[(\d+)\]/);
+  return m ? Number(m[1]) : null;
+}
+
+export function ScheduleEditor({ disabled }: { disabled: boolean }) {
+  const config = useStore((s) => s.config);
+  const setConfig = useStore((s) => s.setConfig);
+  const errorField = useStore((s) => s.configError?.field);
+  const pointsError = useFieldError('iep.points');
+  const cyclesError = useFieldError('iep.cycles');
+  const error = pointsError ?? cyclesError;
+  const svgRef = useRef<SVGSVGElement>(null);
+  const dragging = useRef<number | null>(null);
+  const trainImages = useStore((s) => s.datasets.find((d) => d.id === s.config.dataset)?.train);
+
+  const valid = Number.isFinite(config.epochs) && Number.isFinite(config.batchSize) && config.batchSize > 0;
+  const steps = valid ? estimateSteps(config, trainImages).iep : 1;
+  const points = schedulePoints(config, steps);
+  const xMax = Math.max(steps, ...points.map((p) => p.step + 1));
+  const x = d3
+    .scaleLinear()
+    .domain([0, xMax])
+    .range([M.left, W - M.right]);
+  const y = d3
+    .scaleLinear()
+    .domain([0, 1])
+    .range([H - M.bottom, M.top]);
+  const bad = badPointIndex(errorField);
+
+  const setPoints = (next: SchedulePoint[]) =>
+    setConfig({ ...config, iep: { ...config.iep, schedule: 'custom', points: next, cycles: next.length } });
+
+  const setPreset = (schedule: 'geometric' | 'linear' | 'one-shot') => {
+    const iep = { ...config.iep, schedule };
+    delete iep.points;
+    setConfig({ ...config, iep });
+  };
+
+  const onPointerMove = (e: React.PointerEvent<SVGSVGElement>) => {
+    const i = dragging.current;
+    if (i === null || disabled) return;
+    const [px, py] = d3.pointer(e, svgRef.current);
+    const step = i === 0 ? 0 : Math.max(0, Math.round(x.invert(px)));
+    const p = Math.round(Math.min(0.999, Math.max(0, y.invert(py))) * 1000) / 1000;
+    setPoints(points.map((pt, k) => (k === i ? { step, p } : pt)));
+  };
+
+  const addCycle = () => {
+    const last = points[points.length - 1];
+    const prev = points[points.length - 2];
+    const step = prev ? Math.round((prev.step + last.step) / 2) : Math.round(xMax / 2);
+    const p = prev ? Math.round(((prev.p + last.p) / 2) * 1000) / 1000 : last.p;
+    const next = [...points];
+    if (prev && step > prev.step && step < last.step) next.splice(points.length - 1, 0, { step, p });
+    else next.push({ step: Math.max(last.step + 1, Math.round((last.step + xMax) / 2)), p: last.p });
+    setPoints(next);
+  };
+
+  const removeCycle = () => {
+    if (points.length <= 1) return;
+    const next = points.filter((_, k) => k !== points.length - 2);
+    setPoints(next);
+  };
+
+  // The p in force over iEP's steps: each point holds until the next one.
+  const path = d3
+    .line<SchedulePoint>()
+    .curve(d3.curveStepAfter)
+    .x((d) => x(d.step))
+    .y((d) => y(d.p))([...points, { step: xMax, p: points[points.length - 1]?.p ?? 0 }]);
+
+  return (
+    <div className="schedule-editor" data-testid="schedule-editor">
+      <div className="schedule-head">
+        <span className="panel-label">
+          <Explain term="iep">iEP schedule</Explain>
+        </span>
+        <div className="schedule-presets" role="group" aria-label="schedule presets">
+          {(['geometric', 'linear', 'one-shot'] as const).map((k) => (
+            <button
+              key={k}
+              type="button"
+              disabled={disabled}
+              aria-pressed={config.iep.schedule === k}
+              onClick={() => setPreset(k)}
+            >
+              {k === 'geometric' ? '1 − 0.8^c' : k}
+            </button>
+          ))}
+          <button type="button" disabled={disabled} onClick={addCycle} title="Add a cycle">
+            + cycle
+          </button>
+          <button type="button" disabled={disabled || points.length <= 1} onClick={removeCycle} title="Remove a cycle">
+            − cycle
+          </button>
+        </div>
+      </div>
+      <svg
+        ref={svgRef}
+        width={W}
+        height={H}
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label="iEP pruning rate over steps"
+        onPointerMove={onPointerMove}
+        onPointerUp={() => (dragging.current = null)}
+        onPointerLeave={() => (dragging.current = null)}
+      >
+        <g className="axis">
+          {y.ticks(5).map((t) => (
+            <g key={t} transform={`translate(0,${y(t)})`}>
+              <line x1={M.left} x2={W - M.right} className="grid" />
+              <text x={M.left - 6} dy="0.32em" textAnchor="end">
+                {t.toFixed(1)}
+              </text>
+              <text x={W - M.right + 6} dy="0.32em">
+                {Math.round((1 - t) * 100)}%
+              </text>
+            </g>
+          ))}
+          {x.ticks(4).map((t) => (
+            <text key={t} x={x(t)} y={H - M.bottom + 16} textAnchor="middle">
+              {t}
+            </text>
+          ))}
+          <text x={M.left - 40} y={M.top - 2} className="axis-title">
+            p
+          </text>
+          <text x={W - M.right + 4} y={M.top - 2} className="axis-title">
+            kept
+          </text>
+          <text x={(M.left + W - M.right) / 2} y={H - 4} textAnchor="middle" className="axis-title">
+            iEP step (estimated)
+          </text>
+        </g>
+        <line
+          className="schedule-target"
+          x1={M.left}
+          x2={W - M.right}
+          y1={y(config.targetPruningRate)}
+          y2={y(config.targetPruningRate)}
+        />
+        {path && <path className="schedule-line" d={path} />}
+        {points.map((pt, i) => (
+          <circle
+            key={i}
+            className={`schedule-point${bad === i ? ' schedule-point-bad' : ''}`}
+            data-index={i}
+            cx={x(pt.step)}
+            cy={y(pt.p)}
+            r={8}
+            tabIndex={disabled ? -1 : 0}
+            aria-label={`cycle ${i + 1}: from step ${pt.step}, p ${pt.p.toFixed(3)}`}
+            onPointerDown={(e) => {
+              if (disabled) return;
+              (e.target as Element).setPointerCapture?.(e.pointerId);
+              dragging.current = i;
+            }}
+          >
+            <title>{`cycle ${i + 1}: from step ${pt.step}, p = ${pt.p.toFixed(3)} (kept ${((1 - pt.p) * 100).toFixed(1)}%)`}</title>
+          </circle>
+        ))}
+      </svg>
+      <p className={error ? 'field-error' : 'schedule-note'} role={error ? 'alert' : undefined}>
+        {error ??
+          `${points.length} cycles; dashed line: the target p = ${config.targetPruningRate} that EP uses throughout.`}
+      </p>
+    </div>
+  );
+}

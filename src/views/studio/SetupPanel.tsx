@@ -1,0 +1,300 @@
+// The setup of the next comparison. Every field is checked by the protocol's validateConfig and a problem is said at
+// the field; the whole config also lives in the URL (see store/url.ts), so a link restores it.
+import { useStore } from '../../store';
+import { MODEL_NAMES, type ComparisonConfig } from '../../protocol/config';
+import { Explain } from './Explain';
+import { Field, NumberInput, Select } from './fields';
+import { ScheduleEditor } from './ScheduleEditor';
+
+const DATASETS = [
+  { value: 'cifar10-subset', label: 'CIFAR-10 subset (bundled)' },
+  { value: 'cifar10', label: 'CIFAR-10 (full)' },
+];
+
+const BACKENDS = [
+  { value: 'auto', label: 'auto (WebGPU, else WebGL, else CPU)' },
+  { value: 'webgpu', label: 'WebGPU' },
+  { value: 'webgl', label: 'WebGL' },
+  { value: 'wasm', label: 'WASM' },
+  { value: 'cpu', label: 'CPU' },
+] as const;
+
+function keptPercent(p: number): string {
+  return Number.isFinite(p) ? `kept ${((1 - p) * 100).toFixed(1)}%` : 'kept –';
+}
+
+export function SetupPanel({ locked }: { locked: boolean }) {
+  const config = useStore((s) => s.config);
+  const setConfig = useStore((s) => s.setConfig);
+  const set = <K extends keyof ComparisonConfig>(key: K, value: ComparisonConfig[K]) =>
+    setConfig({ ...config, [key]: value });
+  const setIep = <K extends keyof ComparisonConfig['iep']>(key: K, value: ComparisonConfig['iep'][K]) =>
+    setConfig({ ...config, iep: { ...config.iep, [key]: value } });
+  const known = useStore((s) => s.datasets);
+  const listed = known.length
+    ? known.map((d) => ({ value: d.id, label: d.available ? d.name : `${d.name} (not installed)` }))
+    : DATASETS;
+  const datasets = listed.some((d) => d.value === config.dataset)
+    ? listed
+    : [...listed, { value: config.dataset, label: config.dataset }];
+
+  return (
+    <section className="setup panel" aria-label="setup">
+      <h2>Setup</h2>
+      {locked && <p className="setup-locked">Reset to change the setup of a running comparison.</p>}
+      <fieldset disabled={locked}>
+        <div className="setup-grid">
+          <Field field="dataset" label="Dataset">
+            {(id) => (
+              <Select
+                id={id}
+                value={config.dataset}
+                options={datasets}
+                onChange={(v) => set('dataset', v)}
+                disabled={locked}
+              />
+            )}
+          </Field>
+          <Field field="model" label="Model">
+            {(id) => (
+              <Select
+                id={id}
+                value={config.model}
+                options={MODEL_NAMES}
+                onChange={(v) => set('model', v)}
+                disabled={locked}
+              />
+            )}
+          </Field>
+          <Field field="width" label="Width ×">
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.width}
+                step="any"
+                min={0.01}
+                max={4}
+                invalid={invalid}
+                disabled={locked}
+                onChange={(v) => set('width', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field field="seed" label="Seed">
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.seed}
+                step={1}
+                min={0}
+                invalid={invalid}
+                disabled={locked}
+                onChange={(v) => set('seed', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field
+            field="targetPruningRate"
+            label={<Explain term="pruningRate">Target pruning rate p</Explain>}
+            hint={<span data-testid="kept-percent">{keptPercent(config.targetPruningRate)}</span>}
+          >
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.targetPruningRate}
+                step={0.001}
+                min={0}
+                max={0.999}
+                invalid={invalid}
+                disabled={locked}
+                onChange={(v) => set('targetPruningRate', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field field="epochs" label="Epochs (EP)">
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.epochs}
+                step="any"
+                min={0.001}
+                invalid={invalid}
+                disabled={locked}
+                onChange={(v) => set('epochs', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field field="batchSize" label="Batch size">
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.batchSize}
+                step={1}
+                min={1}
+                invalid={invalid}
+                disabled={locked}
+                onChange={(v) => set('batchSize', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field field="budget" label={<Explain term="equalCompute">Budget</Explain>}>
+            {(id) => (
+              <Select
+                id={id}
+                value={config.budget}
+                options={[
+                  { value: 'equal-compute', label: 'equal compute' },
+                  { value: 'full-cycles', label: 'full cycles (iEP × cycles)' },
+                ]}
+                onChange={(v) => set('budget', v)}
+                disabled={locked}
+              />
+            )}
+          </Field>
+          <Field field="iep.cycles" label={<Explain term="cycle">iEP cycles</Explain>}>
+            {(id, invalid) => (
+              <NumberInput
+                id={id}
+                value={config.iep.cycles}
+                step={1}
+                min={1}
+                max={100}
+                invalid={invalid}
+                disabled={locked || config.iep.schedule === 'custom'}
+                onChange={(v) => setIep('cycles', v ?? NaN)}
+              />
+            )}
+          </Field>
+          <Field field="backend" label="Backend">
+            {(id) => (
+              <Select
+                id={id}
+                value={config.backend}
+                options={BACKENDS}
+                onChange={(v) => set('backend', v)}
+                disabled={locked}
+              />
+            )}
+          </Field>
+        </div>
+        <ScheduleEditor disabled={locked} />
+        <details className="setup-more">
+          <summary>More settings</summary>
+          <div className="setup-grid">
+            <Field field="learningRate" label="Learning rate">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.learningRate}
+                  step="any"
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('learningRate', v ?? NaN)}
+                />
+              )}
+            </Field>
+            <Field field="momentum" label="Momentum">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.momentum}
+                  step="any"
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('momentum', v ?? NaN)}
+                />
+              )}
+            </Field>
+            <Field field="weightDecay" label="Weight decay" hint="empty: the model's default">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.weightDecay}
+                  step="any"
+                  nullable
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('weightDecay', v)}
+                />
+              )}
+            </Field>
+            <Field field="reportEvery" label="Report every (steps)">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.reportEvery}
+                  step={1}
+                  min={1}
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('reportEvery', v ?? NaN)}
+                />
+              )}
+            </Field>
+            <Field field="trainLimit" label="Training images" hint="empty: all">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.trainLimit}
+                  step={1}
+                  min={1}
+                  nullable
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('trainLimit', v)}
+                />
+              )}
+            </Field>
+            <Field field="testLimit" label="Test images" hint="empty: all">
+              {(id, invalid) => (
+                <NumberInput
+                  id={id}
+                  value={config.testLimit}
+                  step={1}
+                  min={1}
+                  nullable
+                  invalid={invalid}
+                  disabled={locked}
+                  onChange={(v) => set('testLimit', v)}
+                />
+              )}
+            </Field>
+            <Field field="iep.variant" label="iEP variant">
+              {(id) => (
+                <Select
+                  id={id}
+                  value={config.iep.variant}
+                  options={['soft', 'hard'] as const}
+                  onChange={(v) => setIep('variant', v)}
+                  disabled={locked}
+                />
+              )}
+            </Field>
+            <Field field="iep.scores" label="Scores at each cycle">
+              {(id) => (
+                <Select
+                  id={id}
+                  value={config.iep.scores}
+                  options={['carry', 'rewind', 'reinit'] as const}
+                  onChange={(v) => setIep('scores', v)}
+                  disabled={locked}
+                />
+              )}
+            </Field>
+            <Field field="iep.lrRewind" label="Rewind learning rate">
+              {(id) => (
+                <input
+                  id={id}
+                  type="checkbox"
+                  checked={config.iep.lrRewind}
+                  disabled={locked}
+                  onChange={(e) => setIep('lrRewind', e.target.checked)}
+                />
+              )}
+            </Field>
+          </div>
+        </details>
+      </fieldset>
+    </section>
+  );
+}

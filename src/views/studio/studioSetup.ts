@@ -1,0 +1,54 @@
+// What the studio starts on mount: config from the link, the engine wire, recording, replay and the URL sync.
+// Each returns its own cleanup so React's effects (and StrictMode's double mount) stay balanced.
+import { useStore } from '../../store';
+import { recoverInterrupted } from '../../store/library';
+import { startRecorder } from '../../store/recorder';
+import { startReplayDriver } from '../../store/replay';
+import { connectRunner } from '../../store/runnerLink';
+import { configFromHash, configToHash } from '../../store/url';
+import { backendChoiceFromUrl, getBrowserRunner } from '../../runner/browserRunner';
+
+function applyHash(): void {
+  const result = configFromHash(window.location.hash);
+  const s = useStore.getState();
+  if (result && 'config' in result) s.setConfig(result.config);
+  else if (result) s.setNotice(result.error);
+}
+
+function syncUrl(): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const unsubscribe = useStore.subscribe((s, prev) => {
+    if (s.config === prev.config) return;
+    if (timer) clearTimeout(timer);
+    // Debounced: a dragged schedule point changes the config on every pointer move.
+    timer = setTimeout(() => {
+      const hash = configToHash(useStore.getState().config);
+      if (window.location.hash !== hash) history.replaceState(null, '', hash);
+    }, 250);
+  });
+  const onHashChange = () => applyHash();
+  window.addEventListener('hashchange', onHashChange);
+  return () => {
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+    window.removeEventListener('hashchange', onHashChange);
+  };
+}
+
+export function startStudio(): () => void {
+  // `?backend=webgl` (helper for tests and slow machines) applies when the link has no config of its own.
+  const forced = backendChoiceFromUrl(window.location.search);
+  if (forced !== 'auto' && !configFromHash(window.location.hash)) {
+    const s = useStore.getState();
+    s.setConfig({ ...s.config, backend: forced });
+  }
+  applyHash();
+  const cleanups = [
+    connectRunner(getBrowserRunner(), (id) => useStore.getState().datasetPayload(id)),
+    startRecorder(),
+    startReplayDriver(),
+    syncUrl(),
+  ];
+  void recoverInterrupted();
+  return () => cleanups.forEach((c) => c());
+}
