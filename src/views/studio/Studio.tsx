@@ -48,13 +48,13 @@ export function Studio() {
   return (
     <div className={`studio${talkMode ? ' talk' : ''}`} data-testid="studio" data-talk={talkMode}>
       <header className="studio-head">
-        <h1>
-          Supermask Studio{' '}
+        <h2 className="studio-title">
+          Studio{' '}
           <span className="studio-sub">
             <Explain term="supermask">supermask</Explain> search: <Explain term="ep">EP</Explain> vs{' '}
             <Explain term="iep">iEP</Explain>
           </span>
-        </h1>
+        </h2>
         {runConfig && (
           <p className="run-config" data-testid="run-config">
             {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}

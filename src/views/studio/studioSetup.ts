@@ -1,12 +1,12 @@
-// What the studio starts on mount: config from the link, the engine wire, recording, replay and the URL sync.
+// What the studio starts on mount: config from the link, recording, replay and the URL sync. (main.tsx connects
+// the engine with connectRunner.)
 // Each returns its own cleanup so React's effects (and StrictMode's double mount) stay balanced.
 import { useStore } from '../../store';
 import { recoverInterrupted } from '../../store/library';
 import { startRecorder } from '../../store/recorder';
 import { startReplayDriver } from '../../store/replay';
-import { connectRunner } from '../../store/runnerLink';
 import { configFromHash, configToHash } from '../../store/url';
-import { backendChoiceFromUrl, getBrowserRunner } from '../../runner/browserRunner';
+import { backendChoiceFromUrl } from '../../runner/browserRunner';
 
 function applyHash(): void {
   const result = configFromHash(window.location.hash);
@@ -43,12 +43,7 @@ export function startStudio(): () => void {
     s.setConfig({ ...s.config, backend: forced });
   }
   applyHash();
-  const cleanups = [
-    connectRunner(getBrowserRunner(), (id) => useStore.getState().datasetPayload(id)),
-    startRecorder(),
-    startReplayDriver(),
-    syncUrl(),
-  ];
+  const cleanups = [startRecorder(), startReplayDriver(), syncUrl()];
   void recoverInterrupted();
   return () => cleanups.forEach((c) => c());
 }
