@@ -1,11 +1,119 @@
+// The dataset slice: which datasets exist, the one loaded (raw bytes, per-class counts), loading and errors.
+// A failed load (a corrupt dropped file, a missing server file) sets datasetError and keeps the loaded dataset.
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
+import { DatasetError } from '../data/cifar';
+import { fetchDataset, fetchDatasetList, parseDroppedFile, type DatasetOption, type LoadedDataset } from '../data/load';
+import type { DatasetPayload } from '../protocol/messages';
 
-// Placeholder: the foundation work fills this slice (loaded dataset, errors, backend).
+export type { DatasetOption, LoadedDataset };
+
+export const DEFAULT_DATASET = 'cifar10-subset';
+
 export interface DatasetSlice {
+  /** The entries of data/datasets.json. */
+  datasets: DatasetOption[];
+  dataset: LoadedDataset | null;
+  /** What is being loaded (a dataset or file name), null when idle. */
+  datasetLoading: string | null;
   datasetError: string | null;
+  /** The engine worker could not start or pick a backend (the backend itself lives in the studio slice). */
+  backendError: string | null;
+
+  /** Reads datasets.json and loads the default dataset. */
+  initDatasets: () => Promise<void>;
+  selectDataset: (id: string) => Promise<void>;
+  loadDatasetFile: (file: File) => Promise<void>;
+  clearDatasetError: () => void;
+  setBackendError: (message: string | null) => void;
+  /** The data the engine needs for a config naming `id`; loads it first if another dataset is on screen. */
+  datasetPayload: (id: string) => Promise<DatasetPayload | undefined>;
 }
 
-export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> = () => ({
-  datasetError: null,
-});
+function message(e: unknown): string {
+  if (e instanceof DatasetError) return e.message;
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** Each load gets a number; only the newest may land, so a slow earlier load never overwrites a later choice. */
+let loadCounter = 0;
+
+export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> = (set, get) => {
+  async function load(label: string, run: () => Promise<LoadedDataset>): Promise<void> {
+    const ticket = ++loadCounter;
+    set({ datasetLoading: label, datasetError: null });
+    try {
+      const dataset = await run();
+      if (ticket !== loadCounter) return;
+      set({ dataset, datasetLoading: null });
+      // The setup names the dataset it runs on, so a recorded run says which one it was.
+      const s = get();
+      if (s.config.dataset !== dataset.id) s.setConfig({ ...s.config, dataset: dataset.id });
+    } catch (e) {
+      if (ticket !== loadCounter) return;
+      set({ datasetError: `${label}: ${message(e)}`, datasetLoading: null });
+    }
+  }
+
+  return {
+    datasets: [],
+    dataset: null,
+    datasetLoading: null,
+    datasetError: null,
+    backendError: null,
+
+    initDatasets: async () => {
+      try {
+        const datasets = await fetchDatasetList();
+        set({ datasets });
+        const first =
+          datasets.find((d) => d.id === DEFAULT_DATASET && d.available) ?? datasets.find((d) => d.available);
+        if (!first) {
+          set({ datasetError: 'No dataset is available on the server; drop cifar-10-binary.tar.gz here.' });
+          return;
+        }
+        await get().selectDataset(first.id);
+      } catch (e) {
+        set({ datasetError: `The dataset list could not be read: ${message(e)}` });
+      }
+    },
+
+    selectDataset: async (id) => {
+      const entry = get().datasets.find((d) => d.id === id);
+      if (!entry) {
+        set({ datasetError: `Unknown dataset '${id}'` });
+        return;
+      }
+      if (!entry.available) {
+        set({ datasetError: `${entry.name} is not installed here: run npm run data:cifar10, then reload.` });
+        return;
+      }
+      await load(entry.name, () => fetchDataset(entry));
+    },
+
+    loadDatasetFile: async (file) => {
+      await load(file.name, async () => parseDroppedFile(file.name, new Uint8Array(await file.arrayBuffer())));
+    },
+
+    clearDatasetError: () => set({ datasetError: null }),
+    setBackendError: (backendError) => set({ backendError }),
+
+    datasetPayload: async (id) => {
+      if (get().dataset?.id !== id) {
+        await get().selectDataset(id);
+        const error = get().datasetError;
+        if (get().dataset?.id !== id) throw new DatasetError(error ?? `dataset '${id}' is not loaded`);
+      }
+      const d = get().dataset!;
+      // Sent without a transfer list: the worker gets a copy and the page keeps its own for the grid and counts.
+      return {
+        id: d.id,
+        classNames: d.classNames,
+        trainImages: d.train.images,
+        trainLabels: d.train.labels,
+        testImages: d.test.images,
+        testLabels: d.test.labels,
+      };
+    },
+  };
+};

@@ -1,0 +1,23 @@
+// The page's entry: start the engine worker, read the dataset list, render.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { backendChoiceFromUrl, startBrowserRunner } from './runner/browserRunner';
+import { useStore } from './store';
+import { connectRunner } from './store/runnerLink';
+import './views/theme.css';
+
+const runner = startBrowserRunner(backendChoiceFromUrl(location.search));
+connectRunner(runner, (id) => useStore.getState().datasetPayload(id));
+// Until the engine names its backend, an error means it did not start at all (run errors go to the studio).
+runner.subscribe((event) => {
+  if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);
+  if (event.type === 'backend') useStore.getState().setBackendError(null);
+});
+void useStore.getState().initDatasets();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,57 @@
+// The in-browser runner: ONE module Web Worker running the engine (src/engine/worker.ts). The page talks to it with
+// RunnerCommand and hears RunnerEvent, the same messages the remote GPU runner speaks.
+import type { BackendChoice, BackendName } from '../protocol/config';
+import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
+
+export type RunnerListener = (event: RunnerEvent) => void;
+
+export interface BrowserRunner {
+  send(cmd: RunnerCommand, transfer?: Transferable[]): void;
+  /** Returns the unsubscribe function. */
+  subscribe(listener: RunnerListener): () => void;
+}
+
+const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** `?backend=webgl` (or webgpu, wasm, cpu) forces a backend; anything else, or nothing, is 'auto'. */
+export function backendChoiceFromUrl(search: string): BackendChoice {
+  const asked = new URLSearchParams(search).get('backend');
+  return BACKENDS.find((b) => b === asked) ?? 'auto';
+}
+
+function createRunner(): BrowserRunner {
+  const listeners = new Set<RunnerListener>();
+  const emit = (event: RunnerEvent) => listeners.forEach((l) => l(event));
+  const worker = new Worker(new URL('../engine/worker.ts', import.meta.url), { type: 'module' });
+  worker.addEventListener('message', (e: MessageEvent<RunnerEvent>) => emit(e.data));
+  // A worker that fails to load (or throws outside a handler) must still be reported on the page.
+  worker.addEventListener('error', (e) => {
+    e.preventDefault();
+    emit({ type: 'error', message: `The engine worker failed: ${e.message || 'it could not be loaded'}` });
+  });
+  worker.addEventListener('messageerror', () =>
+    emit({ type: 'error', message: 'A message from the engine worker could not be read' }),
+  );
+  return {
+    send: (cmd, transfer) => worker.postMessage(cmd, transfer ?? []),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+let runner: BrowserRunner | null = null;
+
+/** The page's one runner, created on first use. */
+export function getBrowserRunner(): BrowserRunner {
+  runner ??= createRunner();
+  return runner;
+}
+
+/** Creates the runner (once) and asks the engine to pick its backend; the answer is a 'backend' event. */
+export function startBrowserRunner(backend: BackendChoice): BrowserRunner {
+  const r = getBrowserRunner();
+  r.send({ type: 'init', backend });
+  return r;
+}

@@ -1,0 +1,104 @@
+// The dataset: which one, how many images per split and per class, a picker, a drop zone, and sample images.
+import { useStore } from '../../store';
+import { DropZone } from './DropZone';
+import { SampleGrid } from './SampleGrid';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function DatasetPicker() {
+  const datasets = useStore((s) => s.datasets);
+  const dataset = useStore((s) => s.dataset);
+  const loading = useStore((s) => s.datasetLoading);
+  const selectDataset = useStore((s) => s.selectDataset);
+  const dropped = dataset?.source === 'dropped' ? dataset : null;
+
+  return (
+    <label className="dataset-picker">
+      Dataset
+      <select
+        data-testid="dataset-picker"
+        value={dataset?.id ?? ''}
+        disabled={loading !== null}
+        onChange={(e) => void selectDataset(e.target.value)}
+      >
+        {dataset === null && <option value="">(none loaded)</option>}
+        {datasets.map((d) => (
+          <option key={d.id} value={d.id} disabled={!d.available}>
+            {d.available ? d.name : `${d.name}: not installed (npm run data:cifar10)`}
+          </option>
+        ))}
+        {dropped && <option value={dropped.id}>{dropped.name}</option>}
+      </select>
+    </label>
+  );
+}
+
+function ClassCounts({ classNames, train, test }: { classNames: string[]; train: number[]; test: number[] }) {
+  return (
+    <table className="class-counts" data-testid="class-counts">
+      <thead>
+        <tr>
+          <th scope="col">Class</th>
+          <th scope="col">Train</th>
+          <th scope="col">Test</th>
+        </tr>
+      </thead>
+      <tbody>
+        {classNames.map((name, c) => (
+          <tr key={name} data-testid={`class-row-${c}`}>
+            <th scope="row" style={{ fontWeight: 'normal' }}>
+              {name}
+            </th>
+            <td>{fmt(train[c] ?? 0)}</td>
+            <td>{fmt(test[c] ?? 0)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function DatasetPanel() {
+  const dataset = useStore((s) => s.dataset);
+  const loading = useStore((s) => s.datasetLoading);
+  const error = useStore((s) => s.datasetError);
+  const clearError = useStore((s) => s.clearDatasetError);
+  const loadFile = useStore((s) => s.loadDatasetFile);
+
+  return (
+    <section className="panel dataset-panel" aria-labelledby="dataset-heading" data-testid="dataset-panel">
+      <h2 id="dataset-heading">Dataset</h2>
+      <div>
+        <DatasetPicker />
+        {dataset && (
+          <p className="dataset-summary" data-testid="dataset-summary">
+            <strong data-testid="dataset-name">{dataset.name}</strong>
+            <br />
+            <span data-testid="train-count">{fmt(dataset.train.count)}</span> training images,{' '}
+            <span data-testid="test-count">{fmt(dataset.test.count)}</span> test images, {dataset.classNames.length}{' '}
+            classes
+          </p>
+        )}
+        {loading && (
+          <p className="notice" role="status" data-testid="dataset-loading">
+            Loading {loading}…
+          </p>
+        )}
+        {error && (
+          <div className="alert" role="alert" data-testid="dataset-error">
+            <strong>Could not load the data.</strong> <span data-testid="dataset-error-message">{error}</span>
+            {dataset && <> The dataset already loaded ({dataset.name}) is still in use.</>}{' '}
+            <button className="link" onClick={clearError}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        {dataset && (
+          <ClassCounts classNames={dataset.classNames} train={dataset.trainCounts} test={dataset.testCounts} />
+        )}
+        <DropZone onFile={(f) => void loadFile(f)} disabled={loading !== null} />
+      </div>
+      <div>{dataset && <SampleGrid split={dataset.train} classNames={dataset.classNames} />}</div>
+    </section>
+  );
+}

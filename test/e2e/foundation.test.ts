@@ -1,0 +1,151 @@
+// The first page in a real Chromium: the bundled subset loads, its counts and pixels are right, the backend is
+// named, and a corrupt dropped file is refused without losing the dataset already loaded.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLASS_NAMES, IMAGE_BYTES, RECORD_BYTES } from '../../src/data/cifar';
+import { GRID_COLUMNS, GRID_ROWS, GRID_SCALE, cellOrigin } from '../../src/views/dataset/gridLayout';
+import { ROOT, startHarness, type AppHarness } from './harness';
+
+const SUBSET_TRAIN = join(ROOT, 'public', 'data', 'cifar10-subset', 'data_batch_1.bin');
+
+let harness: AppHarness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+async function waitForDataset(page: Page): Promise<void> {
+  await page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+  await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 60_000 }).toBe('5,000');
+}
+
+/** The grid's canvas pixels (RGBA, row-major) and width. */
+async function gridPixels(page: Page): Promise<{ width: number; data: Uint8Array }> {
+  const { width, base64 } = await page.getByTestId('sample-grid').evaluate((el) => {
+    const canvas = el as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let text = '';
+    for (let i = 0; i < data.length; i += 0x8000) {
+      text += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    }
+    return { width: canvas.width, base64: btoa(text) };
+  });
+  return { width, data: new Uint8Array(Buffer.from(base64, 'base64')) };
+}
+
+describe('foundation page', () => {
+  it('loads the bundled subset: ten classes with their counts, real pixels in the grid, and a named backend', async () => {
+    const { page, errors } = await harness.openApp();
+    await waitForDataset(page);
+
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Supermask Studio');
+    expect(await page.getByTestId('test-count').textContent()).toBe('1,000');
+    const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
+    expect(rows.map((r) => r.split('\t').map((s) => s.trim()))).toEqual(
+      CLASS_NAMES.map((name) => [name, '500', '100']),
+    );
+
+    // The grid shows the first images of the subset file exactly: every source pixel as a GRID_SCALE block.
+    const file = readFileSync(SUBSET_TRAIN);
+    const shown = GRID_COLUMNS * GRID_ROWS;
+    expect(await page.getByTestId('sample-grid').getAttribute('data-count')).toBe(String(shown));
+    const { width, data } = await gridPixels(page);
+    let mismatches = 0;
+    let nonGrey = 0;
+    for (let k = 0; k < shown; k++) {
+      const origin = cellOrigin(k);
+      const record = file.subarray(k * RECORD_BYTES + 1, (k + 1) * RECORD_BYTES);
+      for (let p = 0; p < 1024; p++) {
+        const x = origin.x + (p % 32) * GRID_SCALE + GRID_SCALE - 1;
+        const y = origin.y + Math.floor(p / 32) * GRID_SCALE + GRID_SCALE - 1;
+        const o = (y * width + x) * 4;
+        const [r, g, b] = [record[p], record[p + 1024], record[p + 2048]];
+        if (data[o] !== r || data[o + 1] !== g || data[o + 2] !== b || data[o + 3] !== 255) mismatches++;
+        if (r !== g || g !== b) nonGrey++;
+      }
+    }
+    expect(mismatches).toBe(0);
+    expect(nonGrey).toBeGreaterThan(shown * 500);
+    expect(file.length).toBe(5000 * RECORD_BYTES);
+    expect(IMAGE_BYTES).toBe(3072);
+
+    // Labels under the images: the grid's text alternative names them in file order.
+    const labels = Array.from({ length: shown }, (_, k) => CLASS_NAMES[file[k * RECORD_BYTES]]);
+    expect(await page.getByTestId('sample-grid').getAttribute('aria-label')).toContain(labels.join(', '));
+
+    // The engine worker names its backend and says why.
+    await page.getByTestId('backend-name').waitFor({ timeout: 180_000 });
+    expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(await page.getByTestId('backend-name').textContent());
+    expect((await page.getByTestId('backend-reason').textContent())!.length).toBeGreaterThan(5);
+    expect(errors).toEqual([]);
+  });
+
+  it('names the backend asked for in the URL (?backend=cpu) and why', async () => {
+    const { page } = await harness.openApp('?backend=cpu');
+    await page.getByTestId('backend-name').waitFor({ timeout: 180_000 });
+    expect(await page.getByTestId('backend-name').textContent()).toBe('cpu');
+    expect(await page.getByTestId('backend-reason').textContent()).toMatch(/cpu/i);
+  });
+
+  it('refuses a corrupt dropped file with a clear error and keeps the loaded dataset usable', async () => {
+    const { page } = await harness.openApp();
+    await waitForDataset(page);
+    const before = await gridPixels(page);
+
+    // A .bin whose length is not a whole number of records.
+    await page.getByTestId('dataset-file-input').setInputFiles({
+      name: 'corrupt.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(5000, 7),
+    });
+    const error = page.getByTestId('dataset-error');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('dataset-error-message').textContent()).toContain(
+      'corrupt.bin is 5,000 bytes long, not a multiple of the CIFAR-10 record size (3073 bytes',
+    );
+    expect(await error.textContent()).toContain('is still in use');
+
+    // A dropped "archive" that is gzip in name only, through a real drop event with a DataTransfer.
+    await page.getByTestId('dataset-drop-zone').evaluate((zone) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3])], 'cifar-10-binary.tar.gz'));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await expect
+      .poll(() => page.getByTestId('dataset-error-message').textContent(), { timeout: 30_000 })
+      .toContain('cifar-10-binary.tar.gz is a damaged gzip archive');
+
+    // Still the subset: same counts, same name, same pixels.
+    expect(await page.getByTestId('train-count').textContent()).toBe('5,000');
+    expect(await page.getByTestId('test-count').textContent()).toBe('1,000');
+    expect(await page.getByTestId('dataset-name').textContent()).toMatch(/^CIFAR-10 subset/);
+    expect(await page.getByTestId('class-counts').locator('tbody tr').count()).toBe(10);
+    const after = await gridPixels(page);
+    expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
+  });
+
+  it('loads a dropped single CIFAR .bin file, split into train and test', async () => {
+    const { page } = await harness.openApp();
+    await waitForDataset(page);
+    const records = readFileSync(SUBSET_TRAIN).subarray(0, 600 * RECORD_BYTES);
+    await page.getByTestId('dataset-file-input').setInputFiles({
+      name: 'first600.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(records),
+    });
+    await expect
+      .poll(() => page.getByTestId('dataset-name').textContent(), { timeout: 30_000 })
+      .toContain('first600.bin');
+    const train = Number((await page.getByTestId('train-count').textContent())!.replace(/,/g, ''));
+    const test = Number((await page.getByTestId('test-count').textContent())!.replace(/,/g, ''));
+    expect(train + test).toBe(600);
+    expect(test).toBeGreaterThan(80);
+    expect(test).toBeLessThan(120);
+  });
+});

@@ -1,0 +1,94 @@
+// Shared by every end-to-end test: serve the built app (dist/, built by `npm run test:e2e` before the tests) with
+// vite's preview server on a free loopback port, and drive the system Chromium with a fresh context per page.
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+export interface OpenedApp {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and uncaught exceptions of the page (and its workers), in order. */
+  errors: string[];
+}
+
+export interface AppHarness {
+  /** The served app's base URL, ending in '/'. */
+  url: string;
+  browser: Browser;
+  /** Opens the app in a fresh browser context; `query` like '?backend=cpu'. */
+  openApp: (query?: string) => Promise<OpenedApp>;
+  close: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error())));
+    });
+  });
+}
+
+export async function startHarness(): Promise<AppHarness> {
+  if (!existsSync(join(ROOT, 'dist', 'index.html'))) {
+    throw new Error('dist/ is missing: run `npx vite build` first (`npm run test:e2e` does it before the tests)');
+  }
+  const port = await freePort();
+  const server: PreviewServer = await preview({
+    root: ROOT,
+    logLevel: 'error',
+    preview: { host: '127.0.0.1', port, strictPort: true, open: false },
+  });
+  const url = `http://127.0.0.1:${port}/`;
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  const contexts: BrowserContext[] = [];
+
+  return {
+    url,
+    browser,
+    openApp: async (query = '') => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(msg.text());
+      });
+      page.on('pageerror', (err) => errors.push(`${err.name}: ${err.message}`));
+      await page.goto(url + query);
+      return { page, context, errors };
+    },
+    close: async () => {
+      await Promise.allSettled(contexts.map((c) => c.close()));
+      await browser.close().catch(() => undefined);
+      await server.close();
+    },
+  };
+}
