@@ -2,6 +2,7 @@
 // train mode normalises with the batch's (biased) variance and updates running mean / unbiased variance with
 // momentum 0.1; eval mode normalises with the running statistics.
 import * as tf from '@tensorflow/tfjs';
+import { variable } from './vars';
 
 const MOMENTUM = 0.1;
 const EPS = 1e-5;
@@ -13,8 +14,8 @@ export class BatchNorm {
 
   constructor(name: string, channels: number) {
     this.name = name;
-    this.runningMean = tf.variable(tf.zeros([channels]), false);
-    this.runningVar = tf.variable(tf.ones([channels]), false);
+    this.runningMean = variable(() => tf.zeros([channels]), false);
+    this.runningVar = variable(() => tf.ones([channels]), false);
   }
 
   apply(x: tf.Tensor, training: boolean): tf.Tensor {

@@ -188,6 +188,13 @@ export class Comparison {
     this.setState('stopped');
   }
 
+  /** Stops the loop without a state event (the caller reports why): a lost device. */
+  async halt(): Promise<void> {
+    const loop = this.loop;
+    this.state = 'error';
+    await loop?.catch(() => undefined);
+  }
+
   async snapshot(): Promise<ComparisonSnapshot> {
     return { config: this.config, ep: await this.runs.ep.snapshot(), iep: await this.runs.iep.snapshot() };
   }

@@ -111,7 +111,7 @@ export class Runner {
   async fail(message: string): Promise<void> {
     const c = this.comparison;
     if (c) {
-      await c.stop().catch(() => undefined);
+      await c.halt();
       this.pendingRecovery = c.lastSnapshot;
     }
     this.post({ type: 'error', message, recoverable: this.pendingRecovery !== null });

@@ -1,6 +1,7 @@
 // One search (EP or iEP) over a supermask model: the training step (masks, straight-through gradient, SGD on the
 // scores), cycle starts (score carry / rewind / re-init, hard iEP's allowed mask), telemetry and evaluation.
 import * as tf from '@tensorflow/tfjs';
+import { floats, variable } from './vars';
 import type { ComparisonConfig, RunKind } from '../protocol/config';
 import { defaultWeightDecay } from '../protocol/config';
 import type { EvalReport, LayerReport, StepReport } from '../protocol/report';
@@ -32,10 +33,6 @@ export interface SearchSnapshot {
   window: { steps: number; images: number; lossSum: number; correct: number };
 }
 
-function readonlyCopy(x: tf.TypedArray): Float32Array {
-  return Float32Array.from(x as Float32Array);
-}
-
 export class Search {
   readonly run: RunKind;
   readonly plan: Plan;
@@ -46,8 +43,8 @@ export class Search {
   /** Hard iEP: edges the current cycle may select (the previous cycle's mask); null = all. */
   private allowed: (tf.Variable | null)[];
   private readonly weightDecay: number;
-  private readonly lossSum = tf.variable(tf.scalar(0), false);
-  private readonly correctSum = tf.variable(tf.scalar(0), false);
+  private readonly lossSum = variable(() => tf.scalar(0), false);
+  private readonly correctSum = variable(() => tf.scalar(0), false);
   private window = { steps: 0, images: 0, ms: 0 };
 
   constructor(
@@ -60,7 +57,7 @@ export class Search {
     this.model = model;
     this.plan = plan;
     this.usage = model.layers.map((l) => new LayerUsage(l));
-    this.momentum = model.layers.map((l) => tf.variable(tf.zerosLike(l.scores), false));
+    this.momentum = model.layers.map((l) => variable(() => tf.zerosLike(l.scores), false));
     this.allowed = model.layers.map(() => null);
     this.weightDecay = config.weightDecay ?? defaultWeightDecay(config.model);
   }
@@ -187,7 +184,7 @@ export class Search {
   /** Test accuracy and loss on the given batches, with the current cycle's mask and BN's running statistics. */
   async evaluate(batches: Iterable<Batch>, reason: EvalReport['reason']): Promise<EvalReport> {
     const cycle = this.cycle;
-    const sums = tf.variable(tf.zeros([3]), false);
+    const sums = variable(() => tf.zeros([3]), false);
     tf.tidy(() => {
       const masks = this.masksAt(cycle.p);
       const index = new Map<SupermaskLayer, number>(this.model.layers.map((l, i) => [l, i]));
@@ -230,17 +227,17 @@ export class Search {
     const layers = await Promise.all(
       this.model.layers.map(async (l, i) => ({
         name: l.name,
-        scores: readonlyCopy(await l.scores.data()),
-        momentum: readonlyCopy(await this.momentum[i].data()),
-        allowed: this.allowed[i] ? readonlyCopy(await this.allowed[i]!.data()) : null,
+        scores: await floats(l.scores),
+        momentum: await floats(this.momentum[i]),
+        allowed: this.allowed[i] ? await floats(this.allowed[i]!) : null,
         usage: await this.usage[i].state(),
       })),
     );
     const norms = await Promise.all(
       this.model.norms.map(async (n) => ({
         name: n.name,
-        mean: readonlyCopy(await n.runningMean.data()),
-        variance: readonlyCopy(await n.runningVar.data()),
+        mean: await floats(n.runningMean),
+        variance: await floats(n.runningVar),
       })),
     );
     return {
@@ -260,15 +257,15 @@ export class Search {
       this.model.layers.forEach((l, i) => {
         const ls = s.layers[i];
         if (ls.name !== l.name) throw new Error(`snapshot layer ${ls.name} does not match ${l.name}`);
-        l.scores.assign(tf.tensor(ls.scores, l.scores.shape));
-        this.momentum[i].assign(tf.tensor(ls.momentum, l.scores.shape));
+        l.scores.assign(tf.tensor(ls.scores, l.scores.shape, 'float32'));
+        this.momentum[i].assign(tf.tensor(ls.momentum, l.scores.shape, 'float32'));
         this.allowed[i]?.dispose();
-        this.allowed[i] = ls.allowed ? tf.variable(tf.tensor(ls.allowed, l.scores.shape), false) : null;
+        this.allowed[i] = ls.allowed ? variable(() => tf.tensor(ls.allowed!, l.scores.shape, 'float32'), false) : null;
         this.usage[i].setState(ls.usage);
       });
       this.model.norms.forEach((n, i) => {
-        n.runningMean.assign(tf.tensor(s.norms[i].mean));
-        n.runningVar.assign(tf.tensor(s.norms[i].variance));
+        n.runningMean.assign(tf.tensor(s.norms[i].mean, undefined, 'float32'));
+        n.runningVar.assign(tf.tensor(s.norms[i].variance, undefined, 'float32'));
       });
       this.lossSum.assign(tf.scalar(s.window.lossSum));
       this.correctSum.assign(tf.scalar(s.window.correct));

@@ -1,5 +1,6 @@
 // A supermask layer: frozen weights W, trainable scores S of the same shape; the effective weight is W * M(S).
 import * as tf from '@tensorflow/tfjs';
+import { variable } from './vars';
 import { kaimingUniformScores, signedKaimingConstant, tfShape, toTfLayout, type TorchShape } from './init';
 
 /**
@@ -47,8 +48,8 @@ export class SupermaskLayer {
     const shape = tfShape(spec.shape);
     const w = toTfLayout(signedKaimingConstant(spec.shape, seed, spec.name), spec.shape);
     const s = toTfLayout(kaimingUniformScores(spec.shape, seed, spec.name), spec.shape);
-    this.weights = tf.variable(tf.tensor(w, shape), false);
-    this.scores = tf.variable(tf.tensor(s, shape), true);
+    this.weights = variable(() => tf.tensor(w, shape), false);
+    this.scores = variable(() => tf.tensor(s, shape), true);
   }
 
   /** Scores of draw `draw` (0 = initial) in TF.js layout, for iEP's score rewind / re-init. */

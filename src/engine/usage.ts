@@ -2,6 +2,7 @@
 // selected, how often, which entered or left the mask, and which ever ranked inside the TARGET kept fraction.
 // A report reads back only per-layer scalars and heatmaps pooled to at most 64 x 64.
 import * as tf from '@tensorflow/tfjs';
+import { floats, variable } from './vars';
 import type { Heatmap } from '../protocol/report';
 import type { SupermaskLayer } from './supermask';
 
@@ -48,12 +49,12 @@ export class LayerUsage {
 
   constructor(private readonly layer: SupermaskLayer) {
     const shape = layer.scores.shape;
-    this.ever = tf.variable(tf.zeros(shape), false);
-    this.everTarget = tf.variable(tf.zeros(shape), false);
-    this.count = tf.variable(tf.zeros(shape), false);
-    this.prevMask = tf.variable(tf.zeros(shape), false);
-    this.entered = tf.variable(tf.scalar(0), false);
-    this.left = tf.variable(tf.scalar(0), false);
+    this.ever = variable(() => tf.zeros(shape), false);
+    this.everTarget = variable(() => tf.zeros(shape), false);
+    this.count = variable(() => tf.zeros(shape), false);
+    this.prevMask = variable(() => tf.zeros(shape), false);
+    this.entered = variable(() => tf.scalar(0), false);
+    this.left = variable(() => tf.scalar(0), false);
     const [out, inn] = layer.shape;
     this.rows = Math.min(out, HEATMAP_MAX);
     this.cols = Math.min(inn, HEATMAP_MAX);
@@ -141,13 +142,13 @@ export class LayerUsage {
 
   async state(): Promise<UsageState> {
     const [ever, everTarget, count, prevMask, entered, left] = await Promise.all(
-      [this.ever, this.everTarget, this.count, this.prevMask, this.entered, this.left].map((v) => v.data()),
+      [this.ever, this.everTarget, this.count, this.prevMask, this.entered, this.left].map(floats),
     );
     return {
-      ever: ever as Float32Array,
-      everTarget: everTarget as Float32Array,
-      count: count as Float32Array,
-      prevMask: prevMask as Float32Array,
+      ever,
+      everTarget,
+      count,
+      prevMask,
       entered: entered[0],
       left: left[0],
       hasPrev: this.hasPrev,
@@ -157,10 +158,10 @@ export class LayerUsage {
   setState(s: UsageState): void {
     const shape = this.layer.scores.shape;
     tf.tidy(() => {
-      this.ever.assign(tf.tensor(s.ever, shape));
-      this.everTarget.assign(tf.tensor(s.everTarget, shape));
-      this.count.assign(tf.tensor(s.count, shape));
-      this.prevMask.assign(tf.tensor(s.prevMask, shape));
+      this.ever.assign(tf.tensor(s.ever, shape, 'float32'));
+      this.everTarget.assign(tf.tensor(s.everTarget, shape, 'float32'));
+      this.count.assign(tf.tensor(s.count, shape, 'float32'));
+      this.prevMask.assign(tf.tensor(s.prevMask, shape, 'float32'));
       this.entered.assign(tf.scalar(s.entered));
       this.left.assign(tf.scalar(s.left));
     });

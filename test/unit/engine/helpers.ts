@@ -1,12 +1,16 @@
 // Shared test fixtures: real CIFAR-10 from ../shared/cifar10 and tiny configs that train in seconds on 2 cores.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseCifarBatch, type CifarSplit } from '../../../src/data/cifar';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
 import type { SearchData } from '../../../src/engine/data';
 import { limitSplit } from '../../../src/engine/data';
 
-const DIR = path.resolve(__dirname, '../../../../shared/cifar10/cifar-10-batches-bin');
+const DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/cifar10/cifar-10-batches-bin',
+);
 const cache = new Map<string, CifarSplit>();
 
 function load(file: string): CifarSplit {
