@@ -7,20 +7,22 @@ export function BackendBadge() {
 
   if (error && !backend) {
     return (
-      <p className="alert" role="alert" data-testid="backend-error">
+      <div className="backend alert" role="alert" data-testid="backend-error">
         <strong>The engine did not start.</strong> {error}
-      </p>
+      </div>
     );
   }
   if (!backend) {
     return (
-      <span className="backend-badge muted" data-testid="backend-badge" aria-busy="true">
-        Backend: starting…
-      </span>
+      <div className="backend">
+        <span className="backend-badge muted" data-testid="backend-badge" aria-busy="true">
+          Backend: starting…
+        </span>
+      </div>
     );
   }
   return (
-    <>
+    <div className="backend">
       <span className="backend-badge" data-testid="backend-badge" title={backend.reason}>
         Backend:{' '}
         <span className="backend-name" data-testid="backend-name">
@@ -31,6 +33,6 @@ export function BackendBadge() {
       <p className="backend-reason" data-testid="backend-reason">
         {backend.reason}
       </p>
-    </>
+    </div>
   );
 }
