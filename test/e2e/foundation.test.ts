@@ -1,10 +1,13 @@
 // The first page in a real Chromium: the bundled subset loads, its counts and pixels are right, the backend is
 // named, and a corrupt dropped file is refused without losing the dataset already loaded.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLASS_NAMES, IMAGE_BYTES, RECORD_BYTES } from '../../src/data/cifar';
+import { CLASS_NAMES, IMAGE_BYTES, RECORD_BYTES, classCounts, parseCifarBatch } from '../../src/data/cifar';
+import { SHARED_CIFAR10, batchesDir, readBatchFile, verifySha256Sums } from '../../scripts/cifar-source';
 import { GRID_COLUMNS, GRID_ROWS, GRID_SCALE, cellOrigin } from '../../src/views/dataset/gridLayout';
 import { ROOT, startHarness, type AppHarness } from './harness';
 
@@ -147,5 +150,32 @@ describe('foundation page', () => {
     expect(train + test).toBe(600);
     expect(test).toBeGreaterThan(80);
     expect(test).toBeLessThan(120);
+  });
+
+  it('loads a dropped real .tar.gz (one training batch and the test batch) in the page', async () => {
+    verifySha256Sums(SHARED_CIFAR10, ['data_batch_1.bin', 'test_batch.bin']);
+    const work = mkdtempSync(join(tmpdir(), 'e2e-drop-'));
+    try {
+      const archive = join(work, 'cifar-part.tar.gz');
+      execFileSync('sh', [
+        '-c',
+        `tar -chf - -C "${batchesDir(SHARED_CIFAR10)}" data_batch_1.bin test_batch.bin batches.meta.txt | gzip -1 > "${archive}"`,
+      ]);
+      const { page, errors } = await harness.openApp();
+      await waitForDataset(page);
+      await page.getByTestId('dataset-file-input').setInputFiles(archive);
+      await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 120_000 }).toBe('10,000');
+      expect(await page.getByTestId('test-count').textContent()).toBe('10,000');
+      expect(await page.getByTestId('dataset-name').textContent()).toContain('cifar-part.tar.gz');
+      const trainCounts = classCounts(parseCifarBatch(readBatchFile(SHARED_CIFAR10, 'data_batch_1.bin')).labels);
+      const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
+      expect(rows.map((r) => r.split('\t').map((x) => x.trim()))).toEqual(
+        CLASS_NAMES.map((name, c) => [name, trainCounts[c].toLocaleString('en-US'), '1,000']),
+      );
+      expect(await page.getByTestId('dataset-error').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
