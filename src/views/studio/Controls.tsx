@@ -29,6 +29,8 @@ export function Controls() {
   const runningSeconds = useStore((s) => s.runningSeconds);
   const runningSince = useStore((s) => s.runningSince);
   const backend = useStore((s) => s.backend);
+  // The engine needs the data: Start waits for the dataset list and any load in progress.
+  const dataBusy = useStore((s) => s.datasets.length === 0 || s.datasetLoading !== null);
   const batch = useStore((s) => s.comparison?.config.batchSize ?? s.config.batchSize);
 
   const live = mode === 'live';
@@ -37,7 +39,9 @@ export function Controls() {
   // The clock is read at render time; renders follow the reports, which is as often as the numbers change.
   // eslint-disable-next-line react-hooks/purity
   const elapsed = runningSeconds + (runningSince !== null ? (performance.now() - runningSince) / 1000 : 0);
-  const done = steps.ep + steps.iep;
+  // The engine says its step counts when its state changes; while running, the reports carry them.
+  const stepOf = (run: 'ep' | 'iep') => Math.max(live ? steps[run] : 0, series[run].reports.at(-1)?.step ?? 0);
+  const done = stepOf('ep') + stepOf('iep');
   const total = totals ? totals.ep + totals.iep : 0;
   const left = live ? secondsLeft(done, total, elapsed) : null;
 
@@ -48,7 +52,8 @@ export function Controls() {
           type="button"
           className="primary"
           data-testid="start"
-          disabled={running || creating || configError !== null}
+          disabled={running || creating || configError !== null || dataBusy}
+          title={dataBusy ? 'Loading the dataset…' : undefined}
           onClick={() => void start()}
         >
           {live && (state === 'paused' || state === 'ready') ? 'Resume' : 'Start'}
@@ -90,7 +95,7 @@ export function Controls() {
       <div className="progress-rows">
         {RUN_KINDS.map((run) => {
           const last = series[run].reports.at(-1);
-          const n = live ? steps[run] : (last?.step ?? 0);
+          const n = stepOf(run);
           const t = totals?.[run] ?? 0;
           return (
             <div className="progress-row" key={run}>

@@ -1,0 +1,58 @@
+// The studio trains EP and iEP side by side in a real browser: heatmaps change, every layer of both columns shows a
+// dying ratio, Pause stops the step counter and Step advances it by exactly one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type AppHarness } from './harness';
+import { dyingRatios, heatmapPixels, openStudio, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
+
+let h: AppHarness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('studio: a live comparison', () => {
+  it('shows changing heatmaps and a dying ratio for every layer of both runs; Pause stops, Step advances by one', async () => {
+    // 1,600 images / batch 8 = 200 steps per epoch: long enough that the run is still going when we pause it.
+    const { page, errors } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'ep', 1);
+    await waitForStep(page, 'iep', 1);
+    const first = { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
+    await waitForStep(page, 'ep', 4);
+    await waitForStep(page, 'iep', 4);
+    const later = { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
+
+    for (const run of ['ep', 'iep'] as const) {
+      const layers = Object.keys(first[run]);
+      expect(layers.length).toBeGreaterThanOrEqual(3);
+      // Usage is a mean over all steps so far: after a few more steps some layer's picture must differ.
+      expect(layers.some((l) => first[run][l] !== later[run][l])).toBe(true);
+      const dying = await dyingRatios(page, run);
+      expect(Object.keys(dying)).toEqual(layers);
+      for (const d of Object.values(dying)) {
+        expect(d).toBeGreaterThanOrEqual(0);
+        expect(d).toBeLessThanOrEqual(1);
+      }
+    }
+
+    await page.click('[data-testid=pause]');
+    await waitForState(page, 'paused');
+    const paused = { ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') };
+    expect(paused.ep).toBeLessThan(200);
+    await page.waitForTimeout(1500);
+    expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual(paused);
+
+    await page.click('[data-testid=step]');
+    await waitForStep(page, 'ep', paused.ep + 1);
+    await waitForStep(page, 'iep', paused.iep + 1);
+    await waitForState(page, 'paused');
+    await page.waitForTimeout(1000);
+    expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual({
+      ep: paused.ep + 1,
+      iep: paused.iep + 1,
+    });
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+});
