@@ -28,7 +28,10 @@ export default tseslint.config(
   {
     files: ['src/engine/**/*.ts', 'src/protocol/**/*.ts', 'src/data/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['react', 'react-dom', 'zustand'], message: 'The engine knows nothing of React.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['react', 'react-dom', 'zustand'], message: 'The engine knows nothing of React.' }] },
+      ],
     },
   },
 );
