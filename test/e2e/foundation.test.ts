@@ -1,7 +1,7 @@
 // The first page in a real Chromium: the bundled subset loads, its counts and pixels are right, the backend is
 // named, and a corrupt dropped file is refused without losing the dataset already loaded.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASS_NAMES, IMAGE_BYTES, RECORD_BYTES, classCounts, parseCifarBatch } from '../../src/data/cifar';
 import { SHARED_CIFAR10, batchesDir, readBatchFile, verifySha256Sums } from '../../scripts/cifar-source';
 import { GRID_COLUMNS, GRID_ROWS, GRID_SCALE, cellOrigin } from '../../src/views/dataset/gridLayout';
+import { fetchCifar10 } from '../../scripts/fetch-cifar10';
 import { ROOT, startHarness, type AppHarness } from './harness';
 
 const SUBSET_TRAIN = join(ROOT, 'public', 'data', 'cifar10-subset', 'data_batch_1.bin');
@@ -177,5 +178,43 @@ describe('foundation page', () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the full set', () => {
+  let served: string;
+  let full: AppHarness;
+
+  beforeAll(async () => {
+    // A copy of the built app with the full set installed by the real script, as `npm run data:cifar10` does.
+    served = mkdtempSync(join(tmpdir(), 'e2e-full-'));
+    cpSync(join(ROOT, 'dist'), served, { recursive: true });
+    await fetchCifar10(SHARED_CIFAR10, join(served, 'data'));
+    full = await startHarness({ outDir: served });
+  });
+
+  afterAll(async () => {
+    await full?.close();
+    if (served) rmSync(served, { recursive: true, force: true });
+  });
+
+  it('is offered by the picker when installed, loads with 50,000 / 10,000 images, and is marked missing when not', async () => {
+    const { page, errors } = await full.openApp();
+    await waitForDataset(page);
+    await page.getByTestId('dataset-picker').selectOption('cifar10');
+    await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 120_000 }).toBe('50,000');
+    expect(await page.getByTestId('test-count').textContent()).toBe('10,000');
+    const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
+    expect(rows.map((r) => r.split('\t').map((x) => x.trim()))).toEqual(
+      CLASS_NAMES.map((name) => [name, '5,000', '1,000']),
+    );
+    expect(errors).toEqual([]);
+
+    rmSync(join(served, 'data', 'cifar10-full'), { recursive: true });
+    const again = await full.openApp();
+    await waitForDataset(again.page);
+    const option = again.page.getByTestId('dataset-picker').locator('option[value="cifar10"]');
+    expect(await option.isDisabled()).toBe(true);
+    expect(await option.textContent()).toContain('not installed (npm run data:cifar10)');
   });
 });

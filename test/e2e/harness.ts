@@ -46,14 +46,21 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startHarness(): Promise<AppHarness> {
-  if (!existsSync(join(ROOT, 'dist', 'index.html'))) {
-    throw new Error('dist/ is missing: run `npx vite build` first (`npm run test:e2e` does it before the tests)');
+export interface HarnessOptions {
+  /** Serve this folder instead of dist/ (e.g. a copy of dist/ with other data in it). */
+  outDir?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<AppHarness> {
+  const outDir = options.outDir ?? join(ROOT, 'dist');
+  if (!existsSync(join(outDir, 'index.html'))) {
+    throw new Error(`${outDir} has no index.html: run \`npx vite build\` first (\`npm run test:e2e\` does it)`);
   }
   const port = await freePort();
   const server: PreviewServer = await preview({
     root: ROOT,
     logLevel: 'error',
+    build: { outDir },
     preview: { host: '127.0.0.1', port, strictPort: true, open: false },
   });
   const url = `http://127.0.0.1:${port}/`;
