@@ -1,8 +1,15 @@
+import { useEffect } from 'react';
+import { useStore } from './store';
 import { BackendBadge } from './views/dataset/BackendBadge';
 import { DatasetPanel } from './views/dataset/DatasetPanel';
 import { Studio } from './views/studio/Studio';
 
 export function App() {
+  const initDatasets = useStore((s) => s.initDatasets);
+  // Here rather than in main.tsx: children's effects run first, so the studio has applied a shared link's config
+  // (which may name the dataset) before the dataset list is read.
+  useEffect(() => void initDatasets(), [initDatasets]);
+
   return (
     <div className="app">
       <header className="app-header">

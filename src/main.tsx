@@ -1,4 +1,4 @@
-// The page's entry: start the engine worker, read the dataset list, render.
+// The page's entry: start the engine worker, wire it to the store, render (App reads the dataset list).
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
@@ -14,7 +14,6 @@ runner.subscribe((event) => {
   if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);
   if (event.type === 'backend') useStore.getState().setBackendError(null);
 });
-void useStore.getState().initDatasets();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

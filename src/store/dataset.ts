@@ -20,7 +20,7 @@ export interface DatasetSlice {
   /** The engine worker could not start or pick a backend (the backend itself lives in the studio slice). */
   backendError: string | null;
 
-  /** Reads datasets.json and loads the default dataset. */
+  /** Reads datasets.json and loads the dataset the setup names (else the default); once, however often called. */
   initDatasets: () => Promise<void>;
   selectDataset: (id: string) => Promise<void>;
   loadDatasetFile: (file: File) => Promise<void>;
@@ -37,6 +37,7 @@ function message(e: unknown): string {
 
 /** Each load gets a number; only the newest may land, so a slow earlier load never overwrites a later choice. */
 let loadCounter = 0;
+let initialising: Promise<void> | null = null;
 
 export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> = (set, get) => {
   async function load(label: string, run: () => Promise<LoadedDataset>): Promise<void> {
@@ -55,6 +56,29 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
     }
   }
 
+  async function init(): Promise<void> {
+    try {
+      const datasets = await fetchDatasetList();
+      set({ datasets });
+      // A shared link may name a dataset: load that one when it is here, else the bundled subset.
+      const wanted = get().config.dataset;
+      const pick =
+        datasets.find((d) => d.id === wanted && d.available) ??
+        datasets.find((d) => d.id === DEFAULT_DATASET && d.available) ??
+        datasets.find((d) => d.available);
+      if (!pick) {
+        set({ datasetError: 'No dataset is available on the server; drop cifar-10-binary.tar.gz here.' });
+        return;
+      }
+      if (pick.id !== wanted) {
+        get().setNotice(`The setup names the dataset '${wanted}', which is not available here; using ${pick.name}.`);
+      }
+      await get().selectDataset(pick.id);
+    } catch (e) {
+      set({ datasetError: `The dataset list could not be read: ${message(e)}` });
+    }
+  }
+
   return {
     datasets: [],
     dataset: null,
@@ -62,21 +86,7 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
     datasetError: null,
     backendError: null,
 
-    initDatasets: async () => {
-      try {
-        const datasets = await fetchDatasetList();
-        set({ datasets });
-        const first =
-          datasets.find((d) => d.id === DEFAULT_DATASET && d.available) ?? datasets.find((d) => d.available);
-        if (!first) {
-          set({ datasetError: 'No dataset is available on the server; drop cifar-10-binary.tar.gz here.' });
-          return;
-        }
-        await get().selectDataset(first.id);
-      } catch (e) {
-        set({ datasetError: `The dataset list could not be read: ${message(e)}` });
-      }
-    },
+    initDatasets: () => (initialising ??= init()),
 
     selectDataset: async (id) => {
       const entry = get().datasets.find((d) => d.id === id);

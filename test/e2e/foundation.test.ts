@@ -210,6 +210,11 @@ describe('the full set', () => {
     );
     expect(errors).toEqual([]);
 
+    // A link whose config names the full set loads it directly.
+    const linked = await full.openApp(`#config=${encodeURIComponent(JSON.stringify({ dataset: 'cifar10' }))}`);
+    await linked.page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+    await expect.poll(() => linked.page.getByTestId('train-count').textContent(), { timeout: 120_000 }).toBe('50,000');
+
     rmSync(join(served, 'data', 'cifar10-full'), { recursive: true });
     const again = await full.openApp();
     await waitForDataset(again.page);
