@@ -6,8 +6,10 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MANIFEST_FILE, parseManifest, type DatasetEntry } from '../src/data/manifest';
 
-/** The shared copy of the real data set, relative to the repository root. */
-export const SHARED_CIFAR10 = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'cifar10');
+/** The real data set: $CIFAR10_DIR, else the shared copy beside the repository (../shared/cifar10). */
+export const SHARED_CIFAR10 = process.env.CIFAR10_DIR
+  ? resolve(process.env.CIFAR10_DIR)
+  : resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'shared', 'cifar10');
 
 export const BATCH_FILES = [
   'data_batch_1.bin',
