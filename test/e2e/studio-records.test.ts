@@ -86,7 +86,7 @@ describe('studio: record, export, import, replay', () => {
     );
     expect(await stepOf(page, 'ep')).toBeGreaterThanOrEqual(5);
     expect(await stepOf(page, 'iep')).toBeGreaterThanOrEqual(5);
-    expect(await page.textContent('[role=status]')).toContain('Recovered');
+    expect(await page.textContent('[data-testid=studio-notice]')).toContain('Recovered');
     const dying = await page.$$eval('section[data-run=ep] .dying-row', (rows) =>
       rows.map((r) => r.getAttribute('data-dying')),
     );

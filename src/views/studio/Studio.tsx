@@ -73,7 +73,7 @@ export function Studio() {
         </button>
       </header>
       {notice && (
-        <p className="notice" role="status">
+        <p className="notice" role="status" data-testid="studio-notice">
           {notice}{' '}
           <button type="button" className="link" onClick={() => setNotice(null)}>
             dismiss

@@ -1,0 +1,120 @@
+// The studio's controls beyond training: talk-mode keys, the config in the URL, the schedule editor driving iEP's
+// pruning rate, and errors said at the field.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startHarness, type AppHarness } from './harness';
+import { configHash, openStudio, tinyConfig, waitForState, waitForStep } from './studioSupport';
+
+let h: AppHarness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function hashConfig(page: Page): Promise<Record<string, unknown>> {
+  return page.evaluate(() => JSON.parse(decodeURIComponent(location.hash.slice('#config='.length))));
+}
+
+function timelineStep(page: Page): Promise<number> {
+  return page.$eval('[data-testid=timeline]', (el) => Number((el as HTMLInputElement).value));
+}
+
+describe('studio: talk mode, shared links, schedule editor', () => {
+  it('talk mode: T toggles it, space plays and pauses, arrows scrub', async () => {
+    const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await page.waitForSelector('[data-testid=start]:not([disabled])');
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('t');
+    await page.waitForSelector('[data-testid=studio][data-talk=true]');
+    expect(await page.isVisible('section[aria-label=setup]')).toBe(false);
+    expect(await page.isVisible('[data-testid=start]')).toBe(false);
+
+    await page.keyboard.press(' ');
+    await waitForState(page, 'running');
+    await waitForStep(page, 'ep', 4);
+    await page.keyboard.press(' ');
+    await waitForState(page, 'paused');
+
+    const end = await timelineStep(page);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    const back = await timelineStep(page);
+    expect(back).toBeLessThan(end);
+    await page.keyboard.press('ArrowRight');
+    expect(await timelineStep(page)).toBeGreaterThan(back);
+
+    await page.keyboard.press(' ');
+    await waitForState(page, 'running');
+    await page.keyboard.press('T');
+    await page.waitForSelector('[data-testid=studio][data-talk=false]');
+    expect(await page.isVisible('section[aria-label=setup]')).toBe(true);
+  });
+
+  it('puts the whole config in the URL hash and restores it from a link', async () => {
+    const { page } = await openStudio(h, tinyConfig());
+    await page.fill('[data-field=seed] input', '42');
+    await page.selectOption('[data-field=budget] select', 'full-cycles');
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"seed":42'));
+    const shared = await hashConfig(page);
+    expect(shared).toMatchObject({ seed: 42, budget: 'full-cycles', model: 'conv2', width: 0.125 });
+
+    const other = await h.openApp(configHash(shared));
+    await other.page.waitForSelector('[data-testid=studio]');
+    expect(await other.page.inputValue('[data-field=seed] input')).toBe('42');
+    expect(await other.page.inputValue('[data-field=budget] select')).toBe('full-cycles');
+    expect(await other.page.inputValue('[data-field=model] select')).toBe('conv2');
+    expect(await other.page.inputValue('[data-field=width] input')).toBe('0.125');
+    await other.page.waitForFunction(() => location.hash.startsWith('#config='));
+    expect(await hashConfig(other.page)).toEqual(shared);
+  });
+
+  it('says at the field what is wrong and keeps Start disabled until it is fixed', async () => {
+    const { page } = await openStudio(h, tinyConfig());
+    await page.fill('[data-field=batchSize] input', '0');
+    const error = await page.waitForSelector('[data-field=batchSize] .field-error');
+    expect(await error.textContent()).toMatch(/integer from 1 to 4096/);
+    expect(await page.isDisabled('[data-testid=start]')).toBe(true);
+    await page.fill('[data-field=batchSize] input', '8');
+    await page.waitForSelector('[data-field=batchSize] .field-error', { state: 'detached' });
+
+    const bad = await h.openApp(configHash({ targetPruningRate: 1.5 }));
+    await bad.page.waitForSelector('[data-testid=studio-notice]');
+    expect(await bad.page.textContent('[data-testid=studio-notice]')).toMatch(/targetPruningRate/);
+  });
+
+  it('the schedule editor sets the pruning rate iEP trains at', async () => {
+    const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    // The linear preset: cycle 1 of 4 at p_T / 4.
+    await page.click('[data-testid=schedule-editor] button:text("linear")');
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'iep', 1);
+    await page.click('[data-testid=pause]');
+    expect(await page.textContent('[data-testid=iep-p]')).toMatch(/^0\.208 /);
+    expect(await page.textContent('[data-testid=ep-p]')).toMatch(/^0\.832 /);
+    await page.click('[data-testid=reset]');
+
+    // Drag cycle 1's point up: the schedule becomes custom and iEP starts at the dragged rate.
+    const point = page.locator('[data-testid=schedule-editor] circle[data-index="0"]');
+    await point.scrollIntoViewIfNeeded();
+    const box = (await point.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    // Halfway up to cycle 2's rate, so the schedule stays valid (p never falls).
+    const next = (await page.locator('[data-testid=schedule-editor] circle[data-index="1"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, (box.y + next.y) / 2 + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const label = (await point.getAttribute('aria-label'))!;
+    const dragged = Number(label.match(/p (\d\.\d+)/)![1]);
+    expect(dragged).toBeGreaterThan(0.208);
+    expect(await page.textContent('[data-testid=schedule-editor] p')).toMatch(/^4 cycles/);
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"schedule":"custom"'));
+    expect((await hashConfig(page)).iep).toMatchObject({ schedule: 'custom', cycles: 4 });
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'iep', 1);
+    await page.click('[data-testid=pause]');
+    await waitForState(page, 'paused');
+    expect(await page.textContent('[data-testid=iep-p]')).toMatch(new RegExp(`^${dragged.toFixed(3)} `));
+  });
+});
