@@ -26,23 +26,38 @@ const cases: Case[] = [
     ],
   },
   { x: [2, 6, 6, 3], w: [5, 5, 3, 2], stride: 1, pad: 'valid' },
+  { x: [2, 8, 8, 4], w: [3, 3, 4, 4], stride: 2, pad: 'valid' },
+  { x: [1, 10, 10, 2], w: [3, 3, 2, 3], stride: 3, pad: 'same' },
 ];
 
-async function filterGrad(backend: 'cpu' | 'wasm', c: Case, xs: Float32Array, ws: Float32Array, rs: Float32Array) {
+/** Gradients of sum(conv(x, w) * r) with respect to the filter and to the input. */
+async function grads(backend: 'cpu' | 'wasm', c: Case, xs: Float32Array, ws: Float32Array, rs: Float32Array) {
   await useNodeBackend(backend);
   return tf.tidy(() => {
     const x = tf.tensor4d(xs, c.x as [number, number, number, number]);
     const w = tf.tensor4d(ws, c.w as [number, number, number, number]);
-    const f = (wt: tf.Tensor) => {
-      const y = tf.conv2d(x, wt as tf.Tensor4D, c.stride, c.pad);
+    const f = (xt: tf.Tensor, wt: tf.Tensor) => {
+      const y = tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, c.stride, c.pad);
       return tf.sum(tf.mul(y, tf.tensor(rs.subarray(0, y.size), y.shape)));
     };
-    return tf.grad(f)(w).dataSync() as Float32Array;
+    const [dx, dw] = tf.grads(f)([x, w]);
+    return { dw: dw.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
   });
 }
 
-describe('wasm Conv2DBackpropFilter (added kernel)', () => {
-  it.each(cases)('matches the cpu backend: x $x, w $w, stride $stride, pad $pad', async (c) => {
+function relErr(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let scale = 0;
+  a.forEach((v, i) => {
+    err = Math.max(err, Math.abs(v - b[i]));
+    scale = Math.max(scale, Math.abs(v));
+  });
+  expect(scale).toBeGreaterThan(0);
+  return err / scale;
+}
+
+describe('wasm conv gradient kernels (added Conv2DBackpropFilter, faster Conv2DBackpropInput)', () => {
+  it.each(cases)('match the cpu backend: x $x, w $w, stride $stride, pad $pad', async (c) => {
     const rand = (n: number, seed: number) =>
       Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
     const xs = rand(
@@ -54,27 +69,21 @@ describe('wasm Conv2DBackpropFilter (added kernel)', () => {
       2,
     );
     const rs = rand(4096, 3);
-    const cpu = await filterGrad('cpu', c, xs, ws, rs);
-    const wasm = await filterGrad('wasm', c, xs, ws, rs);
+    const cpu = await grads('cpu', c, xs, ws, rs);
+    const wasm = await grads('wasm', c, xs, ws, rs);
     expect(tf.getBackend()).toBe('wasm');
-    let err = 0;
-    let scale = 0;
-    cpu.forEach((v, i) => {
-      err = Math.max(err, Math.abs(v - wasm[i]));
-      scale = Math.max(scale, Math.abs(v));
-    });
-    expect(scale).toBeGreaterThan(0);
-    expect(err / scale).toBeLessThan(1e-5);
+    expect(relErr(cpu.dw, wasm.dw)).toBeLessThan(1e-5);
+    expect(relErr(cpu.dx, wasm.dx)).toBeLessThan(1e-5);
   });
 
   it('leaks no tensors', async () => {
     await useNodeBackend('wasm');
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4]);
-    const f = (wt: tf.Tensor) => tf.sum(tf.conv2d(x, wt as tf.Tensor4D, 1, 'same'));
-    tf.grad(f)(w).dispose();
+    const f = (xt: tf.Tensor, wt: tf.Tensor) => tf.sum(tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, 2, 'same'));
+    tf.grads(f)([x, w]).forEach((g) => g.dispose());
     const before = tf.memory();
-    for (let i = 0; i < 10; i++) tf.grad(f)(w).dispose();
+    for (let i = 0; i < 10; i++) tf.grads(f)([x, w]).forEach((g) => g.dispose());
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
     x.dispose();
