@@ -47,7 +47,8 @@ function fromArchive(bytes: Uint8Array, source: string): Files {
   return files;
 }
 
-async function download(url: string): Promise<Uint8Array> {
+/** The official archive, md5-checked; offline it fails with what to do instead. */
+export async function download(url: string): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(60_000) });

@@ -1,5 +1,7 @@
 // The data scripts, run for real on the shared CIFAR-10 copy, writing into temporary folders.
 import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   copyFileSync,
   existsSync,
@@ -23,7 +25,7 @@ import {
   sha256,
   verifySha256Sums,
 } from '../../../scripts/cifar-source';
-import { fetchCifar10 } from '../../../scripts/fetch-cifar10';
+import { download, fetchCifar10 } from '../../../scripts/fetch-cifar10';
 import { makeSubset } from '../../../scripts/make-subset';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -158,5 +160,38 @@ describe('fetch-cifar10', () => {
 
   it('says what to do when a path does not exist', async () => {
     await expect(fetchCifar10(join(work, 'nope'), join(work, 'x'))).rejects.toThrow(/no such file or folder/);
+  });
+});
+
+describe('fetch-cifar10 download (against a local server: the real one is out of reach here)', () => {
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/cifar-10-binary.tar.gz') res.end(Buffer.from('not the archive'));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise<void>((done) => server.close(() => done())));
+
+  it('fails with what to do instead when the server cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    await expect(download(`http://127.0.0.1:${port}/x.tar.gz`)).rejects.toThrow(
+      /could not download .* pass a local copy: npm run data:cifar10 -- --from PATH/,
+    );
+  });
+
+  it('reports an HTTP error and a wrong md5', async () => {
+    await expect(download(`${base}/missing`)).rejects.toThrow(/HTTP 404/);
+    await expect(download(`${base}/cifar-10-binary.tar.gz`)).rejects.toThrow(
+      /md5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530/,
+    );
   });
 });
