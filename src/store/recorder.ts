@@ -22,7 +22,7 @@ function statusOf(state: string): RunStatus {
   return 'recording';
 }
 
-function flush(): Promise<void> {
+function flush(statusOverride?: RunStatus): Promise<void> {
   timer = null;
   const s = useStore.getState();
   const record = toRecord(s);
@@ -39,7 +39,7 @@ function flush(): Promise<void> {
   }
   const first = p.seq;
   p.seq += items.length;
-  const meta = metaOf(record, statusOf(s.runnerState), p.seq);
+  const meta = metaOf(record, statusOverride ?? statusOf(s.runnerState), p.seq);
   // Writes are chained so rows land in order even when one batch is slow.
   writing = writing
     .then(() => appendToRun(meta, first, items))
@@ -67,6 +67,14 @@ export function startRecorder(): () => void {
     unsubscribe();
     window.removeEventListener('pagehide', onHide);
   };
+}
+
+/** Writes what is left of the live run now, marked stopped: called before the run leaves the screen. */
+export function finishRecording(): Promise<void> {
+  if (timer) clearTimeout(timer);
+  const s = useStore.getState();
+  const ended = ['done', 'stopped', 'error'].includes(s.runnerState);
+  return flush(ended ? undefined : 'stopped');
 }
 
 /** Resolves when everything seen so far is written (tests and export wait on it). */

@@ -3,6 +3,7 @@
 import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
 import { validateConfig } from '../protocol/validate';
 import { useStore } from './index';
+import { finishRecording } from './recorder';
 
 export interface Runner {
   send(cmd: RunnerCommand, transfer?: Transferable[]): void;
@@ -122,13 +123,16 @@ export function step(): Promise<void> {
 
 /** Stops the engine and clears the screen; the recorded run stays in the library. */
 export function reset(): void {
-  if (isActive()) runner?.send({ type: 'stop' });
+  stopLive();
   useStore.getState().clearComparison();
 }
 
 /** Stops a live run (if any) so a recorded one can take the screen. */
 export function stopLive(): void {
-  if (isActive()) runner?.send({ type: 'stop' });
+  if (!isActive()) return;
+  runner?.send({ type: 'stop' });
+  // Written now, while the run is still on screen: its events stop counting once it leaves.
+  void finishRecording();
 }
 
 export function setSpeed(delayMs: number): void {

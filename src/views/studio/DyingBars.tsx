@@ -7,6 +7,7 @@ const ROW = 30;
 const NAME_W = 92;
 const BAR_W = 200;
 const NUM_W = 150;
+const HEAD = 18;
 
 interface Props {
   layers: LayerSummary[];
@@ -18,7 +19,7 @@ interface Props {
 
 export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
   const width = NAME_W + BAR_W + NUM_W;
-  const height = layers.length * ROW + 4;
+  const height = HEAD + layers.length * ROW + 4;
   const byName = new Map((reports ?? []).map((l) => [l.name, l]));
   return (
     <div className="dying-bars">
@@ -32,9 +33,12 @@ export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
         role="img"
         aria-label={`${run} dying ratios`}
       >
+        <text x={NAME_W + BAR_W + 8} y={12} className="dying-head">
+          d_t · at target
+        </text>
         {layers.map((s, i) => {
           const l = byName.get(s.name);
-          const y = i * ROW + 2;
+          const y = HEAD + i * ROW + 2;
           return (
             <g key={s.name} className="dying-row" data-layer={s.name} data-dying={l ? l.dyingRatio : ''}>
               <text x={NAME_W - 8} y={y + ROW / 2} dy="0.32em" textAnchor="end" className="dying-name">
