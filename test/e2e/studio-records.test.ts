@@ -48,6 +48,24 @@ describe('studio: record, export, import, replay', () => {
     expect(record.reports.filter((r) => r.run === 'ep')).toHaveLength(16);
     expect(record.reports.filter((r) => r.run === 'iep')).toHaveLength(16);
 
+    // The other exports: scalars as CSV, pictures as PNG and SVG.
+    const saved = async (testId: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testId}]`)]);
+      return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+    };
+    const csv = (await saved('export-csv')).bytes.toString('utf8').trim().split('\n');
+    expect(csv[0].split(',')).toContain('dying_ratio_at_target_mean');
+    expect(csv).toHaveLength(1 + record.reports.length + record.evals.length);
+    for (const id of ['heatmaps-png', 'charts-png']) {
+      const png = await saved(id);
+      expect(png.name).toMatch(/\.png$/);
+      expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    }
+    const heatSvg = (await saved('heatmaps-svg')).bytes.toString('utf8');
+    expect(heatSvg).toMatch(/^<svg /);
+    expect(heatSvg.match(/<rect /g)!.length).toBeGreaterThan(100);
+    expect((await saved('charts-svg')).bytes.toString('utf8')).toMatch(/^<svg [^]*<path /);
+
     // A fresh profile: nothing stored; the import alone brings the run back.
     const fresh = await openStudio(h, {});
     const p2 = fresh.page;

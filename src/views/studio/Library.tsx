@@ -45,6 +45,7 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             const s = snapshot();
             if (s) void heatmapsPng(s.data, `${s.name}-heatmaps.png`);
           }}
+          data-testid="heatmaps-png"
         >
           Heatmaps PNG
         </button>
@@ -55,6 +56,7 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             const s = snapshot();
             if (s) heatmapsSvg(s.data, `${s.name}-heatmaps.svg`);
           }}
+          data-testid="heatmaps-svg"
         >
           Heatmaps SVG
         </button>
@@ -66,6 +68,7 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             const root = chartsRoot();
             if (s && root) void chartsPng(root, `${s.name}-charts.png`);
           }}
+          data-testid="charts-png"
         >
           Charts PNG
         </button>
@@ -77,6 +80,7 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             const root = chartsRoot();
             if (s && root) chartsSvg(root, `${s.name}-charts.svg`);
           }}
+          data-testid="charts-svg"
         >
           Charts SVG
         </button>
