@@ -29,6 +29,17 @@ async function waitForDataset(page: Page): Promise<void> {
   await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 60_000 }).toBe('5,000');
 }
 
+/** The class-count table as [class name, train count, test count] rows, as shown. */
+function classCountsTable(page: Page): Promise<string[][]> {
+  return page.getByTestId('class-counts').evaluate((table) => {
+    const cells = (sel: string) => Array.from(table.querySelectorAll(sel), (c) => c.textContent!.trim());
+    const names = cells('thead th').slice(1);
+    const train = cells('[data-testid=class-counts-train] td');
+    const test = cells('[data-testid=class-counts-test] td');
+    return names.map((name, c) => [name, train[c], test[c]]);
+  });
+}
+
 /** The grid's canvas pixels (RGBA, row-major) and width. */
 async function gridPixels(page: Page): Promise<{ width: number; data: Uint8Array }> {
   const { width, base64 } = await page.getByTestId('sample-grid').evaluate((el) => {
@@ -50,10 +61,7 @@ describe('foundation page', () => {
 
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Supermask Studio');
     expect(await page.getByTestId('test-count').textContent()).toBe('1,000');
-    const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
-    expect(rows.map((r) => r.split('\t').map((s) => s.trim()))).toEqual(
-      CLASS_NAMES.map((name) => [name, '500', '100']),
-    );
+    expect(await classCountsTable(page)).toEqual(CLASS_NAMES.map((name) => [name, '500', '100']));
 
     // The grid shows the first images of the subset file exactly: every source pixel as a GRID_SCALE block.
     const file = readFileSync(SUBSET_TRAIN);
@@ -129,7 +137,7 @@ describe('foundation page', () => {
     expect(await page.getByTestId('train-count').textContent()).toBe('5,000');
     expect(await page.getByTestId('test-count').textContent()).toBe('1,000');
     expect(await page.getByTestId('dataset-name').textContent()).toMatch(/^CIFAR-10 subset/);
-    expect(await page.getByTestId('class-counts').locator('tbody tr').count()).toBe(10);
+    expect(await classCountsTable(page)).toHaveLength(10);
     const after = await gridPixels(page);
     expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
   });
@@ -169,8 +177,7 @@ describe('foundation page', () => {
       expect(await page.getByTestId('test-count').textContent()).toBe('10,000');
       expect(await page.getByTestId('dataset-name').textContent()).toContain('cifar-part.tar.gz');
       const trainCounts = classCounts(parseCifarBatch(readBatchFile(SHARED_CIFAR10, 'data_batch_1.bin')).labels);
-      const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
-      expect(rows.map((r) => r.split('\t').map((x) => x.trim()))).toEqual(
+      expect(await classCountsTable(page)).toEqual(
         CLASS_NAMES.map((name, c) => [name, trainCounts[c].toLocaleString('en-US'), '1,000']),
       );
       expect(await page.getByTestId('dataset-error').count()).toBe(0);
@@ -204,10 +211,7 @@ describe('the full set', () => {
     await page.getByTestId('dataset-picker').selectOption('cifar10');
     await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 120_000 }).toBe('50,000');
     expect(await page.getByTestId('test-count').textContent()).toBe('10,000');
-    const rows = await page.getByTestId('class-counts').locator('tbody tr').allInnerTexts();
-    expect(rows.map((r) => r.split('\t').map((x) => x.trim()))).toEqual(
-      CLASS_NAMES.map((name) => [name, '5,000', '1,000']),
-    );
+    expect(await classCountsTable(page)).toEqual(CLASS_NAMES.map((name) => [name, '5,000', '1,000']));
     expect(errors).toEqual([]);
 
     // A link whose config names the full set loads it directly.

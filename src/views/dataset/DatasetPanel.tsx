@@ -33,26 +33,34 @@ function DatasetPicker() {
   );
 }
 
+/** Classes across, splits down: ten columns fit under the panel in three short rows. */
 function ClassCounts({ classNames, train, test }: { classNames: string[]; train: number[]; test: number[] }) {
   return (
     <table className="class-counts" data-testid="class-counts">
+      <caption className="visually-hidden">Images per class in each split</caption>
       <thead>
         <tr>
           <th scope="col">Class</th>
-          <th scope="col">Train</th>
-          <th scope="col">Test</th>
+          {classNames.map((name, c) => (
+            <th scope="col" key={name} data-testid={`class-name-${c}`}>
+              {name}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
-        {classNames.map((name, c) => (
-          <tr key={name} data-testid={`class-row-${c}`}>
-            <th scope="row" style={{ fontWeight: 'normal' }}>
-              {name}
-            </th>
-            <td>{fmt(train[c] ?? 0)}</td>
-            <td>{fmt(test[c] ?? 0)}</td>
-          </tr>
-        ))}
+        <tr data-testid="class-counts-train">
+          <th scope="row">Train</th>
+          {classNames.map((name, c) => (
+            <td key={name}>{fmt(train[c] ?? 0)}</td>
+          ))}
+        </tr>
+        <tr data-testid="class-counts-test">
+          <th scope="row">Test</th>
+          {classNames.map((name, c) => (
+            <td key={name}>{fmt(test[c] ?? 0)}</td>
+          ))}
+        </tr>
       </tbody>
     </table>
   );
@@ -93,12 +101,14 @@ export function DatasetPanel() {
             </button>
           </div>
         )}
-        {dataset && (
-          <ClassCounts classNames={dataset.classNames} train={dataset.trainCounts} test={dataset.testCounts} />
-        )}
         <DropZone onFile={(f) => void loadFile(f)} disabled={loading !== null} />
       </div>
       <div>{dataset && <SampleGrid split={dataset.train} classNames={dataset.classNames} />}</div>
+      {dataset && (
+        <div className="class-counts-wrap">
+          <ClassCounts classNames={dataset.classNames} train={dataset.trainCounts} test={dataset.testCounts} />
+        </div>
+      )}
     </section>
   );
 }
