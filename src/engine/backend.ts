@@ -30,7 +30,10 @@ async function probeWebGpu(): Promise<Probe> {
   }
   if (!adapter) return { ok: false, why: 'WebGPU: no adapter (GPU blocked, or the flag is off)' };
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  // Newer Chromium moved the flag from the adapter to its info; a fallback adapter is a software emulation.
+  const fallback =
+    (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ??
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const name = [info?.vendor, info?.architecture, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
   return { ok: true, why: '', adapter: fallback ? `${name} (fallback adapter, software)` : name };
 }
