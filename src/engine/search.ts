@@ -146,7 +146,10 @@ export class Search {
     const readout = tf.tidy(() =>
       tf.concat([tf.stack([this.lossSum, this.correctSum]), ...this.usage.map((u) => u.readout(this.stepsDone))]),
     );
+    // On GPU backends step() only queues work; the wait for this readback is when it runs, so it counts as step time.
+    const t0 = performance.now();
     const values = (await readout.data()) as Float32Array;
+    this.window.ms += performance.now() - t0;
     readout.dispose();
     const cycle = this.cycle;
     let offset = 2;
