@@ -57,7 +57,11 @@ interface BackpropInputAttrs {
  * wasm's own Conv2DBackpropInput is a plain loop, 3x slower than this on small nets. Null where the padding
  * arithmetic does not fit (the caller then falls back to the built-in kernel).
  */
-export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: BackpropInputAttrs): tf.Tensor4D | null {
+export function conv2dBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  attrs: BackpropInputAttrs,
+): tf.Tensor4D | null {
   if (attrs.dataFormat === 'NCHW') return null;
   const info = tf.backend_util.computeConv2DInfo(
     attrs.inputShape,
@@ -89,7 +93,7 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
         [0, sw - 1],
         [0, 0],
       ]);
-      d = tf.slice(tf.reshape(spread, [n, oh * sh, ow * sw, cout]), [0, 0, 0, 0], [n, dh, dw, cout]);
+      d = tf.slice(tf.reshape(spread, [n, oh * sh, ow * sw, cout]) as tf.Tensor4D, [0, 0, 0, 0], [n, dh, dw, cout]);
     }
     const padded = tf.pad(d, [
       [0, 0],
