@@ -84,7 +84,7 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
           cursor={cursor}
         />
         <LineChart
-          title="accuracy: train, test ●"
+          title="accuracy (● test)"
           width={CHART_W}
           height={CHART_H}
           xDomain={[0, scales.steps]}

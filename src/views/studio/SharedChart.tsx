@@ -56,8 +56,8 @@ export function SharedChart({ steps }: { steps: number }) {
         <LineChart
           title="dying ratio"
           testId="shared-dying"
-          width={460}
-          height={200}
+          width={300}
+          height={170}
           xDomain={[0, steps]}
           yDomain={[0, 1]}
           lines={dying}
@@ -66,8 +66,8 @@ export function SharedChart({ steps }: { steps: number }) {
         <LineChart
           title="test accuracy"
           testId="shared-accuracy"
-          width={460}
-          height={200}
+          width={300}
+          height={170}
           xDomain={[0, steps]}
           yDomain={[0, 1]}
           yFormat={(v) => `${Math.round(v * 100)}%`}

@@ -51,8 +51,9 @@ export function Studio() {
         <h2 className="studio-title">
           Studio{' '}
           <span className="studio-sub">
-            <Explain term="supermask">supermask</Explain> search: <Explain term="ep">EP</Explain> vs{' '}
-            <Explain term="iep">iEP</Explain>
+            <Explain term="supermask">supermask</Explain> search: each layer keeps its{' '}
+            <Explain term="topk">top-k</Explain> edges by <Explain term="score">score</Explain>;{' '}
+            <Explain term="ep">EP</Explain> vs <Explain term="iep">iEP</Explain>
           </span>
         </h2>
         {runConfig && (

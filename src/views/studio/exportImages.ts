@@ -5,13 +5,22 @@ import type { RunKind } from '../../protocol/config';
 import { RUN_KINDS } from '../../protocol/config';
 import type { StepReport, ModelSummary } from '../../protocol/report';
 import { download } from '../../store/runFiles';
-import { drawHeatmap, heatmapSvgRects } from './heatmapDraw';
-import { RUN_LABEL } from './colors';
+import * as d3 from 'd3';
+import { DEAD_COLOR, drawHeatmap, heatmapSvgRects, usageScale } from './heatmapDraw';
+import { RUN_COLOR, RUN_LABEL } from './colors';
 
 const TILE = 160;
 const GAP = 16;
 const LABEL = 24;
+/** Room under each tile for the layer's name. */
+const NAME = 20;
+const LEGEND = 44;
 const FONT = '14px system-ui, sans-serif';
+const RAMP_W = 200;
+
+function rowY(r: number): number {
+  return GAP + r * (LABEL + TILE + NAME + GAP);
+}
 
 export interface HeatmapSnapshot {
   summary: ModelSummary;
@@ -20,8 +29,18 @@ export interface HeatmapSnapshot {
 
 function layout(s: HeatmapSnapshot) {
   const n = s.summary.layers.length;
-  return { width: GAP + n * (TILE + GAP) + 60, height: RUN_KINDS.length * (TILE + LABEL + GAP) + GAP };
+  return { width: Math.max(720, GAP + n * (TILE + GAP) + 60), height: rowY(RUN_KINDS.length) + LEGEND };
 }
+
+function tileX(i: number): number {
+  return GAP + i * (TILE + GAP);
+}
+
+function runTitle(run: RunKind, report: StepReport | null): string {
+  return `${RUN_LABEL[run]}${report ? ` · step ${report.step} · p ${report.pruningRate.toFixed(3)} (kept ${((1 - report.pruningRate) * 100).toFixed(1)}%)` : ''}`;
+}
+
+const LEGEND_TEXT = 'edge usage (mean selection rate over all steps so far)';
 
 export async function heatmapsPng(s: HeatmapSnapshot, name: string): Promise<void> {
   const { width, height } = layout(s);
@@ -34,21 +53,33 @@ export async function heatmapsPng(s: HeatmapSnapshot, name: string): Promise<voi
   ctx.fillRect(0, 0, width, height);
   ctx.font = FONT;
   RUN_KINDS.forEach((run, r) => {
-    const y = GAP + r * (TILE + LABEL + GAP);
+    const y = rowY(r);
     const report = s.reports[run];
     ctx.fillStyle = '#111111';
-    ctx.fillText(
-      `${RUN_LABEL[run]}${report ? ` · step ${report.step} · p ${report.pruningRate.toFixed(3)}` : ''}`,
-      GAP,
-      y + 16,
-    );
+    ctx.textAlign = 'left';
+    ctx.fillText(runTitle(run, report), GAP, y + 16);
     s.summary.layers.forEach((layer, i) => {
       const tile = document.createElement('canvas');
       const heatmap = report?.layers.find((l) => l.name === layer.name)?.heatmap ?? null;
       drawHeatmap(tile, heatmap, TILE, TILE);
-      ctx.drawImage(tile, GAP + i * (TILE + GAP), y + LABEL, TILE, TILE);
+      ctx.drawImage(tile, tileX(i), y + LABEL, TILE, TILE);
+      ctx.textAlign = 'center';
+      ctx.fillText(layer.name, tileX(i) + TILE / 2, y + LABEL + TILE + 15);
     });
   });
+  const ly = rowY(RUN_KINDS.length);
+  for (let k = 0; k < RAMP_W; k++) {
+    ctx.fillStyle = usageScale(k / (RAMP_W - 1));
+    ctx.fillRect(GAP + 20 + k, ly, 1, 14);
+  }
+  ctx.fillStyle = '#111111';
+  ctx.textAlign = 'left';
+  ctx.fillText('0', GAP, ly + 12);
+  ctx.fillText(`1   ${LEGEND_TEXT}`, GAP + RAMP_W + 28, ly + 12);
+  ctx.fillStyle = DEAD_COLOR;
+  ctx.fillRect(GAP + 20, ly + 22, 20, 14);
+  ctx.fillStyle = '#111111';
+  ctx.fillText('never selected (dying edges only)', GAP + 48, ly + 34);
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
   if (blob) download(name, blob);
 }
@@ -56,17 +87,25 @@ export async function heatmapsPng(s: HeatmapSnapshot, name: string): Promise<voi
 export function heatmapsSvg(s: HeatmapSnapshot, name: string): void {
   const { width, height } = layout(s);
   const parts: string[] = [];
+  const text = (x: number, y: number, body: string, anchor = 'start') =>
+    `<text x="${x}" y="${y}" text-anchor="${anchor}" font-family="system-ui, sans-serif" font-size="14">${body}</text>`;
   RUN_KINDS.forEach((run, r) => {
-    const y = GAP + r * (TILE + LABEL + GAP);
+    const y = rowY(r);
     const report = s.reports[run];
-    parts.push(
-      `<text x="${GAP}" y="${y + 16}" font-family="system-ui, sans-serif" font-size="14">${RUN_LABEL[run]}</text>`,
-    );
+    parts.push(text(GAP, y + 16, runTitle(run, report)));
     s.summary.layers.forEach((layer, i) => {
       const heatmap = report?.layers.find((l) => l.name === layer.name)?.heatmap;
-      if (heatmap) parts.push(heatmapSvgRects(heatmap, GAP + i * (TILE + GAP), y + LABEL, TILE, TILE));
+      if (heatmap) parts.push(heatmapSvgRects(heatmap, tileX(i), y + LABEL, TILE, TILE));
+      parts.push(text(tileX(i) + TILE / 2, y + LABEL + TILE + 15, layer.name, 'middle'));
     });
   });
+  const ly = rowY(RUN_KINDS.length);
+  const stops = d3.range(0, 1.0001, 0.1).map((t) => `<stop offset="${t}" stop-color="${usageScale(t)}"/>`);
+  parts.push(`<defs><linearGradient id="usage">${stops.join('')}</linearGradient></defs>`);
+  parts.push(`<rect x="${GAP + 20}" y="${ly}" width="${RAMP_W}" height="14" fill="url(#usage)"/>`);
+  parts.push(text(GAP, ly + 12, '0'), text(GAP + RAMP_W + 28, ly + 12, `1   ${LEGEND_TEXT}`));
+  parts.push(`<rect x="${GAP + 20}" y="${ly + 22}" width="20" height="14" fill="${DEAD_COLOR}"/>`);
+  parts.push(text(GAP + 48, ly + 34, 'never selected (dying edges only)'));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>`;
   download(name, svg, 'image/svg+xml');
 }
@@ -81,6 +120,7 @@ export function chartsSvgText(root: Element): string {
   const svgs = [...root.querySelectorAll<SVGSVGElement>('svg.line-chart')];
   let x = 0;
   let height = 0;
+  const legendH = 24;
   const parts = svgs.map((svg) => {
     const w = Number(svg.getAttribute('width'));
     const h = Number(svg.getAttribute('height'));
@@ -89,7 +129,12 @@ export function chartsSvgText(root: Element): string {
     height = Math.max(height, h);
     return part;
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${x}" height="${height}" viewBox="0 0 ${x} ${height}">${CHART_STYLE}<rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>`;
+  const legend =
+    `<g transform="translate(44,${height + 16})"><text fill="${RUN_COLOR.ep}" font-weight="700">EP</text>` +
+    `<text x="30" fill="${RUN_COLOR.iep}" font-weight="700">iEP</text>` +
+    `<text x="70">solid: dying ratio d_t · dashed: at the target rate · dots: test accuracy</text></g>`;
+  const h = height + legendH;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${x}" height="${h}" viewBox="0 0 ${x} ${h}">${CHART_STYLE}<rect width="100%" height="100%" fill="#fff"/>${parts.join('')}${legend}</svg>`;
 }
 
 export function chartsSvg(root: Element, name: string): void {
