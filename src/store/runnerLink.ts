@@ -1,5 +1,6 @@
 // The wire between the store and a runner (the engine's Web Worker): commands go out, events come back batched so
 // a burst of reports costs one store update and one render.
+import type { BackendChoice } from '../protocol/config';
 import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
 import { validateConfig } from '../protocol/validate';
 import { useStore } from './index';
@@ -88,6 +89,7 @@ async function createRun(then: 'start' | 'step'): Promise<void> {
       summary: null,
       totalSteps: null,
       error: null,
+      recoverable: false,
     },
     then,
   );
@@ -133,6 +135,12 @@ export function stopLive(): void {
   runner?.send({ type: 'stop' });
   // Written now, while the run is still on screen: its events stop counting once it leaves.
   void finishRecording();
+}
+
+/** After a recoverable error: pick a backend again; the engine rebuilds the run from its last snapshot, paused. */
+export function recover(backend: BackendChoice): void {
+  const s = useStore.getState();
+  if (s.mode === 'live' && s.comparison?.recoverable) runner?.send({ type: 'init', backend });
 }
 
 export function setSpeed(delayMs: number): void {

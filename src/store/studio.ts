@@ -26,6 +26,8 @@ export interface Comparison {
   summary: ModelSummary | null;
   totalSteps: Record<RunKind, number> | null;
   error: string | null;
+  /** The engine can go on from its last snapshot after 'init' with another backend (e.g. a lost WebGPU device). */
+  recoverable: boolean;
 }
 
 export const REPLAY_SPEEDS = [1, 2, 5, 10, 25, 100] as const;
@@ -156,7 +158,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
 
   applyEvents: (events) => {
     const s = get();
-    let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince } = s;
+    let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, configError } = s;
     const series: Series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
     const now = performance.now();
     for (const ev of events) {
@@ -168,6 +170,10 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           if (comparison) comparison = { ...comparison, summary: ev.summary, totalSteps: ev.totalSteps };
           break;
         case 'state':
+          // Back to paused or running after an error: the engine recovered, the run goes on.
+          if (comparison?.error && (ev.state === 'paused' || ev.state === 'running')) {
+            comparison = { ...comparison, error: null, recoverable: false };
+          }
           if (ev.state === 'running' && runningSince === null) runningSince = now;
           if (ev.state !== 'running' && runningSince !== null) {
             runningSeconds += (now - runningSince) / 1000;
@@ -184,11 +190,13 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           break;
         case 'error':
           if (!ev.recoverable) runnerState = 'error';
-          if (comparison) comparison = { ...comparison, error: ev.message };
+          if (comparison) comparison = { ...comparison, error: ev.message, recoverable: ev.recoverable === true };
+          // A config the engine refused is said at its field, like the setup's own checks.
+          if (ev.field) configError = { field: ev.field, message: ev.message };
           break;
       }
     }
-    set({ comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, series });
+    set({ comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, series, configError });
   },
 
   beginLive: (comparison, pending) =>
@@ -222,6 +230,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           iep: series.iep.reports.at(-1)?.totalSteps ?? 0,
         },
         error: record.error,
+        recoverable: false,
       },
       series,
       backend: record.backend,

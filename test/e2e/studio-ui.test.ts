@@ -117,4 +117,34 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     await waitForState(page, 'paused');
     expect(await page.textContent('[data-testid=iep-p]')).toMatch(new RegExp(`^${dragged.toFixed(3)} `));
   });
+
+  it('opens the explanations from the labels they explain; schedule points move with the keyboard', async () => {
+    const { page } = await openStudio(h, tinyConfig());
+    for (const [term, words] of [
+      ['supermask', 'random initial values'],
+      ['score', '|score|'],
+      ['topk', 'top (1 − p)'],
+      ['pruningRate', 'PRUNED'],
+      ['dyingEdge', 'never selected'],
+      ['ep', 'Ramanujan'],
+      ['iep', 'cycles'],
+      ['equalCompute', 'as many training steps'],
+    ] as const) {
+      const details = page.locator(`details[data-term=${term}]`).first();
+      await details.locator('summary').click();
+      const pop = details.locator('.explain-pop');
+      expect(await pop.isVisible()).toBe(true);
+      expect(await pop.textContent()).toContain(words);
+      await details.locator('summary').click();
+      expect(await pop.isVisible()).toBe(false);
+    }
+
+    const point = page.locator('[data-testid=schedule-editor] circle[data-index="1"]');
+    const before = Number((await point.getAttribute('aria-label'))!.match(/p (\d\.\d+)/)![1]);
+    await point.focus();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    const after = Number((await point.getAttribute('aria-label'))!.match(/p (\d\.\d+)/)![1]);
+    expect(after).toBeCloseTo(before + 0.02, 3);
+  });
 });

@@ -61,6 +61,32 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     setPoints(points.map((pt, k) => (k === i ? { step, p } : pt)));
   };
 
+  // Keyboard editing of a focused point: up/down move p by 0.01, left/right move the cycle's start.
+  const onPointKey = (i: number, e: React.KeyboardEvent) => {
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [0, 0.01],
+      ArrowDown: [0, -0.01],
+      ArrowLeft: [-1, 0],
+      ArrowRight: [1, 0],
+    };
+    const move = moves[e.key];
+    if (!move || disabled) return;
+    e.preventDefault();
+    // The studio's own arrow keys scrub the timeline; here they belong to the point.
+    e.stopPropagation();
+    const stride = Math.max(1, Math.round(xMax / 100));
+    setPoints(
+      points.map((pt, k) =>
+        k !== i
+          ? pt
+          : {
+              step: i === 0 ? 0 : Math.max(0, pt.step + move[0] * stride),
+              p: Math.round(Math.min(0.999, Math.max(0, pt.p + move[1])) * 1000) / 1000,
+            },
+      ),
+    );
+  };
+
   const addCycle = () => {
     const last = points[points.length - 1];
     const prev = points[points.length - 2];
@@ -167,6 +193,7 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
             r={8}
             tabIndex={disabled ? -1 : 0}
             aria-label={`cycle ${i + 1}: from step ${pt.step}, p ${pt.p.toFixed(3)}`}
+            onKeyDown={(e) => onPointKey(i, e)}
             onPointerDown={(e) => {
               if (disabled) return;
               (e.target as Element).setPointerCapture?.(e.pointerId);

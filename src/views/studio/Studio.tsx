@@ -10,6 +10,7 @@ import { Controls } from './Controls';
 import { EnlargedLayer } from './EnlargedLayer';
 import { Explain } from './Explain';
 import { Library } from './Library';
+import { RunError } from './RunError';
 import { RunColumn, type SharedScales } from './RunColumn';
 import { SetupPanel } from './SetupPanel';
 import { SharedChart } from './SharedChart';
@@ -36,7 +37,6 @@ export function Studio() {
   const state = useStore((s) => s.runnerState);
   const notice = useStore((s) => s.notice);
   const setNotice = useStore((s) => s.setNotice);
-  const runError = useStore((s) => s.comparison?.error ?? null);
   const runConfig = useStore((s) => s.comparison?.config ?? null);
   const scales = useSharedScales();
   const chartsRef = useRef<HTMLDivElement>(null);
@@ -81,11 +81,7 @@ export function Studio() {
           </button>
         </p>
       )}
-      {runError && (
-        <p className="run-error" role="alert" data-testid="run-error">
-          The run stopped with an error: {runError}
-        </p>
-      )}
+      <RunError />
       <div className="studio-top">
         <SetupPanel locked={locked} />
         <div className="studio-top-right">
