@@ -20,7 +20,8 @@ let unsubscribe: (() => void) | null = null;
 let queue: RunnerEvent[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | null = null;
 
-const FLUSH_MS = 60;
+// At most ten store updates (and renders) a second, however fast reports come.
+const FLUSH_MS = 100;
 
 function flush(): void {
   flushTimer = null;
