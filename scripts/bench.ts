@@ -1,6 +1,8 @@
 // Engine benchmark: steps/s and images/s of one supermask search step (masks, forward, straight-through backward,
 // SGD on the scores, usage counters) per model x backend available in Node, plus tensor counts before and after.
 // Usage: npm run bench [-- --models conv2,resnet20 --backends wasm,cpu --steps 3 --batch 32 --width 1]
+// By default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
+// (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,8 +35,9 @@ const defaultWidth: Record<ModelName, number> = {
   resnet32: 1,
   resnet18: 0.25,
 };
-/** The cpu backend's filter gradient is very slow in Node: only the small nets run on it unless asked. */
-const cpuModels = new Set(arg('cpu-models', 'conv2,resnet20').split(','));
+/** cpu comparison rows: these models at this width, on cpu and on wasm. */
+const cpuModels = arg('cpu-models', 'conv2,resnet20').split(',') as ModelName[];
+const cpuWidth = Number(arg('cpu-width', '0.25'));
 
 const cifarFile = path.resolve('../shared/cifar10/cifar-10-batches-bin/data_batch_1.bin');
 if (!existsSync(cifarFile)) throw new Error(`benchmark data missing: ${cifarFile}`);
@@ -52,12 +55,10 @@ interface Row {
   imagesPerSecond: number;
   tensorsBefore: number;
   tensorsAfter: number;
-  skipped?: string;
 }
 
-async function benchOne(model: ModelName, backend: 'wasm' | 'cpu'): Promise<Row> {
+async function benchOne(model: ModelName, backend: 'wasm' | 'cpu', width: number): Promise<Row> {
   await useNodeBackend(backend);
-  const width = widthArg ? Number(widthArg) : defaultWidth[model];
   const config = { ...defaultConfig(), model, width, batchSize: batch, epochs: 1 };
   const search = new Search(config, 'ep', buildModel(model, width, config.seed), makePlan(config, 'ep', train.count));
   const order = new BatchOrder(train, config.seed, batch);
@@ -95,43 +96,31 @@ async function benchOne(model: ModelName, backend: 'wasm' | 'cpu'): Promise<Row>
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const jobs: [ModelName, 'wasm' | 'cpu', number][] = [];
   for (const model of models) {
     if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model ${model}; one of ${MODEL_NAMES.join(', ')}`);
-    for (const backend of backends) {
-      if (backend === 'cpu' && !cpuModels.has(model)) {
-        const width = widthArg ? Number(widthArg) : defaultWidth[model];
-        rows.push({
-          model,
-          width,
-          backend,
-          batch,
-          edges: 0,
-          firstStepMs: 0,
-          stepMs: 0,
-          stepsPerSecond: 0,
-          imagesPerSecond: 0,
-          tensorsBefore: 0,
-          tensorsAfter: 0,
-          skipped: 'cpu: too slow in Node (pass --cpu-models to run it)',
-        });
-        continue;
-      }
-      const row = await benchOne(model, backend);
-      rows.push(row);
-      console.log(
-        `${model.padEnd(9)} w${String(row.width).padEnd(5)} ${backend.padEnd(5)} b${batch}: ${String(row.stepMs).padStart(7)} ms/step ` +
-          `${String(row.imagesPerSecond).padStart(7)} img/s (first step ${row.firstStepMs} ms; tensors ${row.tensorsBefore} -> ${row.tensorsAfter})`,
-      );
+    if (backends.includes('wasm')) jobs.push([model, 'wasm', widthArg ? Number(widthArg) : defaultWidth[model]]);
+  }
+  if (backends.includes('cpu')) {
+    for (const model of cpuModels.filter((m) => models.includes(m))) {
+      jobs.push([model, 'cpu', cpuWidth]);
+      if (backends.includes('wasm')) jobs.push([model, 'wasm', cpuWidth]);
     }
+  }
+  for (const [model, backend, width] of jobs) {
+    const row = await benchOne(model, backend, width);
+    rows.push(row);
+    console.log(
+      `${model.padEnd(9)} w${String(width).padEnd(5)} ${backend.padEnd(5)} b${batch}: ${String(row.stepMs).padStart(7)} ms/step ` +
+        `${String(row.imagesPerSecond).padStart(7)} img/s (first step ${row.firstStepMs} ms; tensors ${row.tensorsBefore} -> ${row.tensorsAfter})`,
+    );
   }
   console.log('\n| model | width | backend | edges | ms/step | steps/s | img/s | tensors before/after |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    if (r.skipped) console.log(`| ${r.model} | ${r.width} | ${r.backend} | – | – | – | – | ${r.skipped} |`);
-    else
-      console.log(
-        `| ${r.model} | ${r.width} | ${r.backend} | ${r.edges.toLocaleString('en-US')} | ${r.stepMs} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.tensorsBefore} / ${r.tensorsAfter} |`,
-      );
+    console.log(
+      `| ${r.model} | ${r.width} | ${r.backend} | ${r.edges.toLocaleString('en-US')} | ${r.stepMs} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.tensorsBefore} / ${r.tensorsAfter} |`,
+    );
   }
   mkdirSync('bench-results', { recursive: true });
   const out = {
