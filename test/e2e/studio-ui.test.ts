@@ -68,6 +68,11 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     expect(await other.page.inputValue('[data-field=width] input')).toBe('0.125');
     await other.page.waitForFunction(() => location.hash.startsWith('#config='));
     expect(await hashConfig(other.page)).toEqual(shared);
+
+    // A page opened without a config in its link writes its (default) config there at once.
+    const plain = await h.openApp('');
+    await plain.page.waitForFunction(() => location.hash.startsWith('#config='));
+    expect(await hashConfig(plain.page)).toMatchObject({ model: 'conv4', targetPruningRate: 0.832, seed: 1 });
   });
 
   it('says at the field what is wrong and keeps Start disabled until it is fixed', async () => {

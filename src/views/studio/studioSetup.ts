@@ -43,6 +43,10 @@ export function startStudio(): () => void {
     s.setConfig({ ...s.config, backend: forced });
   }
   applyHash();
+  // A page opened without a config in its link gets one, so the address is shareable from the start.
+  if (!configFromHash(window.location.hash)) {
+    history.replaceState(null, '', configToHash(useStore.getState().config));
+  }
   const cleanups = [startRecorder(), startReplayDriver(), syncUrl()];
   void recoverInterrupted();
   return () => cleanups.forEach((c) => c());
