@@ -3,8 +3,9 @@
 import type { LayerReport, LayerSummary } from '../../protocol/report';
 import { Explain } from './Explain';
 
-const ROW = 30;
-const NAME_W = 92;
+// Deep nets get shorter rows so the bars stay on one screen.
+const rowHeight = (layers: number) => (layers > 12 ? 22 : 30);
+const CHAR_W = 8;
 const BAR_W = 200;
 const NUM_W = 150;
 const HEAD = 18;
@@ -18,8 +19,11 @@ interface Props {
 }
 
 export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
-  const width = NAME_W + BAR_W + NUM_W;
-  const height = HEAD + layers.length * ROW + 4;
+  const rowH = rowHeight(layers.length);
+  // Room for the longest layer name (monospace), so names like layer3.0.shortcut are never cut.
+  const nameW = Math.max(60, Math.max(...layers.map((l) => l.name.length)) * CHAR_W + 12);
+  const width = nameW + BAR_W + NUM_W;
+  const height = HEAD + layers.length * rowH + 4;
   const byName = new Map((reports ?? []).map((l) => [l.name, l]));
   return (
     <div className="dying-bars">
@@ -33,24 +37,24 @@ export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
         role="img"
         aria-label={`${run} dying ratios`}
       >
-        <text x={NAME_W + BAR_W + 8} y={12} className="dying-head">
+        <text x={nameW + BAR_W + 8} y={12} className="dying-head">
           d_t · at target
         </text>
         {layers.map((s, i) => {
           const l = byName.get(s.name);
-          const y = HEAD + i * ROW + 2;
+          const y = HEAD + i * rowH + 2;
           return (
             <g key={s.name} className="dying-row" data-layer={s.name} data-dying={l ? l.dyingRatio : ''}>
-              <text x={NAME_W - 8} y={y + ROW / 2} dy="0.32em" textAnchor="end" className="dying-name">
+              <text x={nameW - 8} y={y + rowH / 2} dy="0.32em" textAnchor="end" className="dying-name">
                 {s.name}
               </text>
-              <rect x={NAME_W} y={y + 3} width={BAR_W} height={ROW - 8} className="dying-track" />
+              <rect x={nameW} y={y + 3} width={BAR_W} height={rowH - 8} className="dying-track" />
               {l && (
                 <>
-                  <rect x={NAME_W} y={y + 3} width={BAR_W * l.dyingRatio} height={ROW - 14} fill={color} />
+                  <rect x={nameW} y={y + 3} width={BAR_W * l.dyingRatio} height={rowH - 14} fill={color} />
                   <rect
-                    x={NAME_W}
-                    y={y + ROW - 10}
+                    x={nameW}
+                    y={y + rowH - 10}
                     width={BAR_W * l.dyingRatioAtTarget}
                     height={4}
                     className="dying-target"
@@ -59,14 +63,14 @@ export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
               )}
               {pruningRate !== null && (
                 <line
-                  x1={NAME_W + BAR_W * pruningRate}
-                  x2={NAME_W + BAR_W * pruningRate}
+                  x1={nameW + BAR_W * pruningRate}
+                  x2={nameW + BAR_W * pruningRate}
                   y1={y}
-                  y2={y + ROW - 2}
+                  y2={y + rowH - 2}
                   className="dying-p"
                 />
               )}
-              <text x={NAME_W + BAR_W + 8} y={y + ROW / 2} dy="0.32em" className="dying-value">
+              <text x={nameW + BAR_W + 8} y={y + rowH / 2} dy="0.32em" className="dying-value">
                 {l ? `${l.dyingRatio.toFixed(3)} · ${l.dyingRatioAtTarget.toFixed(3)}` : '–'}
               </text>
             </g>

@@ -49,7 +49,7 @@ export function HeatmapTile({ layer, summary, run, size, onOpen }: Props) {
   };
 
   return (
-    <figure className="heatmap-tile" data-layer={summary.name} data-run={run}>
+    <figure className="heatmap-tile" data-layer={summary.name} data-run={run} style={{ width: size }}>
       <div className="heatmap-canvas-wrap" style={{ width: size, height: size }}>
         <canvas
           ref={canvasRef}
@@ -67,7 +67,7 @@ export function HeatmapTile({ layer, summary, run, size, onOpen }: Props) {
           </div>
         )}
       </div>
-      <figcaption>{summary.name}</figcaption>
+      <figcaption title={summary.name}>{summary.name}</figcaption>
     </figure>
   );
 }
