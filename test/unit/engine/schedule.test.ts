@@ -117,6 +117,22 @@ describe('searches follow their plans step by step', () => {
     c.dispose();
   });
 
+  it('full-cycles: EP ends first, iEP goes on alone on the same batch order, each ends with a final evaluation', async () => {
+    const c = new Comparison(tinyConfig({ batchSize: 16, epochs: 1, reportEvery: 4, budget: 'full-cycles' }), data, {
+      snapshots: false,
+    });
+    expect(c.totalSteps).toEqual({ ep: 4, iep: 32 });
+    const finals: [string, number][] = [];
+    c.subscribe((e) => e.type === 'eval' && e.report.reason === 'final' && finals.push([e.report.run, e.report.step]));
+    while (!c.done) await c.stepOnce();
+    expect(finals).toEqual([
+      ['ep', 4],
+      ['iep', 32],
+    ]);
+    expect(c.steps).toEqual({ ep: 4, iep: 32 });
+    c.dispose();
+  });
+
   it('scores: carry keeps them, rewind restores the initial draw, reinit draws new ones at each cycle start', async () => {
     const config = (scores: string) => tinyConfig({ batchSize: 8, epochs: 1, iep: { cycles: 2, scores } as never });
     const initial = new Comparison(config('carry'), data, { snapshots: false });
