@@ -59,7 +59,7 @@ export class LayerUsage {
     this.rows = Math.min(out, HEATMAP_MAX);
     this.cols = Math.min(inn, HEATMAP_MAX);
     this.poolRows = tf.tensor2d(poolMatrix(out, this.rows), [this.rows, out]);
-    this.poolCols = tf.transpose(tf.tensor2d(poolMatrix(inn, this.cols), [this.cols, inn]));
+    this.poolCols = tf.tidy(() => tf.transpose(tf.tensor2d(poolMatrix(inn, this.cols), [this.cols, inn])));
   }
 
   /** One step's bookkeeping; `mask` is the step's mask, `targetMask` its ranking at the target rate. */

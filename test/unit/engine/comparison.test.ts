@@ -38,6 +38,7 @@ describe('comparison', () => {
   });
 
   it('keeps the tensor count flat over 200 steps (reports, evaluations and snapshots included)', async () => {
+    const atStart = tf.memory().numTensors;
     const c = new Comparison(tinyConfig({ batchSize: 4, epochs: 13, reportEvery: 10 }), data);
     const counts: number[] = [];
     let evals = 0;
@@ -51,6 +52,7 @@ describe('comparison', () => {
     expect(evals).toBeGreaterThan(20);
     expect(new Set(counts.slice(1)).size).toBe(1);
     c.dispose();
+    expect(tf.memory().numTensors).toBe(atStart);
   });
 
   it('rejects a bad config naming the field', () => {
