@@ -45,8 +45,9 @@ export interface StudioSlice {
   backend: BackendInfo | null;
   runnerState: RunnerState;
   runnerSteps: Record<RunKind, number>;
-  /** Seconds spent running (paused time excluded), for images/s and time left. */
+  /** Seconds spent running up to the last event batch (paused time excluded), for images/s and time left. */
   runningSeconds: number;
+  /** performance.now() of the last batch while running; null while not running. */
   runningSince: number | null;
   /** Start or Step pressed before the engine said 'created': sent once it does. */
   pendingAfterCreate: 'start' | 'step' | null;
@@ -161,6 +162,11 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
     let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, configError } = s;
     const series: Series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
     const now = performance.now();
+    // The running time is brought up to date on every batch, so views read it without a clock of their own.
+    if (runningSince !== null) {
+      runningSeconds += (now - runningSince) / 1000;
+      runningSince = now;
+    }
     for (const ev of events) {
       switch (ev.type) {
         case 'backend':
@@ -175,10 +181,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
             comparison = { ...comparison, error: null, recoverable: false };
           }
           if (ev.state === 'running' && runningSince === null) runningSince = now;
-          if (ev.state !== 'running' && runningSince !== null) {
-            runningSeconds += (now - runningSince) / 1000;
-            runningSince = null;
-          }
+          if (ev.state !== 'running') runningSince = null;
           runnerState = ev.state;
           runnerSteps = ev.steps;
           break;

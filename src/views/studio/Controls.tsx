@@ -27,7 +27,6 @@ export function Controls() {
   const totals = useStore((s) => s.comparison?.totalSteps ?? null);
   const series = useStore((s) => s.series);
   const runningSeconds = useStore((s) => s.runningSeconds);
-  const runningSince = useStore((s) => s.runningSince);
   const backend = useStore((s) => s.backend);
   // The engine needs the data: Start waits for the dataset list and any load in progress.
   const dataBusy = useStore((s) => s.datasets.length === 0 || s.datasetLoading !== null);
@@ -36,9 +35,7 @@ export function Controls() {
   const live = mode === 'live';
   const running = live && state === 'running';
   const creating = live && state === 'idle';
-  // The clock is read at render time; renders follow the reports, which is as often as the numbers change.
-  // eslint-disable-next-line react-hooks/purity
-  const elapsed = runningSeconds + (runningSince !== null ? (performance.now() - runningSince) / 1000 : 0);
+  const elapsed = runningSeconds;
   // The engine says its step counts when its state changes; while running, the reports carry them.
   const stepOf = (run: 'ep' | 'iep') => Math.max(live ? steps[run] : 0, series[run].reports.at(-1)?.step ?? 0);
   const done = stepOf('ep') + stepOf('iep');
