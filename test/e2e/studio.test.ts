@@ -53,6 +53,14 @@ describe('studio: a live comparison', () => {
       ep: paused.ep + 1,
       iep: paused.iep + 1,
     });
-    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+
+    // Reset clears the screen; the run stays in the library, recorded as stopped.
+    await page.click('[data-testid=reset]');
+    await waitForState(page, 'empty');
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=run-list] li[data-run-id]')?.textContent?.includes('stopped'),
+    );
+    expect(await heatmapPixels(page, 'ep')).toEqual({});
+    expect(errors).toEqual([]);
   });
 });

@@ -102,15 +102,16 @@ export function Controls() {
               <progress max={Math.max(t, 1)} value={Math.min(n, t)} aria-label={`${RUN_LABEL[run]} progress`} />
               <span className="progress-text" data-testid={`${run}-progress`} data-step={n}>
                 step {n} / {t || '–'} · epoch {last ? last.epoch.toFixed(2) : '–'} · cycle{' '}
-                {last ? `${last.cycle}/${last.cycles}` : '–'} · {last ? Math.round(last.imagesPerSecond) : '–'} img/s
+                {last ? `${last.cycle}/${last.cycles}` : '–'}
               </span>
+              <span className="progress-rate">{last ? Math.round(last.imagesPerSecond) : '–'} img/s</span>
             </div>
           );
         })}
         <div className="progress-row progress-total">
           <span className="progress-label">time left</span>
           <span data-testid="time-left">{live ? duration(left) : '–'}</span>
-          <span className="muted">
+          <span className="muted progress-both">
             {live && elapsed > 0 ? `${((done * batch) / elapsed).toFixed(1)} img/s over both runs` : ''}
           </span>
         </div>
