@@ -1,6 +1,6 @@
 // Engine benchmark: steps/s and images/s of one supermask search step (masks, forward, straight-through backward,
 // SGD on the scores, usage counters) per model x backend available in Node, plus tensor counts before and after.
-// Usage: npm run bench [-- --models conv2,resnet20 --backends wasm,cpu --steps 3 --batch 32 --width 1]
+// Usage: npm run bench [-- --models conv2,resnet20 --backends wasm,cpu --steps 3 --batch 32 --width 1 --out file.json]
 // By default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
@@ -25,6 +25,7 @@ const models = arg('models', 'conv2,conv4,conv6,resnet20,resnet32,resnet18').spl
 const backends = arg('backends', 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
 const steps = Number(arg('steps', '3'));
 const batch = Number(arg('batch', '32'));
+const outFile = arg('out', 'bench-results/engine.json');
 const widthArg = arg('width', '');
 /** Default widths: the paper's nets, except ResNet-18 at 1/4 (11M edges are minutes per step on 2 cores). */
 const defaultWidth: Record<ModelName, number> = {
@@ -136,8 +137,8 @@ async function main(): Promise<void> {
     batch,
     rows,
   };
-  writeFileSync('bench-results/engine.json', JSON.stringify(out, null, 2) + '\n');
-  console.log('\nwrote bench-results/engine.json');
+  writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${outFile}`);
 }
 
 void main();
