@@ -28,8 +28,10 @@ function flush(): void {
   const events = queue;
   queue = [];
   const store = useStore.getState();
-  // Events from a run no longer on screen (stopped, then a recorded one opened) must not touch the view.
-  const relevant = store.mode === 'live' ? events : events.filter((e) => e.type === 'backend');
+  // Events from a run no longer on screen (stopped, then a recorded one opened) must not touch the view; before any
+  // run, only the engine's backend is news.
+  const relevant =
+    store.mode === 'live' ? events : store.mode === 'empty' ? events.filter((e) => e.type === 'backend') : [];
   store.applyEvents(relevant);
   const pending = useStore.getState().pendingAfterCreate;
   if (pending && relevant.some((e) => e.type === 'created')) {

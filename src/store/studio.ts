@@ -8,7 +8,7 @@ import type { RunnerEvent, RunnerState } from '../protocol/messages';
 import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
 import { ConfigError, validateConfig } from '../protocol/validate';
 import type { RunMeta } from './persistence';
-import { emptySeries, lastStep, reportSteps, type DyingAverage, type Series } from './series';
+import { emptySeries, lastStep, reportSteps, type DyingAverage, type RunSeries, type Series } from './series';
 
 export interface FieldError {
   field: string;
@@ -158,9 +158,15 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   setNotice: (notice) => set({ notice }),
 
   applyEvents: (events) => {
+    if (events.length === 0) return;
     const s = get();
     let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, configError } = s;
-    const series: Series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
+    let series = s.series;
+    // Copy-on-write: the series (and every view reading it) only changes when reports arrive.
+    const grow = (run: RunKind): RunSeries => {
+      if (series === s.series) series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
+      return series[run];
+    };
     const now = performance.now();
     // The running time is brought up to date on every batch, so views read it without a clock of their own.
     if (runningSince !== null) {
@@ -185,12 +191,16 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           runnerState = ev.state;
           runnerSteps = ev.steps;
           break;
-        case 'report':
-          series[ev.report.run].reports = [...series[ev.report.run].reports, ev.report];
+        case 'report': {
+          const run = grow(ev.report.run);
+          run.reports = [...run.reports, ev.report];
           break;
-        case 'eval':
-          series[ev.report.run].evals = [...series[ev.report.run].evals, ev.report];
+        }
+        case 'eval': {
+          const run = grow(ev.report.run);
+          run.evals = [...run.evals, ev.report];
           break;
+        }
         case 'error':
           if (!ev.recoverable) runnerState = 'error';
           if (comparison) comparison = { ...comparison, error: ev.message, recoverable: ev.recoverable === true };
