@@ -101,6 +101,21 @@ describe('searches follow their plans step by step', () => {
     ['soft, carry, rewind', {}],
     ['no LR rewind', { lrRewind: false }],
     ['linear', { schedule: 'linear' }],
+    ['one-shot', { schedule: 'one-shot', cycles: 3 }],
+    [
+      'custom',
+      {
+        schedule: 'custom',
+        cycles: 3,
+        points: [
+          { step: 0, p: 0.4 },
+          { step: 5, p: 0.6 },
+          { step: 11, p: 0.832 },
+        ],
+      },
+    ],
+    ['hard, score rewind', { variant: 'hard', scores: 'rewind' }],
+    ['soft, score re-init', { scores: 'reinit', cycles: 4 }],
   ])('%s: p, kept, cycle and LR of every reported step', async (_name, iep) => {
     const config = tinyConfig({ batchSize: 8, epochs: 2, reportEvery: 1, iep: iep as never });
     const c = new Comparison(config, data, { snapshots: false });
