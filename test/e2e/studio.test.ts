@@ -20,8 +20,10 @@ describe('studio: a live comparison', () => {
     await waitForStep(page, 'ep', 1);
     await waitForStep(page, 'iep', 1);
     const first = { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
-    await waitForStep(page, 'ep', 4);
-    await waitForStep(page, 'iep', 4);
+    const firstSteps = { ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') };
+    // A few reports later (one report a step); several may arrive in one screen update.
+    await waitForStep(page, 'ep', firstSteps.ep + 3);
+    await waitForStep(page, 'iep', firstSteps.iep + 3);
     const later = { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
 
     for (const run of ['ep', 'iep'] as const) {
