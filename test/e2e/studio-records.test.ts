@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { validateRunRecord } from '../../src/protocol/validate';
 import { startHarness, type AppHarness } from './harness';
-import { openStudio, shownNumbers, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import { openStudio, shownNumbers, slowDown, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -92,6 +92,7 @@ describe('studio: record, export, import, replay', () => {
 
   it('keeps a run that was training when the page reloaded', async () => {
     const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await slowDown(page);
     await page.click('[data-testid=start]');
     await waitForStep(page, 'ep', 5);
     await waitForStep(page, 'iep', 5);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, openStudio, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import { configHash, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -25,6 +25,7 @@ describe('studio: talk mode, shared links, schedule editor', () => {
   it('talk mode: T toggles it, space plays and pauses, arrows scrub', async () => {
     const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
     await page.waitForSelector('[data-testid=start]:not([disabled])');
+    await slowDown(page);
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('t');
     await page.waitForSelector('[data-testid=studio][data-talk=true]');
@@ -93,11 +94,12 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
     // The linear preset: cycle 1 of 4 at p_T / 4.
     await page.click('[data-testid=schedule-editor] button:text("linear")');
+    await slowDown(page);
     await page.click('[data-testid=start]');
     await waitForStep(page, 'iep', 1);
-    await page.click('[data-testid=pause]');
     expect(await page.textContent('[data-testid=iep-p]')).toMatch(/^0\.208 /);
     expect(await page.textContent('[data-testid=ep-p]')).toMatch(/^0\.832 /);
+    await page.click('[data-testid=pause]');
     await page.click('[data-testid=reset]');
 
     // Drag cycle 1's point up: the schedule becomes custom and iEP starts at the dragged rate.
@@ -118,9 +120,9 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     expect((await hashConfig(page)).iep).toMatchObject({ schedule: 'custom', cycles: 4 });
     await page.click('[data-testid=start]');
     await waitForStep(page, 'iep', 1);
+    expect(await page.textContent('[data-testid=iep-p]')).toMatch(new RegExp(`^${dragged.toFixed(3)} `));
     await page.click('[data-testid=pause]');
     await waitForState(page, 'paused');
-    expect(await page.textContent('[data-testid=iep-p]')).toMatch(new RegExp(`^${dragged.toFixed(3)} `));
   });
 
   it('opens the explanations from the labels they explain; schedule points move with the keyboard', async () => {

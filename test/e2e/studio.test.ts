@@ -2,7 +2,16 @@
 // dying ratio, Pause stops the step counter and Step advances it by exactly one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type AppHarness } from './harness';
-import { dyingRatios, heatmapPixels, openStudio, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import {
+  dyingRatios,
+  heatmapPixels,
+  openStudio,
+  slowDown,
+  stepOf,
+  tinyConfig,
+  waitForState,
+  waitForStep,
+} from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -16,6 +25,7 @@ describe('studio: a live comparison', () => {
   it('shows changing heatmaps and a dying ratio for every layer of both runs; Pause stops, Step advances by one', async () => {
     // 1,600 images / batch 8 = 200 steps per epoch: long enough that the run is still going when we pause it.
     const { page, errors } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await slowDown(page);
     await page.click('[data-testid=start]');
     await waitForStep(page, 'ep', 1);
     await waitForStep(page, 'iep', 1);

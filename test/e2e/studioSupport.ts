@@ -30,6 +30,11 @@ export async function openStudio(h: AppHarness, config: Record<string, unknown>)
   return opened;
 }
 
+/** The engine's "slow" speed (250 ms between steps): a run stays in progress long enough to pause or reload it. */
+export async function slowDown(page: Page) {
+  await page.selectOption('[data-testid=speed]', '250');
+}
+
 /** The step a run's progress line shows. */
 export function stepOf(page: Page, run: 'ep' | 'iep'): Promise<number> {
   return page.$eval(`[data-testid=${run}-progress]`, (el) => Number(el.getAttribute('data-step')));
