@@ -29,8 +29,21 @@ export interface ComparisonOptions {
 
 const SNAPSHOT_INTERVAL_MS = 60_000;
 
-/** A macrotask: lets queued messages (pause, step) in between steps. */
-const yieldToEvents = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * A macrotask: lets queued messages (pause, step) in between steps. With no delay, a MessageChannel message rather
+ * than setTimeout(0), which browsers clamp to 4 ms once timers nest.
+ */
+function yieldToEvents(ms = 0): Promise<void> {
+  if (ms > 0 || typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 export class Comparison {
   readonly config: ComparisonConfig;
