@@ -112,6 +112,29 @@ describe('studio: record, export, import, replay', () => {
     expect(dying.every((d) => d !== '' && Number(d) >= 0)).toBe(true);
   });
 
+  it('shows a paused run after a reload exactly as it was', async () => {
+    const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await slowDown(page);
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'iep', 3);
+    await page.click('[data-testid=pause]');
+    await waitForState(page, 'paused');
+    // Pausing writes the run at once; give the write a moment to land.
+    await page.waitForTimeout(500);
+    const before = await bothShown(page);
+    const pixels = await page.$$eval('section canvas.heatmap-canvas', (cs) =>
+      cs.map((c) => (c as HTMLCanvasElement).toDataURL()),
+    );
+    await page.reload();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=runner-state]')?.getAttribute('data-state') === 'recorded',
+    );
+    expect(await bothShown(page)).toEqual(before);
+    expect(
+      await page.$$eval('section canvas.heatmap-canvas', (cs) => cs.map((c) => (c as HTMLCanvasElement).toDataURL())),
+    ).toEqual(pixels);
+  });
+
   it('rejects malformed and foreign files with a clear message and changes nothing stored', async () => {
     const { page } = await openStudio(h, tinyConfig());
     await page.click('[data-testid=start]');
