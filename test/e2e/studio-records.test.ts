@@ -88,6 +88,12 @@ describe('studio: record, export, import, replay', () => {
     });
     expect(await bothShown(p2)).toEqual(final);
     expect(await p2.$eval('[data-testid=runner-state]', (el) => el.getAttribute('data-state'))).toBe('recorded');
+
+    // The imported run's setup can be taken over for a new run.
+    expect(await p2.inputValue('[data-field=model] select')).toBe('conv4');
+    await p2.click('[data-testid=use-setup]');
+    expect(await p2.inputValue('[data-field=model] select')).toBe('conv2');
+    expect(await p2.inputValue('[data-field=trainLimit] input')).toBe('64');
   });
 
   it('keeps a run that was training when the page reloaded', async () => {

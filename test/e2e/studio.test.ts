@@ -66,6 +66,21 @@ describe('studio: a live comparison', () => {
       iep: paused.iep + 1,
     });
 
+    // Hover names the cell; a click enlarges the layer for both runs; Escape closes it.
+    const tile = page.locator('section[data-run=ep] figure[data-layer] canvas').nth(1);
+    const layer = await page.locator('section[data-run=ep] figure[data-layer]').nth(1).getAttribute('data-layer');
+    await tile.scrollIntoViewIfNeeded();
+    await tile.hover();
+    const hover = await page.waitForSelector('.heatmap-hover');
+    expect(await hover.textContent()).toMatch(
+      new RegExp(`^${layer} · out \\d+(–\\d+)? ← in \\d+(–\\d+)? · selection rate \\d\\.\\d{3}`),
+    );
+    await tile.click();
+    const enlarged = page.locator('[data-testid=enlarged]');
+    expect(await enlarged.locator(`figure[data-layer="${layer}"] canvas`).count()).toBe(2);
+    await page.keyboard.press('Escape');
+    await enlarged.waitFor({ state: 'detached' });
+
     // Reset clears the screen; the run stays in the library, recorded as stopped.
     await page.click('[data-testid=reset]');
     await waitForState(page, 'empty');

@@ -60,6 +60,14 @@ export function HeatmapTile({ layer, summary, run, size, onOpen }: Props) {
           onMouseMove={onMove}
           onMouseLeave={() => setHover(null)}
           onClick={onOpen}
+          tabIndex={onOpen ? 0 : undefined}
+          onKeyDown={(e) => {
+            if (onOpen && (e.key === 'Enter' || e.key === ' ')) {
+              e.preventDefault();
+              e.stopPropagation();
+              onOpen();
+            }
+          }}
         />
         {hover && (
           <div className="heatmap-hover" role="tooltip" style={{ left: hover.x, top: hover.y }}>

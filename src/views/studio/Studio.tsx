@@ -37,6 +37,7 @@ export function Studio() {
   const state = useStore((s) => s.runnerState);
   const notice = useStore((s) => s.notice);
   const setNotice = useStore((s) => s.setNotice);
+  const setConfig = useStore((s) => s.setConfig);
   const runConfig = useStore((s) => s.comparison?.config ?? null);
   const scales = useSharedScales();
   const chartsRef = useRef<HTMLDivElement>(null);
@@ -60,7 +61,12 @@ export function Studio() {
           <p className="run-config" data-testid="run-config">
             {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}
             {((1 - runConfig.targetPruningRate) * 100).toFixed(1)}%) · {runConfig.epochs} epochs · batch{' '}
-            {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}
+            {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}{' '}
+            {mode === 'recorded' && (
+              <button type="button" className="link" onClick={() => setConfig(runConfig)} data-testid="use-setup">
+                use this setup
+              </button>
+            )}
           </p>
         )}
         <button
