@@ -12,6 +12,12 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
   const runs = useStore((s) => s.storedRuns);
   const error = useStore((s) => s.libraryError);
   const currentId = useStore((s) => s.comparison?.id ?? null);
+  // The run being recorded right now cannot be deleted under the recorder's feet.
+  const recordingId = useStore((s) =>
+    s.mode === 'live' && ['idle', 'ready', 'running', 'paused'].includes(s.runnerState)
+      ? (s.comparison?.id ?? null)
+      : null,
+  );
   const hasRecord = useStore((s) => s.comparison?.summary != null);
   const fileRef = useRef<HTMLInputElement>(null);
 
@@ -113,14 +119,16 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             <span className="muted">
               {new Date(r.createdAt).toLocaleString()} · {r.status} · {r.items} reports
             </span>
-            <button
-              type="button"
-              className="link danger"
-              onClick={() => void deleteStored(r.id)}
-              aria-label="delete run"
-            >
-              delete
-            </button>
+            {r.id !== recordingId && (
+              <button
+                type="button"
+                className="link danger"
+                onClick={() => void deleteStored(r.id)}
+                aria-label="delete run"
+              >
+                delete
+              </button>
+            )}
           </li>
         ))}
       </ul>

@@ -39,6 +39,7 @@ export function Studio() {
   const setNotice = useStore((s) => s.setNotice);
   const setConfig = useStore((s) => s.setConfig);
   const runConfig = useStore((s) => s.comparison?.config ?? null);
+  const remote = useStore((s) => s.comparison?.source === 'remote');
   const scales = useSharedScales();
   const chartsRef = useRef<HTMLDivElement>(null);
   useEffect(() => startStudio(), []);
@@ -59,6 +60,7 @@ export function Studio() {
         </h2>
         {runConfig && (
           <p className="run-config" data-testid="run-config">
+            {remote && <span className="remote-badge">remote</span>}
             {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}
             {((1 - runConfig.targetPruningRate) * 100).toFixed(1)}%) · {runConfig.epochs} epochs · batch{' '}
             {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}{' '}
