@@ -27,7 +27,7 @@ export interface ModelSummary {
 export interface Heatmap {
   rows: number;
   cols: number;
-  /** Mean selection rate of the edges in each cell, over all steps so far (summed over kernel positions). */
+  /** Mean selection rate of the edges in each cell, over all steps so far (averaged over kernel positions). */
   usage: number[];
   /** Fraction of the edges in each cell never selected so far (1 = a cell of dying edges only). */
   dead: number[];
