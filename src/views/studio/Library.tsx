@@ -8,6 +8,46 @@ import { fileStem } from '../../store/runFiles';
 import { toRecord } from '../../store/studio';
 import { chartsPng, chartsSvg, heatmapsPng, heatmapsSvg } from './exportImages';
 
+/** The run on screen, named for files, with the reports at the timeline cursor (what the heatmap pictures show). */
+function snapshot() {
+  const s = useStore.getState();
+  const record = toRecord(s);
+  if (!record) return null;
+  const reports = { ep: reportAt(s.series.ep, s.cursor), iep: reportAt(s.series.iep, s.cursor) };
+  return { name: fileStem(record), heatmaps: { summary: record.summary, reports } };
+}
+
+function exportActions(chartsRoot: () => Element | null) {
+  const withSnapshot = (f: (s: NonNullable<ReturnType<typeof snapshot>>, root: Element | null) => unknown) => () => {
+    const s = snapshot();
+    if (s) void f(s, chartsRoot());
+  };
+  return [
+    { id: 'export-json', label: 'Export JSON', run: exportJson },
+    { id: 'export-csv', label: 'Export CSV', run: exportCsv },
+    {
+      id: 'heatmaps-png',
+      label: 'Heatmaps PNG',
+      run: withSnapshot((s) => heatmapsPng(s.heatmaps, `${s.name}-heatmaps.png`)),
+    },
+    {
+      id: 'heatmaps-svg',
+      label: 'Heatmaps SVG',
+      run: withSnapshot((s) => heatmapsSvg(s.heatmaps, `${s.name}-heatmaps.svg`)),
+    },
+    {
+      id: 'charts-png',
+      label: 'Charts PNG',
+      run: withSnapshot((s, root) => root && chartsPng(root, `${s.name}-charts.png`)),
+    },
+    {
+      id: 'charts-svg',
+      label: 'Charts SVG',
+      run: withSnapshot((s, root) => root && chartsSvg(root, `${s.name}-charts.svg`)),
+    },
+  ];
+}
+
 export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
   const runs = useStore((s) => s.storedRuns);
   const error = useStore((s) => s.libraryError);
@@ -21,75 +61,15 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
   const hasRecord = useStore((s) => s.comparison?.summary != null);
   const fileRef = useRef<HTMLInputElement>(null);
 
-  const snapshot = () => {
-    const s = useStore.getState();
-    const record = toRecord(s);
-    if (!record) return null;
-    return {
-      name: fileStem(record),
-      data: {
-        summary: record.summary,
-        reports: { ep: reportAt(s.series.ep, s.cursor), iep: reportAt(s.series.iep, s.cursor) },
-      },
-    };
-  };
-
   return (
     <section className="library panel" aria-label="recorded runs">
       <h2>Recorded runs</h2>
       <div className="library-actions">
-        <button type="button" disabled={!hasRecord} onClick={exportJson} data-testid="export-json">
-          Export JSON
-        </button>
-        <button type="button" disabled={!hasRecord} onClick={exportCsv} data-testid="export-csv">
-          Export CSV
-        </button>
-        <button
-          type="button"
-          disabled={!hasRecord}
-          onClick={() => {
-            const s = snapshot();
-            if (s) void heatmapsPng(s.data, `${s.name}-heatmaps.png`);
-          }}
-          data-testid="heatmaps-png"
-        >
-          Heatmaps PNG
-        </button>
-        <button
-          type="button"
-          disabled={!hasRecord}
-          onClick={() => {
-            const s = snapshot();
-            if (s) heatmapsSvg(s.data, `${s.name}-heatmaps.svg`);
-          }}
-          data-testid="heatmaps-svg"
-        >
-          Heatmaps SVG
-        </button>
-        <button
-          type="button"
-          disabled={!hasRecord}
-          onClick={() => {
-            const s = snapshot();
-            const root = chartsRoot();
-            if (s && root) void chartsPng(root, `${s.name}-charts.png`);
-          }}
-          data-testid="charts-png"
-        >
-          Charts PNG
-        </button>
-        <button
-          type="button"
-          disabled={!hasRecord}
-          onClick={() => {
-            const s = snapshot();
-            const root = chartsRoot();
-            if (s && root) chartsSvg(root, `${s.name}-charts.svg`);
-          }}
-          data-testid="charts-svg"
-        >
-          Charts SVG
-        </button>
+        {exportActions(chartsRoot).map((a) => (
+          <button key={a.id} type="button" disabled={!hasRecord} onClick={a.run} data-testid={a.id}>
+            {a.label}
+          </button>
+        ))}
         <label className="import-button">
           Import JSON…
           <input
