@@ -9,7 +9,8 @@ export function estimateSteps(config: ComparisonConfig, trainImages?: number): {
   const available = trainImages ?? KNOWN_TRAIN_SIZES[config.dataset] ?? 5000;
   const images = config.trainLimit === null ? available : Math.min(config.trainLimit, available);
   const perEpoch = Math.max(1, Math.ceil(images / Math.max(1, config.batchSize)));
-  const ep = Math.max(1, Math.round(perEpoch * config.epochs));
+  // As the engine counts (src/engine/schedule.ts): ceil(steps per epoch x epochs), at least one.
+  const ep = Math.max(1, Math.ceil(perEpoch * config.epochs));
   return { ep, iep: config.budget === 'equal-compute' ? ep : ep * config.iep.cycles };
 }
 

@@ -42,6 +42,8 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     .domain([0, 1])
     .range([H - M.bottom, M.top]);
   const bad = badPointIndex(errorField);
+  // A custom point beyond iEP's budget (say, after the epochs were lowered) is legal but never reached.
+  const late = valid ? points.findIndex((p) => p.step >= steps) : -1;
 
   const setPoints = (next: SchedulePoint[]) =>
     setConfig({ ...config, iep: { ...config.iep, schedule: 'custom', points: next, cycles: next.length } });
@@ -208,6 +210,12 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
         {error ??
           `${points.length} cycles; dashed line: the target p = ${config.targetPruningRate} that EP uses throughout.`}
       </p>
+      {!error && late >= 0 && (
+        <p className="schedule-warning" role="status">
+          Cycle {late + 1} starts at step {points[late].step}, after iEP's last step (about {steps}): it would never
+          run.
+        </p>
+      )}
     </div>
   );
 }
