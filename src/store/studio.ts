@@ -88,15 +88,18 @@ export interface StudioSlice {
   setLibraryError: (message: string | null) => void;
 }
 
+/** ConfigError messages start with their field; shown at that field, the prefix is noise. */
+function withoutField(field: string, message: string): string {
+  const prefix = `${field}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
 function checkConfig(config: ComparisonConfig): FieldError | null {
   try {
     validateConfig(config);
     return null;
   } catch (e) {
-    if (e instanceof ConfigError) {
-      const prefix = `${e.field}: `;
-      return { field: e.field, message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message };
-    }
+    if (e instanceof ConfigError) return { field: e.field, message: withoutField(e.field, e.message) };
     return { field: 'config', message: String(e) };
   }
 }
@@ -205,7 +208,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           if (!ev.recoverable) runnerState = 'error';
           if (comparison) comparison = { ...comparison, error: ev.message, recoverable: ev.recoverable === true };
           // A config the engine refused is said at its field, like the setup's own checks.
-          if (ev.field) configError = { field: ev.field, message: ev.message };
+          if (ev.field) configError = { field: ev.field, message: withoutField(ev.field, ev.message) };
           break;
       }
     }

@@ -153,5 +153,17 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     await page.keyboard.press('ArrowUp');
     const after = Number((await point.getAttribute('aria-label'))!.match(/p (\d\.\d+)/)![1]);
     expect(after).toBeCloseTo(before + 0.02, 3);
+
+    // Raise cycle 1 above cycle 2: the schedule stays drawn, the rule is said, the offending point is marked, and
+    // nothing can start until it is fixed.
+    const first = page.locator('[data-testid=schedule-editor] circle[data-index="0"]');
+    await first.focus();
+    for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowUp');
+    await page.waitForSelector('[data-testid=schedule-editor] circle.schedule-point-bad[data-index="1"]');
+    expect(await page.textContent('[data-testid=schedule-editor] .field-error')).toMatch(/must not fall below/);
+    expect(await page.isDisabled('[data-testid=start]')).toBe(true);
+    for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowDown');
+    await page.waitForSelector('[data-testid=schedule-editor] .field-error', { state: 'detached' });
+    expect(await page.isDisabled('[data-testid=start]')).toBe(false);
   });
 });

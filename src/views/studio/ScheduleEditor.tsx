@@ -212,8 +212,7 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
       </p>
       {!error && late >= 0 && (
         <p className="schedule-warning" role="status">
-          Cycle {late + 1} starts at step {points[late].step}, after iEP's last step (about {steps}): it would never
-          run.
+          Cycle {late + 1} starts at step {points[late].step}, but iEP has only about {steps} steps: move it earlier.
         </p>
       )}
     </div>
