@@ -51,7 +51,8 @@ export function EnlargedLayer() {
           })}
         </div>
         <p className="explain-line">
-          Rows: output channels; columns: input channels. Hover a cell for its selection rate.
+          Rows: output channels; columns: input channels; hover a cell for its selection rate. d: dying ratio (edges
+          never selected so far); at target: never inside the target kept fraction, the like-for-like measure.
         </p>
       </div>
     </div>

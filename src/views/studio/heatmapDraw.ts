@@ -58,6 +58,8 @@ export function heatmapBitmap(h: Heatmap): ImageData {
   return img;
 }
 
+let scratch: HTMLCanvasElement | null = null;
+
 /** Draws `h` into `canvas`, sized width x height CSS pixels at the screen's pixel ratio. */
 export function drawHeatmap(canvas: HTMLCanvasElement, h: Heatmap | null, width: number, height: number): void {
   const ratio = Math.max(1, Math.round(window.devicePixelRatio || 1));
@@ -70,7 +72,9 @@ export function drawHeatmap(canvas: HTMLCanvasElement, h: Heatmap | null, width:
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.clearRect(0, 0, width, height);
   if (!h || h.rows === 0 || h.cols === 0) return;
-  const bitmap = document.createElement('canvas');
+  // One scratch canvas for all tiles: drawing is synchronous, so they never share it at the same time.
+  scratch ??= document.createElement('canvas');
+  const bitmap = scratch;
   bitmap.width = h.cols;
   bitmap.height = h.rows;
   bitmap.getContext('2d')?.putImageData(heatmapBitmap(h), 0, 0);
