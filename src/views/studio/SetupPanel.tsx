@@ -26,6 +26,7 @@ function keptPercent(p: number): string {
 export function SetupPanel({ locked }: { locked: boolean }) {
   const config = useStore((s) => s.config);
   const setConfig = useStore((s) => s.setConfig);
+  const selectDataset = useStore((s) => s.selectDataset);
   const set = <K extends keyof ComparisonConfig>(key: K, value: ComparisonConfig[K]) =>
     setConfig({ ...config, [key]: value });
   const setIep = <K extends keyof ComparisonConfig['iep']>(key: K, value: ComparisonConfig['iep'][K]) =>
@@ -50,7 +51,11 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.dataset}
                 options={datasets}
-                onChange={(v) => set('dataset', v)}
+                onChange={(v) => {
+                  set('dataset', v);
+                  // Load it now (the dataset panel shows it), not only when Start asks for it.
+                  void selectDataset(v);
+                }}
                 disabled={locked}
               />
             )}
