@@ -17,7 +17,8 @@ afterAll(async () => {
 });
 
 async function bothShown(page: Page) {
-  return { ep: await shownNumbers(page, 'ep'), iep: await shownNumbers(page, 'iep') };
+  const scoreboard = await page.textContent('[data-testid=scoreboard] tbody');
+  return { ep: await shownNumbers(page, 'ep'), iep: await shownNumbers(page, 'iep'), scoreboard };
 }
 
 async function storedIds(page: Page): Promise<string[]> {

@@ -4,6 +4,7 @@ import { RUN_KINDS } from '../../protocol/config';
 import { lastAtOrBefore, networkDying } from '../../store/series';
 import { RUN_COLOR, RUN_LABEL } from './colors';
 import { Explain } from './Explain';
+import { Scoreboard } from './Scoreboard';
 import { ChartLegend, LineChart, type Line } from './LineChart';
 
 export function SharedChart({ steps }: { steps: number }) {
@@ -76,6 +77,7 @@ export function SharedChart({ steps }: { steps: number }) {
         />
       </div>
       <ChartLegend lines={[...dying, ...accuracy.map((l) => ({ ...l, dashed: false }))]} />
+      <Scoreboard />
       <p className="explain-line">
         Solid: <Explain term="dyingEdge">dying ratio</Explain> d<sub>t</sub>; dashed: the same counted only inside the{' '}
         <Explain term="dyingAtTarget">target kept fraction</Explain>, the like-for-like measure. Budget:{' '}
