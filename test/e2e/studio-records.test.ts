@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { defaultConfig } from '../../src/protocol/config';
 import { validateRunRecord } from '../../src/protocol/validate';
 import { startHarness, type AppHarness } from './harness';
 import { openStudio, shownNumbers, slowDown, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
@@ -91,7 +92,7 @@ describe('studio: record, export, import, replay', () => {
     expect(await p2.$eval('[data-testid=runner-state]', (el) => el.getAttribute('data-state'))).toBe('recorded');
 
     // The imported run's setup can be taken over for a new run.
-    expect(await p2.inputValue('[data-field=model] select')).toBe('conv4');
+    expect(await p2.inputValue('[data-field=model] select')).toBe(defaultConfig().model);
     await p2.click('[data-testid=use-setup]');
     expect(await p2.inputValue('[data-field=model] select')).toBe('conv2');
     expect(await p2.inputValue('[data-field=trainLimit] input')).toBe('64');

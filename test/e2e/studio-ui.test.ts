@@ -2,6 +2,7 @@
 // pruning rate, and errors said at the field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { defaultConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
 import { configHash, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
@@ -73,7 +74,11 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     // A page opened without a config in its link writes its (default) config there at once.
     const plain = await h.openApp('');
     await plain.page.waitForFunction(() => location.hash.startsWith('#config='));
-    expect(await hashConfig(plain.page)).toMatchObject({ model: 'conv4', targetPruningRate: 0.832, seed: 1 });
+    expect(await hashConfig(plain.page)).toMatchObject({
+      model: defaultConfig().model,
+      targetPruningRate: 0.832,
+      seed: 1,
+    });
   });
 
   it('says at the field what is wrong and keeps Start disabled until it is fixed', async () => {
