@@ -1,0 +1,156 @@
+// The schedule editor draws iEP's schedule from store/schedule.ts; the engine runs the plan of src/engine/schedule.ts.
+// What is drawn must be what runs: the same step counts, the same cycle starts and the same p in every cycle.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { cycleAt, cycleRate, epTotalSteps, makePlan } from '../../../src/engine/schedule';
+import { defaultConfig, type BudgetMode, type ComparisonConfig } from '../../../src/protocol/config';
+import { validateConfig } from '../../../src/protocol/validate';
+import { estimateSteps, presetRate, rateAt, schedulePoints } from '../../../src/store/schedule';
+
+const PRESETS = ['geometric', 'linear', 'one-shot'] as const;
+const BUDGETS: BudgetMode[] = ['equal-compute', 'full-cycles'];
+
+function config(over: Partial<ComparisonConfig>, iep: Partial<ComparisonConfig['iep']>): ComparisonConfig {
+  const base = defaultConfig();
+  return validateConfig({ ...base, ...over, iep: { ...base.iep, ...iep } });
+}
+
+/** Setups from tiny to the default, with uneven splits (steps not divisible by cycles) and fractional epochs. */
+const SETUPS: { over: Partial<ComparisonConfig>; train: number }[] = [
+  { over: {}, train: 5000 },
+  { over: { batchSize: 8, epochs: 2, trainLimit: 64 }, train: 5000 },
+  { over: { batchSize: 7, epochs: 1.5, trainLimit: 100, targetPruningRate: 0.5 }, train: 5000 },
+  { over: { batchSize: 128, epochs: 0.3, targetPruningRate: 0.9 }, train: 50000 },
+  { over: { batchSize: 3, epochs: 1, trainLimit: 10 }, train: 5000 },
+  { over: { batchSize: 64, epochs: 3, trainLimit: 20000 }, train: 1234 },
+];
+
+function* cases() {
+  for (const { over, train } of SETUPS) {
+    for (const schedule of PRESETS) {
+      for (const budget of BUDGETS) {
+        for (const cycles of [1, 3, 8]) {
+          const c = config({ ...over, budget }, { schedule, cycles });
+          // A setup whose budget cannot hold the cycles is refused by the engine; the editor warns of it instead.
+          if (budget === 'equal-compute' && epTotalSteps(c, Math.min(train, c.trainLimit ?? train)) < cycles) continue;
+          yield { c, train: Math.min(train, c.trainLimit ?? train) };
+        }
+      }
+    }
+  }
+}
+
+describe('the editor’s step estimate', () => {
+  it('equals the engine’s plan for EP and iEP', () => {
+    let n = 0;
+    for (const { c, train } of cases()) {
+      const est = estimateSteps(c, train);
+      expect(est, JSON.stringify(c)).toEqual({
+        ep: makePlan(c, 'ep', train).totalSteps,
+        iep: makePlan(c, 'iep', train).totalSteps,
+      });
+      n++;
+    }
+    expect(n).toBeGreaterThan(50);
+  });
+
+  it('applies the config’s trainLimit to the loaded dataset’s size, as the engine does', () => {
+    const c = config({ batchSize: 10, epochs: 1, trainLimit: 95 }, {});
+    expect(estimateSteps(c, 5000).ep).toBe(makePlan(c, 'ep', 95).totalSteps);
+    expect(estimateSteps(c, 40).ep).toBe(makePlan(c, 'ep', 40).totalSteps);
+  });
+
+  it('without a loaded dataset, the bundled subset’s size from public/data/datasets.json', () => {
+    const manifest = JSON.parse(
+      readFileSync(
+        path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../public/data/datasets.json'),
+        'utf8',
+      ),
+    ) as { id: string; train: number }[];
+    for (const entry of manifest) {
+      const c = config({ dataset: entry.id, batchSize: 64, epochs: 2 }, {});
+      expect(estimateSteps(c)).toEqual({
+        ep: makePlan(c, 'ep', entry.train).totalSteps,
+        iep: makePlan(c, 'iep', entry.train).totalSteps,
+      });
+    }
+  });
+});
+
+describe('a preset drawn in the editor', () => {
+  it('has the engine’s cycle starts and the engine’s p in every cycle', () => {
+    for (const { c, train } of cases()) {
+      const plan = makePlan(c, 'iep', train);
+      const drawn = schedulePoints(c, estimateSteps(c, train).iep);
+      expect(drawn, JSON.stringify(c)).toEqual(plan.cycles.map((cy) => ({ step: cy.start, p: cy.p })));
+    }
+  });
+
+  it('gives, at every step, the p the engine searches at', () => {
+    for (const { c, train } of cases()) {
+      const plan = makePlan(c, 'iep', train);
+      const drawn = schedulePoints(c, estimateSteps(c, train).iep);
+      for (let step = 0; step < Math.min(plan.totalSteps, 400); step++) {
+        expect(rateAt(drawn, step)).toBe(cycleAt(plan, step).p);
+      }
+    }
+  });
+
+  it('presetRate is the engine’s cycleRate', () => {
+    for (const kind of PRESETS) {
+      for (const C of [1, 2, 5, 8, 13]) {
+        for (let cyc = 1; cyc <= C; cyc++) {
+          for (const target of [0, 0.5, 0.832, 0.99]) {
+            expect(presetRate(kind, cyc, C, target)).toBe(cycleRate(kind, cyc, C, target));
+          }
+        }
+      }
+    }
+  });
+
+  it('ends at the target rate and never lowers p', () => {
+    for (const { c, train } of cases()) {
+      const drawn = schedulePoints(c, estimateSteps(c, train).iep);
+      expect(drawn.at(-1)!.p).toBeCloseTo(c.targetPruningRate, 12);
+      drawn.forEach((pt, i) => i > 0 && expect(pt.p).toBeGreaterThanOrEqual(drawn[i - 1].p));
+    }
+  });
+
+  it('dragged once (it becomes a custom schedule of the same points) runs the same plan', () => {
+    for (const { c, train } of cases()) {
+      const drawn = schedulePoints(c, estimateSteps(c, train).iep);
+      // What the editor's setPoints does with the preset's points before a point moves.
+      const custom = validateConfig({
+        ...c,
+        iep: { ...c.iep, schedule: 'custom', points: drawn, cycles: drawn.length },
+      });
+      expect(schedulePoints(custom, 0)).toEqual(drawn);
+      expect(makePlan(custom, 'iep', train).cycles).toEqual(makePlan(c, 'iep', train).cycles);
+    }
+  });
+});
+
+describe('a custom schedule', () => {
+  it('is drawn as its points and runs at their p from each point’s step', () => {
+    const points = [
+      { step: 0, p: 0.2 },
+      { step: 5, p: 0.5 },
+      { step: 11, p: 0.8 },
+    ];
+    const c = config(
+      { batchSize: 8, epochs: 2, trainLimit: 64, targetPruningRate: 0.8 },
+      { schedule: 'custom', cycles: 3, points },
+    );
+    expect(schedulePoints(c, estimateSteps(c, 64).iep)).toEqual(points);
+    const plan = makePlan(c, 'iep', 64);
+    expect(plan.totalSteps).toBe(estimateSteps(c, 64).iep);
+    for (let step = 0; step < plan.totalSteps; step++) expect(rateAt(points, step)).toBe(cycleAt(plan, step).p);
+  });
+
+  it('rateAt before any point is the first point’s p, and 0 for no points', () => {
+    expect(rateAt([{ step: 3, p: 0.4 }], 0)).toBe(0.4);
+    expect(rateAt([], 10)).toBe(0);
+  });
+});
