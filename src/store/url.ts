@@ -28,7 +28,9 @@ export function configFromHash(hash: string): HashResult {
   }
   const given = parsed as Record<string, unknown>;
   const base = defaultConfig();
-  const iep = typeof given.iep === 'object' && given.iep !== null ? given.iep : {};
+  const iep: Record<string, unknown> = typeof given.iep === 'object' && given.iep !== null ? { ...given.iep } : {};
+  // A hand-written custom schedule need not count its cycles: one per point (as the editor sets it), not the default.
+  if (Array.isArray(iep.points) && iep.cycles === undefined) iep.cycles = iep.points.length;
   const merged = { ...base, ...given, iep: { ...defaultIepConfig(), ...iep } };
   try {
     return { config: validateConfig(merged) };
