@@ -1,0 +1,134 @@
+// Reading the report series of a real recorded comparison: what the timeline shows at a step, the network-wide
+// dying ratio, and the small helpers the views label with.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../../src/protocol/report';
+import {
+  channelRange,
+  emptySeries,
+  lastAtOrBefore,
+  lastStep,
+  networkDying,
+  reportAt,
+  reportSteps,
+  secondsLeft,
+  type Series,
+} from '../../../src/store/series';
+import { realRecord } from './realRecord';
+
+let record: RunRecord;
+let series: Series;
+
+beforeAll(async () => {
+  record = await realRecord();
+  series = emptySeries();
+  for (const r of record.reports) series[r.run].reports.push(r);
+  for (const e of record.evals) series[e.run].evals.push(e);
+});
+
+describe('the timeline', () => {
+  it('lastAtOrBefore agrees with a linear scan at every step, before the first and after the last', () => {
+    for (const items of [series.ep.reports, series.iep.evals, [], [{ step: 5 }]]) {
+      const end = (items.at(-1)?.step ?? 0) + 3;
+      for (let step = -2; step <= end; step++) {
+        let expected = -1;
+        items.forEach((it, i) => it.step <= step && (expected = i));
+        expect(lastAtOrBefore(items, step)).toBe(expected);
+      }
+    }
+  });
+
+  it('reportAt: the report shown at a step, the latest for null, none before the first', () => {
+    const ep = series.ep;
+    expect(reportAt(ep, null)).toBe(ep.reports.at(-1));
+    expect(reportAt(ep, 0)).toBeNull();
+    expect(reportAt(emptySeries().ep, null)).toBeNull();
+    ep.reports.forEach((r, i) => {
+      expect(reportAt(ep, r.step)).toBe(r);
+      // Between two reports (and after the last) the earlier one is still on screen.
+      const next = ep.reports[i + 1]?.step ?? r.step + 5;
+      for (let step = r.step + 1; step < next; step++) expect(reportAt(ep, step)).toBe(r);
+    });
+  });
+
+  it('reportSteps is every reported step of both runs once, sorted; lastStep is the end of the timeline', () => {
+    const steps = reportSteps(series);
+    expect(steps).toEqual([...new Set(record.reports.map((r) => r.step))].sort((a, b) => a - b));
+    expect(lastStep(series)).toBe(Math.max(...record.reports.map((r) => r.step)));
+    expect(lastStep(series)).toBe(steps.at(-1));
+    expect(lastStep(emptySeries())).toBe(0);
+    expect(reportSteps(emptySeries())).toEqual([]);
+  });
+});
+
+describe('the network’s dying ratio', () => {
+  it('mean: the plain average of the layers’ ratios; weighted: never-selected edges over all edges', () => {
+    for (const r of record.reports) {
+      const ratios = r.layers.map((l) => l.dyingRatio);
+      expect(networkDying(r.layers, record.summary, 'mean')).toBeCloseTo(
+        ratios.reduce((a, b) => a + b, 0) / ratios.length,
+        12,
+      );
+      const edges = record.summary.layers.map((l) => l.edges);
+      const neverSelected = r.layers.reduce((s, l, i) => s + l.dyingRatio * edges[i], 0);
+      expect(networkDying(r.layers, record.summary, 'weighted')).toBeCloseTo(
+        neverSelected / record.summary.totalEdges,
+        12,
+      );
+      const w = networkDying(r.layers, record.summary, 'weighted');
+      expect(w).toBeGreaterThanOrEqual(Math.min(...ratios));
+      expect(w).toBeLessThanOrEqual(Math.max(...ratios));
+    }
+  });
+
+  it('the two averages differ on a real net (layers of very different sizes)', () => {
+    const last = series.ep.reports.at(-1)!;
+    expect(networkDying(last.layers, record.summary, 'weighted')).not.toBeCloseTo(
+      networkDying(last.layers, record.summary, 'mean'),
+      6,
+    );
+  });
+
+  it('at target reads dyingRatioAtTarget; with no summary the weighted view falls back to the mean; no layers: NaN', () => {
+    const r = series.iep.reports[0];
+    const atTarget = r.layers.reduce((s, l) => s + l.dyingRatioAtTarget, 0) / r.layers.length;
+    expect(networkDying(r.layers, record.summary, 'mean', true)).toBeCloseTo(atTarget, 12);
+    expect(networkDying(r.layers, null, 'weighted')).toBe(networkDying(r.layers, null, 'mean'));
+    expect(networkDying([], record.summary, 'mean')).toBeNaN();
+  });
+
+  it('iEP’s first report, searching denser than the target, has fewer edges dying at the target than EP', () => {
+    // Both runs start from the same scores; EP's mask is already at the target, iEP's first cycle keeps more.
+    expect(series.iep.reports[0].pruningRate).toBeLessThan(series.ep.reports[0].pruningRate);
+    expect(networkDying(series.iep.reports[0].layers, record.summary, 'weighted')).toBeLessThan(
+      networkDying(series.ep.reports[0].layers, record.summary, 'weighted'),
+    );
+  });
+});
+
+describe('labels', () => {
+  it('channelRange: the cells of an axis cover every channel once, in order', () => {
+    for (const [cells, channels] of [
+      [4, 16],
+      [3, 10],
+      [64, 64],
+      [64, 100],
+      [1, 7],
+    ]) {
+      const covered: number[] = [];
+      for (let i = 0; i < cells; i++) {
+        const [lo, hi = lo] = channelRange(i, cells, channels).split('–').map(Number);
+        for (let ch = lo; ch <= hi; ch++) covered.push(ch);
+      }
+      expect(covered).toEqual(Array.from({ length: channels }, (_, k) => k));
+    }
+    expect(channelRange(1, 4, 16)).toBe('4–7');
+    expect(channelRange(5, 64, 64)).toBe('5');
+  });
+
+  it('secondsLeft: none until a step is done, zero when done, else the rest at the rate so far', () => {
+    expect(secondsLeft(0, 100, 10)).toBeNull();
+    expect(secondsLeft(5, 100, 0)).toBeNull();
+    expect(secondsLeft(100, 100, 40)).toBe(0);
+    expect(secondsLeft(25, 100, 10)).toBeCloseTo(30, 12);
+  });
+});
