@@ -1,0 +1,218 @@
+// Browser benchmark: the studio's real comparison (the built app, its worker, the store and the views) in headless
+// Chromium, per backend, with a small config given in the URL hash. Measures, while both runs train:
+// - time to first step (Start clicked -> the page shows EP at step 1: worker set-up, model build, first compile),
+// - steady steps/s after a warm-up (one step = one EP step + one iEP step on the same batch) and images/s,
+// - the main thread's long tasks (PerformanceObserver 'longtask': count, longest, total).
+// Usage: npx vite build && npx tsx scripts/bench-browser.ts [--steps 30] [--cap 80] [--only wasm-conv2,...] [--dist dir]
+// Writes bench-results/browser.json. Speed only: nothing here passes or fails on a number.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { ROOT, startHarness } from '../test/e2e/harness';
+import { configHash, tinyConfig } from '../test/e2e/studioSupport';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '30' },
+    cap: { type: 'string', default: '80' },
+    only: { type: 'string', default: '' },
+    out: { type: 'string', default: 'bench-results/browser.json' },
+    /** The built app to serve (default dist/). */
+    dist: { type: 'string', default: '' },
+  },
+});
+const targetSteps = Number(values.steps);
+/** Seconds from Start after which a case stops, however far it got (SwiftShader and cpu are slow). */
+const capSeconds = Number(values.cap);
+
+interface Case {
+  id: string;
+  backend: 'wasm' | 'webgl' | 'webgpu' | 'cpu';
+  model: 'conv2' | 'resnet20';
+  width: number;
+}
+
+const CASES: Case[] = [
+  { id: 'wasm-conv2', backend: 'wasm', model: 'conv2', width: 0.125 },
+  { id: 'webgl-conv2', backend: 'webgl', model: 'conv2', width: 0.125 },
+  { id: 'webgpu-conv2', backend: 'webgpu', model: 'conv2', width: 0.125 },
+  { id: 'cpu-conv2', backend: 'cpu', model: 'conv2', width: 0.125 },
+  { id: 'wasm-resnet20', backend: 'wasm', model: 'resnet20', width: 0.25 },
+];
+const BATCH = 8;
+const TRAIN = 64;
+
+interface Probe {
+  clickedAt: number | null;
+  steps: [number, number][];
+  longTasks: { start: number; duration: number }[];
+}
+
+declare global {
+  interface Window {
+    __bench?: Probe;
+  }
+}
+
+/** Watches, inside the page, every change of a shown step count and every long task, from now on. */
+async function installProbe(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const probe: Probe = { clickedAt: null, steps: [], longTasks: [] };
+    window.__bench = probe;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) probe.longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask' });
+    // On the body, not the element: the progress line may be re-rendered as a new node.
+    new MutationObserver((records) => {
+      const t = performance.now();
+      for (const r of records) {
+        const el = r.target as Element;
+        if (el.getAttribute('data-testid') === 'ep-progress')
+          probe.steps.push([Number(el.getAttribute('data-step')), t]);
+      }
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-step'] });
+    document.querySelector('[data-testid=start]')?.addEventListener(
+      'click',
+      () => {
+        probe.clickedAt = performance.now();
+      },
+      { capture: true, once: true },
+    );
+  });
+}
+
+interface Result {
+  id: string;
+  backend: string;
+  /** What the studio's badge said it ran on (the worker may fall back). */
+  shownBackend: string;
+  model: string;
+  width: number;
+  batch: number;
+  stepsReached: number;
+  firstStepSeconds: number | null;
+  steadyStepsPerSecond: number | null;
+  /** Both runs: 2 x batch images per step. */
+  steadyImagesPerSecond: number | null;
+  /** The last EP report's own images/s as the page shows it. */
+  shownImagesPerSecond: { ep: number | null; iep: number | null };
+  trainingSeconds: number;
+  longTasks: { count: number; maxMs: number; totalMs: number };
+  errors: string[];
+}
+
+async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Promise<Result> {
+  // Enough epochs that the run outlasts the measurement; a report every step (the page's heaviest load).
+  const epochs = Math.ceil((targetSteps + 2) / (TRAIN / BATCH));
+  const config = tinyConfig({ model: c.model, width: c.width, backend: c.backend, batchSize: BATCH, epochs });
+  const { page, context, errors } = await h.openApp(configHash(config));
+  try {
+    await page.waitForSelector('[data-testid=studio]');
+    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+    await installProbe(page);
+    await page.click('[data-testid=start]');
+    await page
+      .waitForFunction(
+        (n) => Number(document.querySelector('[data-testid=ep-progress]')?.getAttribute('data-step')) >= n,
+        targetSteps,
+        { timeout: capSeconds * 1000, polling: 250 },
+      )
+      .catch(() => undefined);
+    const probe = await page.evaluate(() => ({ ...window.__bench!, now: performance.now() }));
+    const shown = await page.$$eval('.progress-rate', (els) => els.map((e) => Number.parseFloat(e.textContent ?? '')));
+    const shownBackend = (await page.textContent('[data-testid=studio-backend]').catch(() => null)) ?? '?';
+    await page.click('[data-testid=pause]').catch(() => undefined);
+
+    const t0 = probe.clickedAt ?? probe.now;
+    const samples = probe.steps.filter(([s]) => s > 0);
+    const first = samples[0];
+    const last = samples.at(-1);
+    // Steady rate from the first sample past a warm-up of a fifth of the steps (at least 2) to the last.
+    const warm = last ? samples.find(([s]) => s >= Math.max(2, Math.floor(last[0] / 5))) : undefined;
+    const rate =
+      warm && last && last[0] > warm[0] && last[1] > warm[1]
+        ? ((last[0] - warm[0]) * 1000) / (last[1] - warm[1])
+        : null;
+    const end = last?.[1] ?? probe.now;
+    const during = probe.longTasks.filter((t) => t.start >= t0 && t.start <= end);
+    return {
+      id: c.id,
+      backend: c.backend,
+      shownBackend: shownBackend.trim(),
+      model: c.model,
+      width: c.width,
+      batch: BATCH,
+      stepsReached: last?.[0] ?? 0,
+      firstStepSeconds: first ? (first[1] - t0) / 1000 : null,
+      steadyStepsPerSecond: rate,
+      steadyImagesPerSecond: rate === null ? null : rate * 2 * BATCH,
+      shownImagesPerSecond: {
+        ep: Number.isFinite(shown[0]) ? shown[0] : null,
+        iep: Number.isFinite(shown[1]) ? shown[1] : null,
+      },
+      trainingSeconds: (end - t0) / 1000,
+      longTasks: {
+        count: during.length,
+        maxMs: during.reduce((m, t) => Math.max(m, t.duration), 0),
+        totalMs: during.reduce((s, t) => s + t.duration, 0),
+      },
+      errors,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+const fmt = (v: number | null, digits = 2) => (v === null ? '–' : v.toFixed(digits));
+
+const cases = values.only ? CASES.filter((c) => values.only.split(',').includes(c.id)) : CASES;
+const started = Date.now();
+const loadBefore = os.loadavg()[0];
+const h = await startHarness(values.dist ? { outDir: path.resolve(values.dist) } : {});
+const results: Result[] = [];
+try {
+  for (const c of cases) {
+    process.stdout.write(`${c.id} ... `);
+    const r = await runCase(h, c);
+    results.push(r);
+    console.log(
+      `${r.stepsReached} steps, first step ${fmt(r.firstStepSeconds)} s, ${fmt(r.steadyStepsPerSecond)} steps/s` +
+        (r.errors.length ? `, ${r.errors.length} page errors` : ''),
+    );
+  }
+} finally {
+  await h.close();
+}
+
+console.log(
+  '\n| backend (shown) | model | width | steps | first step s | steps/s | img/s (both runs) | img/s shown (EP / iEP) | long tasks | longest ms | long-task ms total |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(
+    `| ${r.backend} (${r.shownBackend}) | ${r.model} | ${r.width} | ${r.stepsReached} | ${fmt(r.firstStepSeconds, 1)} | ` +
+      `${fmt(r.steadyStepsPerSecond)} | ${fmt(r.steadyImagesPerSecond, 1)} | ` +
+      `${fmt(r.shownImagesPerSecond.ep, 0)} / ${fmt(r.shownImagesPerSecond.iep, 0)} | ${r.longTasks.count} | ` +
+      `${fmt(r.longTasks.maxMs, 0)} | ${fmt(r.longTasks.totalMs, 0)} |`,
+  );
+}
+
+const out = path.resolve(ROOT, values.out);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter: os.loadavg()[0] },
+      settings: { targetSteps, capSeconds, batch: BATCH, trainImages: TRAIN, reportEvery: 1 },
+      wallSeconds: (Date.now() - started) / 1000,
+      results,
+    },
+    null,
+    2,
+  ),
+);
+console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${path.relative(ROOT, out)}`);
