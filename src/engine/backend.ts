@@ -73,6 +73,22 @@ async function probe(name: BackendName): Promise<Probe> {
   return { ok: false, why: `${name}: not available in this build` };
 }
 
+/**
+ * tf.setBackend('webgpu') would hand back the instance holding the dead device: drop it and register the same
+ * factory again, so the next setBackend asks for a new device.
+ */
+function replaceLostWebGpuBackend(): void {
+  const factory = tf.findBackendFactory('webgpu');
+  if (!factory) return;
+  try {
+    tf.removeBackend('webgpu');
+  } catch {
+    // Disposing a backend whose device is gone may throw; the instance is dropped all the same.
+  }
+  tf.registerBackend('webgpu', factory, 3);
+  deviceLost = false;
+}
+
 /** Picks and activates a backend; throws only if even the CPU backend cannot start. */
 export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
   const order = choice === 'auto' ? AUTO_ORDER : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
@@ -85,6 +101,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
     }
     let ok = false;
     try {
+      if (name === 'webgpu' && deviceLost) replaceLostWebGpuBackend();
       ok = await tf.setBackend(name);
     } catch (e) {
       skipped.push(`${name}: failed to start (${String(e)})`);
@@ -107,14 +124,34 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
 }
 
+function webGpuDevice(): GPUDevice | undefined {
+  return (tf.backend() as unknown as { device?: GPUDevice }).device;
+}
+
+/** Set when the WebGPU backend's device is lost: that backend instance is useless from then on. */
+let deviceLost = false;
+const watched = new WeakSet<GPUDevice>();
+
 /**
- * Calls `onLost` if the active backend is WebGPU and its device is lost (driver reset, GPU removed, tab throttled).
- * Returns nothing to undo: a lost device never comes back, a new backend is set up instead.
+ * Calls `onLost` if the active backend is WebGPU and its device is lost (driver reset, GPU removed, tab throttled,
+ * or loseWebGpuDevice). Returns nothing to undo: a lost device never comes back, a new backend is set up instead.
  */
 export function watchDeviceLoss(onLost: (message: string) => void): void {
   if (tf.getBackend() !== 'webgpu') return;
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  void device?.lost.then((info) => {
+  const device = webGpuDevice();
+  // Every 'init' lands here, but a device is lost once: one report of it.
+  if (!device || watched.has(device)) return;
+  watched.add(device);
+  void device.lost.then((info) => {
+    deviceLost = true;
     onLost(`The WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
   });
+}
+
+/** Destroys the active WebGPU backend's device: a real loss, its `lost` promise resolves with reason 'destroyed'. */
+export function loseWebGpuDevice(): void {
+  const active = tf.getBackend();
+  const device = active === 'webgpu' ? webGpuDevice() : undefined;
+  if (!device) throw new Error(`loseDevice: the active backend is ${active}, not webgpu; there is no device to lose`);
+  device.destroy();
 }

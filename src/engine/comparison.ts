@@ -98,6 +98,12 @@ export class Comparison {
     return { ep: this.runs.ep.stepsDone, iep: this.runs.iep.stepsDone };
   }
 
+  /** Where the run goes on from after an error: the last snapshot's steps (all reported), else the steps done. */
+  get resumableSteps(): { ep: number; iep: number } {
+    const saved = this.lastSnapshot;
+    return saved ? { ep: saved.ep.stepsDone, iep: saved.iep.stepsDone } : this.steps;
+  }
+
   get done(): boolean {
     return this.runs.ep.done && this.runs.iep.done;
   }
@@ -136,22 +142,23 @@ export class Comparison {
       batch.x.dispose();
       batch.y.dispose();
     }
-    let reported = false;
+    // Reports go out only once the snapshot that covers them is taken: if the device goes in between, the run goes
+    // on from a state the page has seen every report of, so no step is reported twice and none is skipped.
+    const out: RunnerEvent[] = [];
     for (const run of active) {
       const s = run.stepsDone;
-      if (s % this.config.reportEvery === 0 || run.done) {
-        this.emit({ type: 'report', report: await run.report() });
-        reported = true;
-      }
+      if (s % this.config.reportEvery === 0 || run.done) out.push({ type: 'report', report: await run.report() });
       const reason = this.evalReason(run);
       if (reason)
-        this.emit({ type: 'eval', report: await run.evaluate(testBatches(this.data.test, this.testCount), reason) });
+        out.push({ type: 'eval', report: await run.evaluate(testBatches(this.data.test, this.testCount), reason) });
     }
+    const reported = out.some((e) => e.type === 'report');
     const due = this.snapshotEveryReport || performance.now() - this.lastSnapshotAt >= SNAPSHOT_INTERVAL_MS;
     if (reported && this.snapshotsOn && due) {
       this.lastSnapshot = await this.snapshot();
       this.lastSnapshotAt = performance.now();
     }
+    out.forEach((e) => this.emit(e));
   }
 
   private evalReason(run: Search): EvalReport['reason'] | null {
@@ -176,18 +183,23 @@ export class Comparison {
         }
         if (this.done && this.state === 'running') this.setState('done');
       } catch (e) {
-        this.state = 'error';
-        this.emit({
-          type: 'error',
-          message: e instanceof Error ? e.message : String(e),
-          recoverable: this.lastSnapshot !== null,
-        });
-        this.emit({ type: 'state', state: 'error', steps: this.steps });
+        this.failStep(e);
       } finally {
         this.loop = null;
       }
     })();
     return this.loop;
+  }
+
+  /** A step that threw (a lost device, say): the run stops, and can go on from the last snapshot if there is one. */
+  private failStep(e: unknown): void {
+    this.state = 'error';
+    this.emit({
+      type: 'error',
+      message: e instanceof Error ? e.message : String(e),
+      recoverable: this.lastSnapshot !== null,
+    });
+    this.emit({ type: 'state', state: 'error', steps: this.resumableSteps });
   }
 
   /** Stops the loop after the current step. */
@@ -203,8 +215,14 @@ export class Comparison {
   async step(): Promise<void> {
     await this.pause();
     if (this.state === 'done' || this.state === 'stopped' || this.state === 'error') return;
-    await this.stepOnce();
-    this.setState(this.done ? 'done' : 'paused');
+    try {
+      await this.stepOnce();
+    } catch (e) {
+      this.failStep(e);
+      return;
+    }
+    // halt() (a lost device) may have stopped the run while the step was in flight: its error stands.
+    if (this.currentState !== 'error') this.setState(this.done ? 'done' : 'paused');
   }
 
   async stop(): Promise<void> {

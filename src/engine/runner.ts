@@ -9,6 +9,12 @@ import { Comparison, type ComparisonSnapshot } from './comparison';
 import type { SearchData } from './data';
 
 export type SelectBackend = (choice: BackendChoice) => Promise<BackendInfo>;
+/** Destroys the active backend's WebGPU device (throws a clear error where there is none). */
+export type LoseDevice = () => void;
+
+const noDeviceToLose: LoseDevice = () => {
+  throw new Error('loseDevice: this runner has no WebGPU device to lose');
+};
 
 /** CIFAR-style payload to the splits the engine reads (no copy). */
 export function payloadToData(d: DatasetPayload): SearchData {
@@ -30,10 +36,17 @@ export class Runner {
   /** Set after a recoverable error: the state to rebuild from on the next 'init'. */
   private pendingRecovery: ComparisonSnapshot | null = null;
   private delayMs = 0;
+  /**
+   * Set by fail() until the next init or create. A step in flight when the device goes may fail on its own (a GPU
+   * read rejected) before or after the device's `lost` fires: whichever comes first, the page ends with fail()'s
+   * message and a recoverable error, and the comparison's own error after it is dropped.
+   */
+  private failed = false;
 
   constructor(
     private readonly post: (event: RunnerEvent) => void,
     private readonly selectBackend: SelectBackend,
+    private readonly loseDevice: LoseDevice = noDeviceToLose,
   ) {}
 
   async handle(cmd: RunnerCommand): Promise<void> {
@@ -48,6 +61,7 @@ export class Runner {
   private async dispatch(cmd: RunnerCommand): Promise<void> {
     switch (cmd.type) {
       case 'init': {
+        this.failed = false;
         const backend = await this.selectBackend(cmd.backend);
         this.post({ type: 'backend', backend });
         if (this.pendingRecovery && this.data) {
@@ -72,6 +86,7 @@ export class Runner {
         this.comparison?.dispose();
         this.data = data;
         this.pendingRecovery = null;
+        this.failed = false;
         this.attach(next);
         return;
       }
@@ -88,6 +103,10 @@ export class Runner {
         this.delayMs = cmd.delayMs;
         this.comparison?.setSpeed(cmd.delayMs);
         return;
+      case 'loseDevice':
+        // What follows arrives through the device's `lost` promise (worker.ts), as a real loss would.
+        this.loseDevice();
+        return;
     }
   }
 
@@ -100,6 +119,8 @@ export class Runner {
     this.comparison = c;
     c.setSpeed(this.delayMs);
     c.subscribe((event) => {
+      const failing = event.type === 'error' || (event.type === 'state' && event.state === 'error');
+      if (failing && this.failed) return;
       if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
       this.post(event);
     });
@@ -109,13 +130,15 @@ export class Runner {
 
   /** A lost device (or any failure outside a step): stop and offer to go on from the last snapshot. */
   async fail(message: string): Promise<void> {
+    this.failed = true;
     const c = this.comparison;
     if (c) {
       await c.halt();
       this.pendingRecovery = c.lastSnapshot;
     }
     this.post({ type: 'error', message, recoverable: this.pendingRecovery !== null });
-    this.post({ type: 'state', state: 'error', steps: c?.steps ?? { ep: 0, iep: 0 } });
+    // The steps the run goes on from: a step cut short by the loss is not counted, so no counter runs ahead.
+    this.post({ type: 'state', state: 'error', steps: c?.resumableSteps ?? { ep: 0, iep: 0 } });
   }
 
   /** The comparison being driven (tests). */

@@ -1,23 +1,27 @@
 // The Web Worker entry: the engine runs here so the page never stalls. It speaks RunnerCommand / RunnerEvent.
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
 import type { BackendChoice } from '../protocol/config';
-import { selectBackend, watchDeviceLoss } from './backend';
+import { loseWebGpuDevice, selectBackend, watchDeviceLoss } from './backend';
 import { Runner } from './runner';
 
 function post(event: RunnerEvent): void {
   (self as unknown as Worker).postMessage(event);
 }
 
-const runner = new Runner(post, async (choice: BackendChoice) => {
-  const info = await selectBackend(choice);
-  watchDeviceLoss(
-    (message) =>
-      void runner.fail(
-        `${message}. Everything reported so far is kept; choose another backend to go on from the last report.`,
-      ),
-  );
-  return info;
-});
+const runner = new Runner(
+  post,
+  async (choice: BackendChoice) => {
+    const info = await selectBackend(choice);
+    watchDeviceLoss(
+      (message) =>
+        void runner.fail(
+          `${message}. Everything reported so far is kept; choose another backend to go on from the last report.`,
+        ),
+    );
+    return info;
+  },
+  loseWebGpuDevice,
+);
 
 // Commands are handled in arrival order; the comparison's loop yields a macrotask between steps so pause and step
 // get through while it runs.

@@ -24,7 +24,12 @@ export type RunnerCommand =
   | { type: 'step' }
   | { type: 'stop' }
   /** Pause this many milliseconds between comparison steps (0 = full speed). */
-  | { type: 'speed'; delayMs: number };
+  | { type: 'speed'; delayMs: number }
+  /**
+   * Destroys the WebGPU device: a real device loss, for tests and for demonstrating recovery. The run stops with a
+   * recoverable error, as after a driver reset; an error if the active backend is not WebGPU.
+   */
+  | { type: 'loseDevice' };
 
 export type RunnerState = 'idle' | 'ready' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 

@@ -19,6 +19,14 @@ export function backendChoiceFromUrl(search: string): BackendChoice {
   return BACKENDS.find((b) => b === asked) ?? 'auto';
 }
 
+/**
+ * `?debug=1` shows tools for demonstrating the engine, e.g. "Lose the WebGPU device". They are ordinary buttons, so
+ * an end-to-end test clicks them like a user instead of reaching into the page through a global.
+ */
+export function debugFromUrl(search: string): boolean {
+  return new URLSearchParams(search).get('debug') === '1';
+}
+
 function createRunner(): BrowserRunner {
   const listeners = new Set<RunnerListener>();
   const emit = (event: RunnerEvent) => listeners.forEach((l) => l(event));

@@ -146,6 +146,12 @@ export function recover(backend: BackendChoice): void {
   if (s.mode === 'live' && s.comparison?.recoverable) runner?.send({ type: 'init', backend });
 }
 
+/** Destroys the engine's WebGPU device for real (a debug tool): the run stops with a recoverable error. */
+export function loseDevice(): void {
+  const s = useStore.getState();
+  if (s.mode === 'live' && s.backend?.name === 'webgpu') runner?.send({ type: 'loseDevice' });
+}
+
 export function setSpeed(delayMs: number): void {
   useStore.getState().setDelay(delayMs);
   if (useStore.getState().mode === 'live') runner?.send({ type: 'speed', delayMs });

@@ -1,7 +1,8 @@
 // Start, Pause, Step, Reset, the speed, and where both runs are: progress, epoch, cycle, images/s, time left.
 import { useStore } from '../../store';
 import { RUN_KINDS } from '../../protocol/config';
-import { pause, reset, setSpeed, start, step } from '../../store/runnerLink';
+import { loseDevice, pause, reset, setSpeed, start, step } from '../../store/runnerLink';
+import { debugFromUrl } from '../../runner/browserRunner';
 import { secondsLeft } from '../../store/series';
 import { RUN_COLOR, RUN_LABEL } from './colors';
 
@@ -41,6 +42,12 @@ export function Controls() {
   const done = stepOf('ep') + stepOf('iep');
   const total = totals ? totals.ep + totals.iep : 0;
   const left = live ? secondsLeft(done, total, elapsed) : null;
+  // ?debug=1 only: a real device loss, to demonstrate (and test end to end) that a run survives one.
+  const canLoseDevice =
+    debugFromUrl(window.location.search) &&
+    backend?.name === 'webgpu' &&
+    live &&
+    ['ready', 'running', 'paused'].includes(state);
 
   return (
     <section className="controls panel" aria-label="controls">
@@ -82,8 +89,13 @@ export function Controls() {
         <span className="run-state" data-testid="runner-state" data-state={live ? state : mode}>
           {live ? state : mode === 'recorded' ? 'recorded run' : 'no run yet'}
         </span>
+        {canLoseDevice && (
+          <button type="button" data-testid="lose-device" onClick={loseDevice} title="Destroys the WebGPU device">
+            Lose the WebGPU device
+          </button>
+        )}
         {backend && (
-          <span className="backend-badge" title={backend.reason}>
+          <span className="backend-badge" data-testid="studio-backend" title={backend.reason}>
             {backend.name}
             {backend.adapter ? ` · ${backend.adapter}` : ''}
           </span>
