@@ -15,7 +15,8 @@ import { configHash, tinyConfig } from '../test/e2e/studioSupport';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '30' },
+    /** Steps per case (default: each case's own, a few seconds to a minute of training). */
+    steps: { type: 'string', default: '' },
     cap: { type: 'string', default: '80' },
     only: { type: 'string', default: '' },
     out: { type: 'string', default: 'bench-results/browser.json' },
@@ -23,7 +24,6 @@ const { values } = parseArgs({
     dist: { type: 'string', default: '' },
   },
 });
-const targetSteps = Number(values.steps);
 /** Seconds from Start after which a case stops, however far it got (SwiftShader and cpu are slow). */
 const capSeconds = Number(values.cap);
 
@@ -32,14 +32,18 @@ interface Case {
   backend: 'wasm' | 'webgl' | 'webgpu' | 'cpu';
   model: 'conv2' | 'resnet20';
   width: number;
+  steps: number;
+  /** 1: a report (and a redraw) every step, the page's heaviest load; 10: the studio's default. */
+  reportEvery: number;
 }
 
 const CASES: Case[] = [
-  { id: 'wasm-conv2', backend: 'wasm', model: 'conv2', width: 0.125 },
-  { id: 'webgl-conv2', backend: 'webgl', model: 'conv2', width: 0.125 },
-  { id: 'webgpu-conv2', backend: 'webgpu', model: 'conv2', width: 0.125 },
-  { id: 'cpu-conv2', backend: 'cpu', model: 'conv2', width: 0.125 },
-  { id: 'wasm-resnet20', backend: 'wasm', model: 'resnet20', width: 0.25 },
+  { id: 'wasm-conv2', backend: 'wasm', model: 'conv2', width: 0.125, steps: 120, reportEvery: 1 },
+  { id: 'wasm-conv2-r10', backend: 'wasm', model: 'conv2', width: 0.125, steps: 200, reportEvery: 10 },
+  { id: 'webgl-conv2', backend: 'webgl', model: 'conv2', width: 0.125, steps: 40, reportEvery: 1 },
+  { id: 'webgpu-conv2', backend: 'webgpu', model: 'conv2', width: 0.125, steps: 25, reportEvery: 1 },
+  { id: 'cpu-conv2', backend: 'cpu', model: 'conv2', width: 0.125, steps: 40, reportEvery: 1 },
+  { id: 'wasm-resnet20', backend: 'wasm', model: 'resnet20', width: 0.25, steps: 80, reportEvery: 1 },
 ];
 const BATCH = 8;
 const TRAIN = 64;
@@ -91,7 +95,9 @@ interface Result {
   model: string;
   width: number;
   batch: number;
+  reportEvery: number;
   stepsReached: number;
+  /** Start -> the page shows step 1 (null when reports come only every 10 steps). */
   firstStepSeconds: number | null;
   steadyStepsPerSecond: number | null;
   /** Both runs: 2 x batch images per step. */
@@ -99,14 +105,23 @@ interface Result {
   /** The last EP report's own images/s as the page shows it. */
   shownImagesPerSecond: { ep: number | null; iep: number | null };
   trainingSeconds: number;
-  longTasks: { count: number; maxMs: number; totalMs: number };
+  /** Long tasks from Start to the first step shown, and after it (training). */
+  longTasks: Record<'startup' | 'training', { count: number; maxMs: number; totalMs: number }>;
   errors: string[];
 }
 
 async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Promise<Result> {
   // Enough epochs that the run outlasts the measurement; a report every step (the page's heaviest load).
-  const epochs = Math.ceil((targetSteps + 2) / (TRAIN / BATCH));
-  const config = tinyConfig({ model: c.model, width: c.width, backend: c.backend, batchSize: BATCH, epochs });
+  const steps = values.steps ? Number(values.steps) : c.steps;
+  const epochs = Math.ceil((steps + 2 * c.reportEvery) / (TRAIN / BATCH));
+  const config = tinyConfig({
+    model: c.model,
+    width: c.width,
+    backend: c.backend,
+    batchSize: BATCH,
+    epochs,
+    reportEvery: c.reportEvery,
+  });
   const { page, context, errors } = await h.openApp(configHash(config));
   try {
     await page.waitForSelector('[data-testid=studio]');
@@ -116,7 +131,7 @@ async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Pr
     await page
       .waitForFunction(
         (n) => Number(document.querySelector('[data-testid=ep-progress]')?.getAttribute('data-step')) >= n,
-        targetSteps,
+        steps,
         { timeout: capSeconds * 1000, polling: 250 },
       )
       .catch(() => undefined);
@@ -136,7 +151,15 @@ async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Pr
         ? ((last[0] - warm[0]) * 1000) / (last[1] - warm[1])
         : null;
     const end = last?.[1] ?? probe.now;
-    const during = probe.longTasks.filter((t) => t.start >= t0 && t.start <= end);
+    const split = first?.[1] ?? end;
+    const summary = (from: number, to: number) => {
+      const tasks = probe.longTasks.filter((t) => t.start >= from && t.start <= to);
+      return {
+        count: tasks.length,
+        maxMs: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
+        totalMs: tasks.reduce((s, t) => s + t.duration, 0),
+      };
+    };
     return {
       id: c.id,
       backend: c.backend,
@@ -144,8 +167,9 @@ async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Pr
       model: c.model,
       width: c.width,
       batch: BATCH,
+      reportEvery: c.reportEvery,
       stepsReached: last?.[0] ?? 0,
-      firstStepSeconds: first ? (first[1] - t0) / 1000 : null,
+      firstStepSeconds: first && c.reportEvery === 1 ? (first[1] - t0) / 1000 : null,
       steadyStepsPerSecond: rate,
       steadyImagesPerSecond: rate === null ? null : rate * 2 * BATCH,
       shownImagesPerSecond: {
@@ -153,11 +177,7 @@ async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Pr
         iep: Number.isFinite(shown[1]) ? shown[1] : null,
       },
       trainingSeconds: (end - t0) / 1000,
-      longTasks: {
-        count: during.length,
-        maxMs: during.reduce((m, t) => Math.max(m, t.duration), 0),
-        totalMs: during.reduce((s, t) => s + t.duration, 0),
-      },
+      longTasks: { startup: summary(t0, split), training: summary(split + 1e-6, end) },
       errors,
     };
   } finally {
@@ -186,16 +206,18 @@ try {
   await h.close();
 }
 
+const lt = (t: { count: number; maxMs: number }) => `${t.count} (${fmt(t.maxMs, 0)} ms)`;
 console.log(
-  '\n| backend (shown) | model | width | steps | first step s | steps/s | img/s (both runs) | img/s shown (EP / iEP) | long tasks | longest ms | long-task ms total |',
+  '\n| backend (shown) | model | width | report every | steps | first step s | steps/s | img/s, both runs |' +
+    ' img/s shown EP / iEP | long tasks start-up (longest) | long tasks training (longest) | long-task ms training |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${r.backend} (${r.shownBackend}) | ${r.model} | ${r.width} | ${r.stepsReached} | ${fmt(r.firstStepSeconds, 1)} | ` +
-      `${fmt(r.steadyStepsPerSecond)} | ${fmt(r.steadyImagesPerSecond, 1)} | ` +
-      `${fmt(r.shownImagesPerSecond.ep, 0)} / ${fmt(r.shownImagesPerSecond.iep, 0)} | ${r.longTasks.count} | ` +
-      `${fmt(r.longTasks.maxMs, 0)} | ${fmt(r.longTasks.totalMs, 0)} |`,
+    `| ${r.backend} (${r.shownBackend}) | ${r.model} | ${r.width} | ${r.reportEvery} | ${r.stepsReached} | ` +
+      `${fmt(r.firstStepSeconds, 1)} | ${fmt(r.steadyStepsPerSecond)} | ${fmt(r.steadyImagesPerSecond, 1)} | ` +
+      `${fmt(r.shownImagesPerSecond.ep, 0)} / ${fmt(r.shownImagesPerSecond.iep, 0)} | ${lt(r.longTasks.startup)} | ` +
+      `${lt(r.longTasks.training)} | ${fmt(r.longTasks.training.totalMs, 0)} |`,
   );
 }
 
@@ -207,7 +229,7 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter: os.loadavg()[0] },
-      settings: { targetSteps, capSeconds, batch: BATCH, trainImages: TRAIN, reportEvery: 1 },
+      settings: { steps: values.steps || 'per case', capSeconds, batch: BATCH, trainImages: TRAIN },
       wallSeconds: (Date.now() - started) / 1000,
       results,
     },
