@@ -28,6 +28,8 @@ export interface ComparisonOptions {
 }
 
 const SNAPSHOT_INTERVAL_MS = 60_000;
+/** How long halt() waits for the step in flight to end. */
+const HALT_WAIT_MS = 5_000;
 
 /**
  * A macrotask: lets queued messages (pause, step) in between steps. With no delay, a MessageChannel message rather
@@ -237,7 +239,12 @@ export class Comparison {
   async halt(): Promise<void> {
     const loop = this.loop;
     this.state = 'error';
-    await loop?.catch(() => undefined);
+    // A GPU read on a lost device usually rejects, but one left pending must not keep the loss from being reported:
+    // the step it belongs to is not in the snapshot anyway.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, HALT_WAIT_MS)));
+    await Promise.race([loop?.catch(() => undefined), bounded]);
+    clearTimeout(timer);
   }
 
   async snapshot(): Promise<ComparisonSnapshot> {

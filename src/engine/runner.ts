@@ -42,6 +42,8 @@ export class Runner {
    * message and a recoverable error, and the comparison's own error after it is dropped.
    */
   private failed = false;
+  /** Stops hearing the current comparison. */
+  private detach: (() => void) | null = null;
 
   constructor(
     private readonly post: (event: RunnerEvent) => void,
@@ -118,7 +120,7 @@ export class Runner {
   private attach(c: Comparison): void {
     this.comparison = c;
     c.setSpeed(this.delayMs);
-    c.subscribe((event) => {
+    this.detach = c.subscribe((event) => {
       const failing = event.type === 'error' || (event.type === 'state' && event.state === 'error');
       if (failing && this.failed) return;
       if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
@@ -135,6 +137,8 @@ export class Runner {
     if (c) {
       await c.halt();
       this.pendingRecovery = c.lastSnapshot;
+      // A step still pending after halt()'s wait must not report once the page has been told where the run stopped.
+      this.detach?.();
     }
     this.post({ type: 'error', message, recoverable: this.pendingRecovery !== null });
     // The steps the run goes on from: a step cut short by the loss is not counted, so no counter runs ahead.

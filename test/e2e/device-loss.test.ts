@@ -102,4 +102,29 @@ describe('studio: a lost WebGPU device', () => {
     }
     expect(record.backend?.name).toBe('wasm');
   }, 120_000);
+
+  it('goes on on WebGPU again with a new device', async () => {
+    const { page } = await h.openApp(`?debug=1${configHash(tinyConfig({ backend: 'webgpu', trainLimit: 96 }))}`);
+    await page.waitForSelector('[data-testid=studio]');
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'ep', 2);
+    await page.click('[data-testid=lose-device]');
+    await page.waitForSelector('[data-testid=run-error]', { timeout: 60_000 });
+    await waitForState(page, 'error');
+    const atError = await stepOf(page, 'ep');
+    expect(atError).toBeLessThan(24);
+
+    // The backend that held the lost device must not come back: a new one asks for a new device, and trains.
+    await page.selectOption('[data-testid=run-error] select', 'webgpu');
+    await page.click('[data-testid=run-error] button:has-text("Continue")');
+    await waitForState(page, 'paused');
+    expect(await page.$('[data-testid=run-error]')).toBeNull();
+    expect(await page.textContent('[data-testid=studio-backend]')).toMatch(/^webgpu/);
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'ep', atError + 2, 45_000);
+    await waitForStep(page, 'iep', atError + 2, 45_000);
+    expect(await page.$('[data-testid=run-error]')).toBeNull();
+    await page.click('[data-testid=pause]');
+    await waitForState(page, 'paused');
+  }, 90_000);
 });
