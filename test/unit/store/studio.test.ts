@@ -1,0 +1,142 @@
+// The studio slice on a real recorded run: a record shown and taken back is the same record, the timeline cursor
+// steps from report to report, a live run's newest report means "follow", and a bad setup is said at its field.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/protocol/config';
+import type { RunRecord } from '../../../src/protocol/report';
+import { useStore } from '../../../src/store/index';
+import { reportSteps } from '../../../src/store/series';
+import { toRecord } from '../../../src/store/studio';
+import { realRecord } from './realRecord';
+
+let record: RunRecord;
+
+beforeAll(async () => {
+  record = await realRecord();
+});
+
+afterEach(() => {
+  useStore.getState().clearComparison();
+  useStore.getState().setConfig(defaultConfig());
+});
+
+describe('a recorded run on screen', () => {
+  it('shown and taken back as a record (what export writes) is the same record', () => {
+    useStore.getState().showRecord(record);
+    expect(toRecord(useStore.getState())).toEqual(record);
+  });
+
+  it('reports in any order in the file are shown in step order', () => {
+    const shuffled = structuredClone(record);
+    shuffled.reports.reverse();
+    shuffled.evals.reverse();
+    useStore.getState().showRecord(shuffled);
+    const { series } = useStore.getState();
+    for (const run of [series.ep, series.iep]) {
+      expect(run.reports.map((r) => r.step)).toEqual([...run.reports.map((r) => r.step)].sort((a, b) => a - b));
+      expect(run.evals.map((e) => e.step)).toEqual([...run.evals.map((e) => e.step)].sort((a, b) => a - b));
+    }
+    expect(toRecord(useStore.getState())).toEqual(record);
+  });
+
+  it('opens at its last report, with each run’s step and total from its reports', () => {
+    useStore.getState().showRecord(record);
+    const s = useStore.getState();
+    const last = (run: 'ep' | 'iep') => record.reports.filter((r) => r.run === run).at(-1)!;
+    expect(s.mode).toBe('recorded');
+    expect(s.cursor).toBe(Math.max(last('ep').step, last('iep').step));
+    expect(s.runnerSteps).toEqual({ ep: last('ep').step, iep: last('iep').step });
+    expect(s.comparison?.totalSteps).toEqual({ ep: last('ep').totalSteps, iep: last('iep').totalSteps });
+  });
+
+  it('scrub walks the reported steps back to the first and forward to the last, and no further', () => {
+    useStore.getState().showRecord(record);
+    const steps = reportSteps(useStore.getState().series);
+    const back: number[] = [];
+    for (let i = 0; i < steps.length + 2; i++) {
+      useStore.getState().scrub(-1);
+      back.push(useStore.getState().cursor!);
+    }
+    expect(back).toEqual([...steps.slice(0, -1).reverse(), steps[0], steps[0], steps[0]]);
+    const forward: number[] = [];
+    for (let i = 0; i < steps.length + 1; i++) {
+      useStore.getState().scrub(1);
+      forward.push(useStore.getState().cursor!);
+    }
+    expect(forward).toEqual([...steps.slice(1), steps.at(-1)!, steps.at(-1)!]);
+  });
+
+  it('a cursor between two reports scrubs to the neighbouring reports', () => {
+    useStore.getState().showRecord(record);
+    const steps = reportSteps(useStore.getState().series);
+    const between = steps[1] + 1;
+    expect(steps).not.toContain(between);
+    useStore.getState().setCursor(between);
+    useStore.getState().scrub(1);
+    expect(useStore.getState().cursor).toBe(steps[2]);
+    useStore.getState().setCursor(between);
+    useStore.getState().scrub(-1);
+    expect(useStore.getState().cursor).toBe(steps[1]);
+  });
+});
+
+describe('a live run', () => {
+  function goLive() {
+    const s = useStore.getState();
+    s.beginLive(
+      {
+        id: record.id,
+        createdAt: record.createdAt,
+        source: 'browser',
+        config: record.config,
+        summary: record.summary,
+        totalSteps: null,
+        error: null,
+        recoverable: false,
+      },
+      null,
+    );
+    s.applyEvents([
+      { type: 'state', state: 'running', steps: { ep: 0, iep: 0 } },
+      ...record.reports.map((report) => ({ type: 'report' as const, report })),
+      ...record.evals.map((report) => ({ type: 'eval' as const, report })),
+    ]);
+  }
+
+  it('events fold into the same series the record holds', () => {
+    goLive();
+    // The backend belongs to the engine, not to a run: it stays from whatever came before.
+    expect({ ...toRecord(useStore.getState()), backend: record.backend }).toEqual(record);
+    expect(useStore.getState().runnerState).toBe('running');
+  });
+
+  it('moving the cursor to the newest report follows the run again (cursor null); an older one stays', () => {
+    goLive();
+    const steps = reportSteps(useStore.getState().series);
+    useStore.getState().setCursor(steps[1]);
+    expect(useStore.getState().cursor).toBe(steps[1]);
+    useStore.getState().setCursor(steps.at(-1)!);
+    expect(useStore.getState().cursor).toBeNull();
+  });
+
+  it('an error the engine can recover from keeps the run; the next running state clears it', () => {
+    goLive();
+    useStore.getState().applyEvents([{ type: 'error', message: 'device lost', recoverable: true }]);
+    expect(useStore.getState().comparison?.error).toBe('device lost');
+    expect(useStore.getState().runnerState).toBe('running');
+    useStore.getState().applyEvents([{ type: 'state', state: 'running', steps: { ep: 16, iep: 16 } }]);
+    expect(useStore.getState().comparison?.error).toBeNull();
+    expect(useStore.getState().series.ep.reports.length).toBe(record.reports.filter((r) => r.run === 'ep').length);
+  });
+});
+
+describe('the setup', () => {
+  it('a bad value is said at its field, without the field’s name in front', () => {
+    useStore.getState().setConfig({ ...defaultConfig(), batchSize: 0 });
+    expect(useStore.getState().configError).toEqual({
+      field: 'batchSize',
+      message: 'must be an integer from 1 to 4096 (got 0)',
+    });
+    useStore.getState().setConfig(defaultConfig());
+    expect(useStore.getState().configError).toBeNull();
+  });
+});
