@@ -24,7 +24,9 @@ function useSharedScales(): SharedScales {
   const series = useStore((s) => s.series);
   const totals = useStore((s) => s.comparison?.totalSteps ?? null);
   const config = useStore((s) => s.comparison?.config ?? s.config);
-  const estimated = Number.isFinite(config.batchSize) && Number.isFinite(config.epochs) ? estimateSteps(config) : null;
+  const trainImages = useStore((s) => s.datasets.find((d) => d.id === config.dataset)?.train);
+  const estimated =
+    Number.isFinite(config.batchSize) && Number.isFinite(config.epochs) ? estimateSteps(config, trainImages) : null;
   const steps = Math.max(1, totals?.ep ?? 0, totals?.iep ?? 0, lastStep(series), totals ? 0 : (estimated?.iep ?? 0));
   const maxLoss = d3.max([...series.ep.reports, ...series.iep.reports], (r) => r.loss) ?? 2.5;
   // Rounded up to half units so the axis only moves when the loss really outgrows it.
