@@ -239,8 +239,8 @@ export class Comparison {
   async halt(): Promise<void> {
     const loop = this.loop;
     this.state = 'error';
-    // A GPU read on a lost device usually rejects, but one left pending must not keep the loss from being reported:
-    // the step it belongs to is not in the snapshot anyway.
+    // Chromium rejects a GPU read on a lost device (AbortError), but a read left pending elsewhere must not keep the
+    // loss from being reported: the step it belongs to is not in the snapshot anyway.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, HALT_WAIT_MS)));
     await Promise.race([loop?.catch(() => undefined), bounded]);
