@@ -194,12 +194,18 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
           runnerState = ev.state;
           runnerSteps = ev.steps;
           break;
+        // After a recovery from a snapshot older than the last report (big nets snapshot once a minute), the engine
+        // re-runs and re-reports steps the series already has: the run is deterministic, so the first copy is kept.
         case 'report': {
+          const last = series[ev.report.run].reports.at(-1);
+          if (last && ev.report.step <= last.step) break;
           const run = grow(ev.report.run);
           run.reports = [...run.reports, ev.report];
           break;
         }
         case 'eval': {
+          const { step, reason } = ev.report;
+          if (series[ev.report.run].evals.some((e) => e.step === step && e.reason === reason)) break;
           const run = grow(ev.report.run);
           run.evals = [...run.evals, ev.report];
           break;

@@ -127,6 +127,20 @@ describe('a live run', () => {
     expect(useStore.getState().comparison?.error).toBeNull();
     expect(useStore.getState().series.ep.reports.length).toBe(record.reports.filter((r) => r.run === 'ep').length);
   });
+
+  it('steps re-reported after a recovery from an older snapshot are kept once', () => {
+    goLive();
+    const before = toRecord(useStore.getState());
+    // A recovery from a snapshot taken half-way re-runs the second half: the engine sends those reports again.
+    const half = Math.floor(record.reports.length / 2);
+    useStore
+      .getState()
+      .applyEvents([
+        ...record.reports.slice(half).map((report) => ({ type: 'report' as const, report })),
+        ...record.evals.map((report) => ({ type: 'eval' as const, report })),
+      ]);
+    expect(toRecord(useStore.getState())).toEqual(before);
+  });
 });
 
 describe('the setup', () => {
