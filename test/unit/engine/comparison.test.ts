@@ -108,40 +108,6 @@ describe('comparison', () => {
     resumed.dispose();
     await useNodeBackend('wasm');
   });
-
-  it('a loss while a step is in flight ends in one recoverable error; the cut-short step is neither reported nor counted', async () => {
-    const { runner, events } = makeRunner();
-    await runner.handle({ type: 'init', backend: 'wasm' });
-    await runner.handle({ type: 'create', config: tinyConfig({ batchSize: 8, reportEvery: 1 }), dataset: payload() });
-    for (let i = 0; i < 2; i++) await runner.handle({ type: 'step' });
-    events.length = 0;
-    const stepping = runner.handle({ type: 'step' });
-    await runner.fail('The WebGPU device was lost (destroyed)');
-    await stepping;
-    expect(events).toEqual([
-      { type: 'error', message: 'The WebGPU device was lost (destroyed)', recoverable: true },
-      { type: 'state', state: 'error', steps: { ep: 2, iep: 2 } },
-    ]);
-    events.length = 0;
-    await runner.handle({ type: 'init', backend: 'wasm' });
-    expect(events.at(-1)).toEqual({ type: 'state', state: 'paused', steps: { ep: 2, iep: 2 } });
-    await runner.handle({ type: 'step' });
-    const reported = events.filter((e) => e.type === 'report').map((e) => (e as { report: StepReport }).report.step);
-    expect(reported).toEqual([3, 3]);
-    runner.current!.dispose();
-  });
-
-  it('loseDevice where there is no WebGPU device says so and leaves the run as it was', async () => {
-    const { runner, events } = makeRunner();
-    await runner.handle({ type: 'init', backend: 'wasm' });
-    await runner.handle({ type: 'create', config: tinyConfig({ batchSize: 8, reportEvery: 1 }), dataset: payload() });
-    events.length = 0;
-    await runner.handle({ type: 'loseDevice' });
-    expect(events).toEqual([{ type: 'error', message: expect.stringMatching(/no WebGPU device to lose/) }]);
-    await runner.handle({ type: 'step' });
-    expect(runner.current!.steps).toEqual({ ep: 1, iep: 1 });
-    runner.current!.dispose();
-  });
 });
 
 function payload(): DatasetPayload {
