@@ -5,10 +5,10 @@
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseCifarBatch } from '../src/data/cifar';
+import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from './cifar-source';
 import { BatchOrder } from '../src/engine/data';
 import { buildModel } from '../src/engine/models';
 import { useNodeBackend } from '../src/engine/node-backend';
@@ -40,9 +40,9 @@ const defaultWidth: Record<ModelName, number> = {
 const cpuModels = arg('cpu-models', 'conv2,resnet20').split(',') as ModelName[];
 const cpuWidth = Number(arg('cpu-width', '0.25'));
 
-const cifarFile = path.resolve('../shared/cifar10/cifar-10-batches-bin/data_batch_1.bin');
-if (!existsSync(cifarFile)) throw new Error(`benchmark data missing: ${cifarFile}`);
-const train = parseCifarBatch(new Uint8Array(readFileSync(cifarFile)), 'data_batch_1.bin');
+// The real data, checked against its SHA256SUMS before any number is measured on it.
+verifySha256Sums(SHARED_CIFAR10, ['data_batch_1.bin']);
+const train = parseCifarBatch(readBatchFile(SHARED_CIFAR10, 'data_batch_1.bin'), 'data_batch_1.bin');
 
 interface Row {
   model: ModelName;

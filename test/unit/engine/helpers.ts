@@ -1,20 +1,18 @@
 // Shared test fixtures: real CIFAR-10 from ../shared/cifar10 and tiny configs that train in seconds on 2 cores.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseCifarBatch, type CifarSplit } from '../../../src/data/cifar';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
 import type { SearchData } from '../../../src/engine/data';
 import { limitSplit } from '../../../src/engine/data';
+import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from '../../../scripts/cifar-source';
 
-const DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/cifar10/cifar-10-batches-bin',
-);
 const cache = new Map<string, CifarSplit>();
 
+/** A batch file of the real set, checked against SHA256SUMS the first time it is read. */
 function load(file: string): CifarSplit {
-  if (!cache.has(file)) cache.set(file, parseCifarBatch(new Uint8Array(readFileSync(path.join(DIR, file))), file));
+  if (!cache.has(file)) {
+    verifySha256Sums(SHARED_CIFAR10, [file]);
+    cache.set(file, parseCifarBatch(readBatchFile(SHARED_CIFAR10, file), file));
+  }
   return cache.get(file)!;
 }
 
