@@ -3,7 +3,8 @@
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
 import { DatasetError } from '../data/cifar';
-import { fetchDataset, fetchDatasetList, parseDroppedFile, type DatasetOption, type LoadedDataset } from '../data/load';
+import { fetchDataset, fetchDatasetList, type DatasetOption, type LoadedDataset } from '../data/load';
+import { parseDroppedFileOffThread } from '../data/parseOffThread';
 import type { DatasetPayload } from '../protocol/messages';
 
 export type { DatasetOption, LoadedDataset };
@@ -101,9 +102,8 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
       await load(entry.name, () => fetchDataset(entry));
     },
 
-    loadDatasetFile: async (file) => {
-      await load(file.name, async () => parseDroppedFile(file.name, new Uint8Array(await file.arrayBuffer())));
-    },
+    // Parsed in a worker: the full archive takes seconds, and the page stays responsive (showing 'Loading') meanwhile.
+    loadDatasetFile: (file) => load(file.name, () => parseDroppedFileOffThread(file)),
 
     clearDatasetError: () => set({ datasetError: null }),
     setBackendError: (backendError) => set({ backendError }),
