@@ -1,12 +1,26 @@
 // Budgets, pruning-rate schedules and learning-rate rewinds, as plans and as the searches actually run them.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
-import { keptCount } from '../../../src/engine/mask';
 import { useNodeBackend } from '../../../src/engine/node-backend';
-import { cycleAt, epTotalSteps, learningRateAt, makePlan } from '../../../src/engine/schedule';
-import type { StepReport } from '../../../src/protocol/report';
+import { epTotalSteps, learningRateAt, makePlan } from '../../../src/engine/schedule';
+import type { IepConfig, RunKind } from '../../../src/protocol/config';
 import { cifar, tinyConfig } from './helpers';
+import {
+  cosine,
+  drawScores,
+  firstDifference,
+  evenStarts,
+  fitScale,
+  keptOf,
+  minus,
+  nonzeros,
+  observeStep,
+  scheduleRate,
+  scoreGradient,
+  topByMagnitude,
+  watchSteps,
+} from './observe';
 
 describe('plans', () => {
   it('EP: ceil(images / batch) x epochs steps, one cycle at the target rate', () => {
@@ -83,27 +97,38 @@ describe('plans', () => {
   });
 });
 
-/** Runs a comparison to the end with a report every step; returns iEP's reports. */
-async function runAll(c: Comparison): Promise<StepReport[]> {
-  const reports: StepReport[] = [];
-  c.subscribe((e) => {
-    if (e.type === 'report' && e.report.run === 'iep') reports.push(e.report);
-  });
-  while (!c.done) await c.stepOnce();
-  return reports;
+const P_T = 0.832;
+/** 64 images, batch 8, 2 epochs. */
+const T = 16;
+
+/** Cycle starts and rates by the documented rules (docs/engine.md §3), never by the engine's schedule functions. */
+function expectedCycles(kind: RunKind, iep: IepConfig): { starts: number[]; rates: number[] } {
+  if (kind === 'ep') return { starts: [0], rates: [P_T] };
+  if (iep.schedule === 'custom') {
+    const points = iep.points ?? [];
+    return { starts: points.map((pt) => pt.step), rates: points.map((pt) => pt.p) };
+  }
+  const starts = evenStarts(T, iep.cycles);
+  return { starts, rates: starts.map((_, c) => scheduleRate(iep.schedule, c + 1, iep.cycles, P_T)) };
 }
 
-describe('searches follow their plans step by step', () => {
+describe('searches do what the schedule says, observed step by step', () => {
   beforeAll(() => useNodeBackend('wasm'));
+  afterAll(() => tf.disposeVariables());
   const data = cifar(64, 16);
 
+  // Each step is watched: the scores it ranked and the effective weights W * M it trained with (its forward pass),
+  // the scores and momentum before and after (snapshots). The lr it applied is the ratio of the score change to the
+  // new momentum; the momentum it carried over is what remains of the new momentum after g + wd s (g computed here).
   it.each([
-    ['soft, carry, rewind', {}],
-    ['no LR rewind', { lrRewind: false }],
-    ['linear', { schedule: 'linear' }],
-    ['one-shot', { schedule: 'one-shot', cycles: 3 }],
+    ['EP', 'ep', {}],
+    ['soft, carry, rewind', 'iep', {}],
+    ['no LR rewind', 'iep', { lrRewind: false }],
+    ['linear', 'iep', { schedule: 'linear' }],
+    ['one-shot', 'iep', { schedule: 'one-shot', cycles: 3 }],
     [
       'custom',
+      'iep',
       {
         schedule: 'custom',
         cycles: 3,
@@ -114,21 +139,71 @@ describe('searches follow their plans step by step', () => {
         ],
       },
     ],
-    ['hard, score rewind', { variant: 'hard', scores: 'rewind' }],
-    ['soft, score re-init', { scores: 'reinit', cycles: 4 }],
-  ])('%s: p, kept, cycle and LR of every reported step', async (_name, iep) => {
-    const config = tinyConfig({ batchSize: 8, epochs: 2, reportEvery: 1, iep: iep as never });
+    ['hard, score rewind', 'iep', { variant: 'hard', scores: 'rewind' }],
+    ['soft, score re-init', 'iep', { scores: 'reinit', cycles: 4 }],
+  ] as const)('%s: the mask, scores, lr and momentum every step used', async (_name, kind, overrides) => {
+    const config = tinyConfig({ batchSize: 8, epochs: 2, reportEvery: 1, iep: overrides as never });
+    const iep = config.iep;
     const c = new Comparison(config, data, { snapshots: false });
-    const reports = await runAll(c);
-    const plan = c.runs.iep.plan;
-    expect(reports).toHaveLength(16);
-    reports.forEach((r) => {
-      const cycle = cycleAt(plan, r.step - 1);
-      expect(r.cycle).toBe(cycle.index);
-      expect(r.pruningRate).toBe(cycle.p);
-      expect(r.learningRate).toBe(learningRateAt(plan, r.step - 1));
-      c.summary.layers.forEach((l, i) => expect(r.layers[i].kept).toBe(keptCount(l.edges, cycle.p)));
-    });
+    const run = c.runs[kind];
+    const watch = watchSteps(run);
+    const layers = run.model.layers;
+    const weights = layers.map((l) => l.weights.dataSync() as Float32Array);
+    const { starts, rates } = expectedCycles(kind, iep);
+    const lrRewind = kind === 'ep' || iep.lrRewind;
+    let allowed: (Float32Array | null)[] = layers.map(() => null);
+    for (let t = 0; t < T; t++) {
+      const cycle = starts.filter((s) => s <= t).length - 1;
+      const p = rates[cycle];
+      const cycleStart = t > 0 && t === starts[cycle];
+      const o = await observeStep(run, watch, data.train, (8 * t) % 64, 8);
+
+      // Scores: carried over, or at a cycle start the draw the documented seed rule gives (0 = the initial one).
+      const label = (name: string) => (iep.scores === 'rewind' ? `scores/${name}` : `scores/${name}/draw${cycle}`);
+      const redrawn = cycleStart && kind === 'iep' && iep.scores !== 'carry';
+      layers.forEach((l, i) => {
+        const expected = redrawn ? drawScores(config.seed, label(l.name), l.shape) : o.before.scores[i];
+        expect(firstDifference(o.seen.scores[i], expected)).toBeNull();
+      });
+      if (redrawn) expect(firstDifference(o.seen.scores[0], o.before.scores[0])).not.toBeNull();
+      // Hard iEP: from a cycle start on, only the previous cycle's final mask (from its final scores) may be selected.
+      if (cycleStart && kind === 'iep' && iep.variant === 'hard') {
+        const previous = rates[cycle - 1];
+        allowed = layers.map((l, i) => topByMagnitude(o.before.scores[i], keptOf(l.edges, previous), allowed[i]));
+      }
+
+      // The mask: exactly round((1 - p) n) edges, the largest |S| (of the allowed ones).
+      const masks = layers.map((l, i) => topByMagnitude(o.seen.scores[i], keptOf(l.edges, p), allowed[i]));
+      layers.forEach((l, i) => {
+        expect(nonzeros(o.seen.effective[i])).toBe(keptOf(l.edges, p));
+        expect(
+          firstDifference(
+            o.seen.effective[i],
+            weights[i].map((w, j) => w * masks[i][j]),
+          ),
+        ).toBeNull();
+      });
+
+      // The learning rate: a cosine from 0.1, restarted at each cycle start (LR rewind) or over the whole run.
+      const length = (starts[cycle + 1] ?? T) - starts[cycle];
+      const lr = lrRewind ? cosine(0.1, t - starts[cycle], length) : cosine(0.1, t, T);
+      expect(fitScale(minus(o.seen.scores, o.after.scores), o.after.momentum) / lr).toBeCloseTo(1, 3);
+
+      // Momentum: 0.9 of the previous buffer carried over, none at a cycle start (reset).
+      if (t > 0) {
+        const g = scoreGradient(run.model, watch.forward, o.seen.x, o.labels, o.seen.scores, masks);
+        const carried = fitScale(minus(minus(o.after.momentum, g), o.seen.scores, 1e-4), o.before.momentum);
+        expect(carried).toBeCloseTo(cycleStart ? 0 : 0.9, 3);
+      }
+
+      // The report says what the step did.
+      const r = await run.report();
+      expect(r.cycle).toBe(cycle + 1);
+      expect(r.pruningRate).toBeCloseTo(p, 12);
+      expect(r.learningRate).toBeCloseTo(lr, 12);
+      layers.forEach((l, i) => expect(r.layers[i].kept).toBe(keptOf(l.edges, p)));
+    }
+    expect(run.done).toBe(true);
     c.dispose();
   });
 
@@ -146,59 +221,5 @@ describe('searches follow their plans step by step', () => {
     ]);
     expect(c.steps).toEqual({ ep: 4, iep: 32 });
     c.dispose();
-  });
-
-  it('scores: carry keeps them, rewind restores the initial draw, reinit draws new ones at each cycle start', async () => {
-    const config = (scores: string) => tinyConfig({ batchSize: 8, epochs: 1, iep: { cycles: 2, scores } as never });
-    const initial = new Comparison(config('carry'), data, { snapshots: false });
-    const s0 = await initial.runs.iep.model.layers[0].scores.data();
-    for (const scores of ['carry', 'rewind', 'reinit']) {
-      const c = new Comparison(config(scores), data, { snapshots: false });
-      const layer = c.runs.iep.model.layers[0];
-      const cycle2 = c.runs.iep.plan.cycles[1].start;
-      while (c.runs.iep.stepsDone < cycle2) await c.stepOnce();
-      const before = await layer.scores.data();
-      expect(before).not.toEqual(s0);
-      // Read the scores the first step of cycle 2 starts from: a snapshot right after the cycle switch would include
-      // that step's update, so switch cycles by hand through the same path a step takes.
-      const spy = c.runs.iep as unknown as { beginCycle(cycle: unknown): void };
-      spy.beginCycle(c.runs.iep.plan.cycles[1]);
-      const after = await layer.scores.data();
-      if (scores === 'carry') expect(after).toEqual(before);
-      if (scores === 'rewind') expect(after).toEqual(s0);
-      if (scores === 'reinit') {
-        expect(after).not.toEqual(s0);
-        expect(after).toEqual(Float32Array.from(layer.scoreDraw(config(scores).seed, 1)));
-      }
-      c.dispose();
-    }
-    initial.dispose();
-  });
-
-  it("hard iEP: after a cycle starts, every mask lies inside the previous cycle's final mask", async () => {
-    const config = tinyConfig({
-      batchSize: 8,
-      epochs: 2,
-      reportEvery: 1,
-      iep: { cycles: 4, variant: 'hard' } as never,
-    });
-    const c = new Comparison(config, data, { snapshots: false });
-    const run = c.runs.iep;
-    let allowed: Float32Array[] | null = null;
-    let checked = 0;
-    while (!c.done) {
-      const t = run.stepsDone;
-      const cycle = cycleAt(run.plan, t);
-      if (t === cycle.start && t > 0) allowed = await run.masks(run.plan.cycles[cycle.index - 2].p);
-      await c.stepOnce();
-      if (allowed && !run.done) {
-        const now = await run.masks(cycleAt(run.plan, run.stepsDone).p);
-        now.forEach((m, i) => m.forEach((v, j) => v && expect(allowed![i][j]).toBe(1)));
-        checked++;
-      }
-    }
-    expect(checked).toBeGreaterThan(8);
-    c.dispose();
-    tf.disposeVariables();
   });
 });
