@@ -6,6 +6,8 @@ import { keptCount, topMask } from '../../../src/engine/mask';
 import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { maskedWeight } from '../../../src/engine/supermask';
+import { deriveSeed, mulberry32 } from '../../../src/util/random';
+import { drawScores, firstDifference } from './observe';
 
 async function values(t: tf.Tensor): Promise<Float32Array> {
   const v = (await t.data()) as Float32Array;
@@ -129,5 +131,57 @@ describe('initialisation', () => {
     }
     a.dispose();
     b.dispose();
+  });
+
+  // The weight layout: drawn in PyTorch's order [out, in, kh, kw] (row-major), stored in TF.js's [kh, kw, in, out].
+  // The expected values are read through nested arrays, not flat index arithmetic.
+  it('toTfLayout puts PyTorch element [o][i][y][x] at TF.js [y][x][i][o], element by element', () => {
+    // kh != kw and in != out, so no two axes can be swapped unnoticed.
+    const shape = [5, 3, 2, 4];
+    const data = Float32Array.from({ length: 120 }, (_, k) => k);
+    const torch = tf.tensor(data, shape).arraySync() as number[][][][];
+    const tfjs = tf.tensor(toTfLayout(data, shape), [2, 4, 3, 5]).arraySync() as number[][][][];
+    for (let o = 0; o < 5; o++)
+      for (let i = 0; i < 3; i++)
+        for (let y = 0; y < 2; y++) for (let x = 0; x < 4; x++) expect(tfjs[y][x][i][o]).toBe(torch[o][i][y][x]);
+    const linear = Float32Array.from({ length: 6 }, (_, k) => k);
+    const reordered = tf.tensor(toTfLayout(linear, [2, 3]), [3, 2]).arraySync() as number[][];
+    for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) expect(reordered[i][o]).toBe(linear[o * 3 + i]);
+  });
+
+  it("a model's weights and scores are the seeded PyTorch-order draws, and its convolution means what PyTorch's does", async () => {
+    const seed = 9;
+    const model = buildModel('conv2', 0.125, seed);
+    for (const l of model.layers) {
+      // Signed Kaiming constant: one fair coin per weight, in [out, in, kh, kw] order, from 'weights/<layer>'.
+      const rng = mulberry32(deriveSeed(seed, `weights/${l.name}`));
+      const c = Math.fround(Math.sqrt(2 / fanIn(l.shape)));
+      const [out, inputs, kh, kw] = l.kind === 'conv' ? l.shape : [l.shape[0], l.shape[1], 1, 1];
+      const got = l.weights.arraySync() as unknown as number[][][][] | number[][];
+      for (let o = 0; o < out; o++)
+        for (let i = 0; i < inputs; i++)
+          for (let y = 0; y < kh; y++)
+            for (let x = 0; x < kw; x++) {
+              const expected = rng() < 0.5 ? -c : c;
+              const value = l.kind === 'conv' ? (got as number[][][][])[y][x][i][o] : (got as number[][])[i][o];
+              if (value !== expected) expect(`${l.name}[${o}][${i}][${y}][${x}] = ${value}`).toBe(`${expected}`);
+            }
+      const scores = Float32Array.from(await l.scores.data());
+      expect(firstDifference(scores, drawScores(seed, `scores/${l.name}`, l.shape))).toBeNull();
+    }
+    // conv1's output at one pixel, summed by hand over PyTorch-order weights W[o][i][y][x] (zero padding 1).
+    const conv1 = model.layers[0];
+    const image = tf.randomUniform([1, 5, 5, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const pixels = image.arraySync()[0];
+    const w = tf.transpose(conv1.weights, [3, 2, 0, 1]).arraySync() as number[][][][];
+    const output = conv1.apply(image, conv1.weights).arraySync() as number[][][][];
+    for (let o = 0; o < conv1.shape[0]; o++) {
+      let sum = 0;
+      for (let i = 0; i < 3; i++)
+        for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) sum += pixels[1 + y - 1][2 + x - 1][i] * w[o][i][y][x];
+      expect(output[0][1][2][o]).toBeCloseTo(sum, 5);
+    }
+    image.dispose();
+    model.dispose();
   });
 });
