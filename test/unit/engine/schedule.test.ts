@@ -207,7 +207,7 @@ describe('searches do what the schedule says, observed step by step', () => {
     c.dispose();
   });
 
-  it('full-cycles: EP ends first, iEP goes on alone on the same batch order, each ends with a final evaluation', async () => {
+  it('full-cycles: EP ends first, iEP goes on alone, each ends with a final evaluation (batches: data.test.ts)', async () => {
     const c = new Comparison(tinyConfig({ batchSize: 16, epochs: 1, reportEvery: 4, budget: 'full-cycles' }), data, {
       snapshots: false,
     });
