@@ -72,7 +72,7 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
         return;
       }
       if (pick.id !== wanted) {
-        get().setNotice(`The setup names the dataset '${wanted}', which is not available here; using ${pick.name}.`);
+        get().addNotice(`The setup names the dataset '${wanted}', which is not available here; using ${pick.name}.`);
       }
       await get().selectDataset(pick.id);
     } catch (e) {

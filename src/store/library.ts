@@ -1,10 +1,11 @@
 // The runs stored in this browser: list, open, delete, import and export. An import is fully checked before
 // anything is stored, so a malformed or foreign file changes nothing.
 import { useStore } from './index';
-import { deleteRun, listRuns, loadRun, putRecord } from './persistence';
+import { deleteRun, listRuns, loadRun, putRecord, setRunStatus } from './persistence';
 import { download, fileStem, parseRunFile, recordToCsv, recordToJson } from './runFiles';
 import { stopLive } from './runnerLink';
 import { recorderIdle } from './recorder';
+import { announceRunsChanged, liveElsewhere } from './runOwnership';
 import { toRecord } from './studio';
 
 function fail(prefix: string, e: unknown): void {
@@ -13,7 +14,9 @@ function fail(prefix: string, e: unknown): void {
 
 export async function refreshLibrary(): Promise<void> {
   try {
-    useStore.getState().setStoredRuns(await listRuns());
+    const runs = await listRuns();
+    const recording = runs.filter((r) => r.status === 'recording').map((r) => r.id);
+    useStore.getState().setStoredRuns(runs, [...(await liveElsewhere(recording))]);
   } catch (e) {
     fail('The run library could not be read', e);
   }
@@ -34,6 +37,7 @@ export async function openStored(id: string): Promise<void> {
 export async function deleteStored(id: string): Promise<void> {
   try {
     await deleteRun(id);
+    announceRunsChanged();
     await refreshLibrary();
   } catch (e) {
     fail('The run could not be deleted', e);
@@ -52,6 +56,7 @@ export async function importFile(file: File): Promise<boolean> {
     stopLive();
     await recorderIdle();
     await putRecord(record, 'imported');
+    announceRunsChanged();
     await refreshLibrary();
     useStore.getState().showRecord(record);
     useStore.getState().setLibraryError(null);
@@ -62,18 +67,40 @@ export async function importFile(file: File): Promise<boolean> {
   }
 }
 
-/** On page load: a run that was still recording when the page closed is put back on screen. */
+/**
+ * On page load: a run still marked 'recording' is either live in another tab (its lock is held: it stays theirs and
+ * is listed as such) or was cut short when its page closed: then it is marked 'interrupted' and the newest such run
+ * is put back on screen.
+ */
 export async function recoverInterrupted(): Promise<void> {
   await refreshLibrary();
-  const s = useStore.getState();
-  const newest = s.storedRuns[0];
-  if (!newest || newest.status !== 'recording' || s.mode !== 'empty') return;
+  const { storedRuns, runsLiveElsewhere } = useStore.getState();
+  const cutShort = storedRuns.filter((r) => r.status === 'recording' && !runsLiveElsewhere.includes(r.id));
+  try {
+    for (const run of cutShort) await setRunStatus(run.id, 'interrupted');
+  } catch (e) {
+    fail('The run library could not be updated', e);
+    return;
+  }
+  if (cutShort.length > 0) {
+    announceRunsChanged();
+    await refreshLibrary();
+  }
+  if (runsLiveElsewhere.length > 0) {
+    useStore
+      .getState()
+      .addNotice('A run is training in another tab of this browser; it stays there (listed below as live there).');
+  }
+  const newest = cutShort[0];
+  if (!newest || useStore.getState().mode !== 'empty') return;
   await openStored(newest.id);
   const steps = useStore.getState().runnerSteps;
-  s.setNotice(
-    `Recovered the run that was training when the page closed (EP step ${steps.ep}, iEP step ${steps.iep}). ` +
-      'It is shown as recorded; Start begins a new run.',
-  );
+  useStore
+    .getState()
+    .addNotice(
+      `Recovered the run that was training when the page closed (EP step ${steps.ep}, iEP step ${steps.iep}). ` +
+        'It is shown as recorded; Start begins a new run.',
+    );
 }
 
 export function exportJson(): void {

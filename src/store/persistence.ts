@@ -8,12 +8,16 @@ const DB_VERSION = 1;
 const RUNS = 'runs';
 const ITEMS = 'items';
 
-export type RunStatus = 'recording' | 'done' | 'stopped' | 'error' | 'imported';
+/**
+ * 'recording': a tab is training it (or was, until it closed: runOwnership tells which); 'interrupted': its tab
+ * closed mid-run, found and marked so on the next load.
+ */
+export type RunStatus = 'recording' | 'interrupted' | 'done' | 'stopped' | 'error' | 'imported';
 
 export type RunMeta = Omit<RunRecord, 'reports' | 'evals'> & {
   updatedAt: string;
   items: number;
-  /** 'recording' until the engine says the run ended; a run still 'recording' after a reload was cut short. */
+  /** 'recording' until the engine says the run ended. */
   status: RunStatus;
 };
 
@@ -103,6 +107,16 @@ export async function putRecord(record: RunRecord, status: RunStatus): Promise<R
   const meta = metaOf(record, status, items.length);
   await appendToRun(meta, 0, items);
   return meta;
+}
+
+/** Changes a stored run's status, nothing else. */
+export async function setRunStatus(id: string, status: RunStatus): Promise<void> {
+  const db = await openDb();
+  const tx = db.transaction(RUNS, 'readwrite');
+  const runs = tx.objectStore(RUNS);
+  const meta = await request(runs.get(id) as IDBRequest<RunMeta | undefined>);
+  if (meta) runs.put({ ...meta, status });
+  await done(tx);
 }
 
 export async function listRuns(): Promise<RunMeta[]> {

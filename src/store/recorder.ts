@@ -3,6 +3,7 @@
 import type { EvalReport, StepReport } from '../protocol/report';
 import { useStore } from './index';
 import { appendToRun, listRuns, metaOf, type RunStatus } from './persistence';
+import { announceRunsChanged, claimRun, releaseRun } from './runOwnership';
 import { toRecord } from './studio';
 
 const FLUSH_MS = 1000;
@@ -29,6 +30,9 @@ function flush(statusOverride?: RunStatus): Promise<void> {
   if (s.mode !== 'live' || !record) return writing;
   if (!progress || progress.id !== record.id) {
     progress = { id: record.id, seq: 0, written: { ep: { reports: 0, evals: 0 }, iep: { reports: 0, evals: 0 } } };
+    // Held before the first row says 'recording', so no other tab ever takes this run for one cut short.
+    const id = record.id;
+    writing = writing.then(() => claimRun(id));
   }
   const p = progress;
   const items: (StepReport | EvalReport)[] = [];
@@ -43,7 +47,11 @@ function flush(statusOverride?: RunStatus): Promise<void> {
   // Writes are chained so rows land in order even when one batch is slow.
   writing = writing
     .then(() => appendToRun(meta, first, items))
-    .then(async () => useStore.getState().setStoredRuns(await listRuns()))
+    .then(async () => {
+      if (meta.status !== 'recording') releaseRun(meta.id);
+      announceRunsChanged();
+      useStore.getState().setStoredRuns(await listRuns());
+    })
     .catch((e: unknown) => useStore.getState().setLibraryError(`Recording failed: ${(e as Error).message}`));
   return writing;
 }

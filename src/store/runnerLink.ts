@@ -69,7 +69,7 @@ function isActive(): boolean {
 async function createRun(then: 'start' | 'step'): Promise<void> {
   const s = useStore.getState();
   if (!runner) {
-    s.setNotice('The engine is not connected yet; try again in a moment.');
+    s.addNotice('The engine is not connected yet; try again in a moment.');
     return;
   }
   s.setConfig(s.config);
@@ -79,7 +79,7 @@ async function createRun(then: 'start' | 'step'): Promise<void> {
   try {
     dataset = await datasetSource(config.dataset);
   } catch (e) {
-    s.setNotice(`The dataset ${config.dataset} could not be loaded: ${(e as Error).message}`);
+    s.addNotice(`The dataset ${config.dataset} could not be loaded: ${(e as Error).message}`);
     return;
   }
   const id = crypto.randomUUID();

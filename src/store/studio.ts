@@ -36,8 +36,11 @@ export interface StudioSlice {
   /** The setup being edited (applies to the next Start). */
   config: ComparisonConfig;
   configError: FieldError | null;
-  /** Why a shared link's config was not used, shown once. */
-  notice: string | null;
+  /**
+   * Things said once, each shown until dismissed (why a link's config was not used, a run recovered after a reload,
+   * a run live in another tab): one never hides another.
+   */
+  notices: string[];
 
   mode: ViewMode;
   comparison: Comparison | null;
@@ -65,11 +68,14 @@ export interface StudioSlice {
 
   /** Runs recorded in this browser (IndexedDB), newest first. */
   storedRuns: RunMeta[];
+  /** Ids of stored runs training in another tab of this browser right now. */
+  runsLiveElsewhere: string[];
   /** The last import or storage problem, said in words; nothing stored changes when it is set. */
   libraryError: string | null;
 
   setConfig: (config: ComparisonConfig) => void;
-  setNotice: (notice: string | null) => void;
+  addNotice: (notice: string) => void;
+  dismissNotice: (notice: string) => void;
   /** Folds engine events into the state, in order, in one update. */
   applyEvents: (events: RunnerEvent[]) => void;
   beginLive: (comparison: Comparison, pending: 'start' | 'step' | null) => void;
@@ -84,7 +90,7 @@ export interface StudioSlice {
   toggleTalkMode: () => void;
   setEnlargedLayer: (name: string | null) => void;
   setDyingAverage: (average: DyingAverage) => void;
-  setStoredRuns: (runs: RunMeta[]) => void;
+  setStoredRuns: (runs: RunMeta[], liveElsewhere?: string[]) => void;
   setLibraryError: (message: string | null) => void;
 }
 
@@ -137,7 +143,7 @@ function seriesOf(record: RunRecord): Series {
 export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = (set, get) => ({
   config: defaultConfig(),
   configError: null,
-  notice: null,
+  notices: [],
   mode: 'empty',
   comparison: null,
   series: emptySeries(),
@@ -155,10 +161,12 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   enlargedLayer: null,
   dyingAverage: 'mean',
   storedRuns: [],
+  runsLiveElsewhere: [],
   libraryError: null,
 
   setConfig: (config) => set({ config, configError: checkConfig(config) }),
-  setNotice: (notice) => set({ notice }),
+  addNotice: (notice) => set((s) => ({ notices: s.notices.includes(notice) ? s.notices : [...s.notices, notice] })),
+  dismissNotice: (notice) => set((s) => ({ notices: s.notices.filter((n) => n !== notice) })),
 
   applyEvents: (events) => {
     if (events.length === 0) return;
@@ -306,6 +314,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   toggleTalkMode: () => set((s) => ({ talkMode: !s.talkMode })),
   setEnlargedLayer: (name) => set({ enlargedLayer: name }),
   setDyingAverage: (average) => set({ dyingAverage: average }),
-  setStoredRuns: (runs) => set({ storedRuns: runs }),
+  setStoredRuns: (runs, liveElsewhere) =>
+    set((s) => ({ storedRuns: runs, runsLiveElsewhere: liveElsewhere ?? s.runsLiveElsewhere })),
   setLibraryError: (message) => set({ libraryError: message }),
 });

@@ -50,6 +50,7 @@ function exportActions(chartsRoot: () => Element | null) {
 
 export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
   const runs = useStore((s) => s.storedRuns);
+  const elsewhere = useStore((s) => s.runsLiveElsewhere);
   const error = useStore((s) => s.libraryError);
   const currentId = useStore((s) => s.comparison?.id ?? null);
   // The run being recorded right now cannot be deleted under the recorder's feet.
@@ -97,9 +98,11 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
               {r.config.model} ×{r.config.width} · p {r.config.targetPruningRate} · seed {r.config.seed}
             </button>
             <span className="muted">
-              {new Date(r.createdAt).toLocaleString()} · {r.status} · {r.items} reports
+              {new Date(r.createdAt).toLocaleString()} ·{' '}
+              <span data-testid="run-status">{elsewhere.includes(r.id) ? 'live in another tab' : r.status}</span> ·{' '}
+              {r.items} reports
             </span>
-            {r.id !== recordingId && (
+            {r.id !== recordingId && !elsewhere.includes(r.id) && (
               <button
                 type="button"
                 className="link danger"

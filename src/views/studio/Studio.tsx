@@ -37,8 +37,8 @@ export function Studio() {
   const talkMode = useStore((s) => s.talkMode);
   const mode = useStore((s) => s.mode);
   const state = useStore((s) => s.runnerState);
-  const notice = useStore((s) => s.notice);
-  const setNotice = useStore((s) => s.setNotice);
+  const notices = useStore((s) => s.notices);
+  const dismissNotice = useStore((s) => s.dismissNotice);
   const setConfig = useStore((s) => s.setConfig);
   const runConfig = useStore((s) => s.comparison?.config ?? null);
   const remote = useStore((s) => s.comparison?.source === 'remote');
@@ -83,14 +83,14 @@ export function Studio() {
           {talkMode ? 'Leave talk mode' : 'Talk mode'}
         </button>
       </header>
-      {notice && (
-        <p className="notice" role="status" data-testid="studio-notice">
+      {notices.map((notice) => (
+        <p key={notice} className="notice" role="status" data-testid="studio-notice">
           {notice}{' '}
-          <button type="button" className="link" onClick={() => setNotice(null)}>
+          <button type="button" className="link" onClick={() => dismissNotice(notice)}>
             dismiss
           </button>
         </p>
-      )}
+      ))}
       <RunError />
       <div className="studio-top">
         <SetupPanel locked={locked} />

@@ -2,7 +2,8 @@
 // the engine with connectRunner.)
 // Each returns its own cleanup so React's effects (and StrictMode's double mount) stay balanced.
 import { useStore } from '../../store';
-import { recoverInterrupted } from '../../store/library';
+import { recoverInterrupted, refreshLibrary } from '../../store/library';
+import { onRunsChanged } from '../../store/runOwnership';
 import { startRecorder } from '../../store/recorder';
 import { startReplayDriver } from '../../store/replay';
 import { configFromHash, configToHash } from '../../store/url';
@@ -12,7 +13,7 @@ function applyHash(): void {
   const result = configFromHash(window.location.hash);
   const s = useStore.getState();
   if (result && 'config' in result) s.setConfig(result.config);
-  else if (result) s.setNotice(result.error);
+  else if (result) s.addNotice(result.error);
 }
 
 function syncUrl(): () => void {
@@ -47,7 +48,7 @@ export function startStudio(): () => void {
   if (!configFromHash(window.location.hash)) {
     history.replaceState(null, '', configToHash(useStore.getState().config));
   }
-  const cleanups = [startRecorder(), startReplayDriver(), syncUrl()];
+  const cleanups = [startRecorder(), startReplayDriver(), syncUrl(), onRunsChanged(() => void refreshLibrary())];
   void recoverInterrupted();
   return () => cleanups.forEach((c) => c());
 }
