@@ -1,11 +1,9 @@
-// Evaluation as docs/engine.md states it: after every epoch, at every cycle's end and at the end ('final', the
-// highest rank winning when several fall on one step), with BN's running statistics rather than the batch's.
+// Evaluation cadence as docs/engine.md states it: after every epoch, at every cycle's end and at the end ('final',
+// the highest rank winning when several fall on one step). That it uses BN's running statistics: batchnorm.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
-import { testBatches } from '../../../src/engine/data';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import type { ComparisonConfig, RunKind } from '../../../src/protocol/config';
-import type { EvalReport } from '../../../src/protocol/report';
 import { cifar, tinyConfig } from './helpers';
 
 /** The documented cadence, written out: one evaluation per listed step, the highest-ranked reason. */
@@ -46,36 +44,5 @@ describe('evaluation cadence', () => {
     // Full cycles: each of the 2 cycles is as long as EP's whole run.
     expect(seen.iep).toEqual(documentedEvals(32, 8, [16]));
     expect(seen.iep).toEqual(['8 epoch', '16 cycle-end', '24 epoch', '32 final']);
-  });
-});
-
-describe('evaluation uses BN running statistics', () => {
-  beforeAll(() => useNodeBackend('wasm'));
-
-  it('the same test images give the same result in one batch or one at a time, and leave the statistics as they were', async () => {
-    const data = cifar(64, 16);
-    const c = new Comparison(tinyConfig({ model: 'resnet20', epochs: 1, reportEvery: 100 }), data, {
-      snapshots: false,
-    });
-    const emitted: EvalReport[] = [];
-    c.subscribe((e) => e.type === 'eval' && emitted.push(e.report));
-    // One epoch (8 steps) ends in the comparison's own evaluation on all 16 test images in one batch.
-    while (!c.done) await c.stepOnce();
-    const run = c.runs.ep;
-    const norms = () =>
-      Promise.all(run.model.norms.map(async (n) => [await n.runningMean.data(), await n.runningVar.data()]));
-    const before = await norms();
-    // Trained statistics, not the initial 0 / 1: otherwise batch and running statistics could not be told apart.
-    expect(before[0][0].some((m) => Math.abs(m) > 1e-3)).toBe(true);
-    const whole = await run.evaluate(testBatches(data.test, 16, 16), 'final');
-    const single = await run.evaluate(testBatches(data.test, 16, 1), 'final');
-    const uneven = await run.evaluate(testBatches(data.test, 16, 5), 'final');
-    const finalEp = emitted.find((e) => e.run === 'ep' && e.reason === 'final')!;
-    for (const r of [single, uneven, finalEp]) {
-      expect(r.testAccuracy).toBe(whole.testAccuracy);
-      expect(r.testLoss).toBeCloseTo(whole.testLoss, 5);
-    }
-    expect(await norms()).toEqual(before);
-    c.dispose();
   });
 });
