@@ -62,11 +62,16 @@ async function probe(name: BackendName): Promise<Probe> {
   if (name === 'cpu') return { ok: true, why: '' };
   if (name === 'wasm') {
     if (typeof WebAssembly === 'undefined') return { ok: false, why: 'WASM: WebAssembly is missing' };
-    setWasmPaths({
-      'tfjs-backend-wasm.wasm': wasmPlain,
-      'tfjs-backend-wasm-simd.wasm': wasmSimd,
-      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-    });
+    try {
+      setWasmPaths({
+        'tfjs-backend-wasm.wasm': wasmPlain,
+        'tfjs-backend-wasm-simd.wasm': wasmSimd,
+        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+      });
+    } catch {
+      // tfjs-backend-wasm refuses new paths once its binary failed to load: every later selection would throw here.
+      return { ok: false, why: 'WASM: its binary failed to load earlier in this page' };
+    }
     registerWasmTrainingKernels();
     return { ok: true, why: '' };
   }
@@ -89,9 +94,22 @@ function replaceLostWebGpuBackend(): void {
   deviceLost = false;
 }
 
+/** The order backends are tried in: the fastest first, or the one asked for and then the rest, fastest first. */
+export function backendOrder(choice: BackendChoice): BackendName[] {
+  return choice === 'auto' ? [...AUTO_ORDER] : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
+}
+
+/** Why `name` is in use, given the reasons of the backends tried before it (in order). */
+export function backendReason(choice: BackendChoice, name: BackendName, skipped: readonly string[]): string {
+  if (skipped.length === 0)
+    return choice === 'auto' ? `${name}: the fastest backend available` : `${name}: chosen by the user`;
+  const forced = choice !== 'auto' && choice !== name ? `${choice} was asked for but is unavailable. ` : '';
+  return `${forced}${skipped.join('; ')}`;
+}
+
 /** Picks and activates a backend; throws only if even the CPU backend cannot start. */
 export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
-  const order = choice === 'auto' ? AUTO_ORDER : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
+  const order = backendOrder(choice);
   const skipped: string[] = [];
   for (const name of order) {
     const p = await probe(name);
@@ -112,14 +130,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
       continue;
     }
     await tf.ready();
-    const forced = choice !== 'auto' && choice !== name ? `${choice} was asked for but is unavailable. ` : '';
-    const reason =
-      skipped.length === 0
-        ? choice === 'auto'
-          ? `${name}: the fastest backend available`
-          : `${name}: chosen by the user`
-        : `${forced}${skipped.join('; ')}`;
-    return { name, reason, adapter: p.adapter };
+    return { name, reason: backendReason(choice, name, skipped), adapter: p.adapter };
   }
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
 }

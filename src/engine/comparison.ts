@@ -25,6 +25,8 @@ export interface ComparisonOptions {
    * every score of both runs (ResNet-18: about 0.5 GB). Default 2 million.
    */
   snapshotEveryReportUpTo?: number;
+  /** Milliseconds for that once-a-minute cadence (default performance.now); tests pass a clock they move. */
+  now?: () => number;
 }
 
 const SNAPSHOT_INTERVAL_MS = 60_000;
@@ -60,7 +62,9 @@ export class Comparison {
   private delayMs = 0;
   private snapshotsOn: boolean;
   private readonly snapshotEveryReport: boolean;
-  private lastSnapshotAt = 0;
+  private readonly now: () => number;
+  /** -Infinity: the first report is always snapshotted, however young the page (performance.now starts at 0). */
+  private lastSnapshotAt = -Infinity;
   /** The state after the latest report (both runs), to go on from after an error. */
   lastSnapshot: ComparisonSnapshot | null = null;
 
@@ -80,6 +84,7 @@ export class Comparison {
     this.summary = summarize(ep.model, c.targetPruningRate);
     this.snapshotsOn = options.snapshots ?? true;
     this.snapshotEveryReport = this.summary.totalEdges <= (options.snapshotEveryReportUpTo ?? 2_000_000);
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Rebuilds a comparison from a snapshot (e.g. on another backend) that continues exactly where it was. */
@@ -155,10 +160,10 @@ export class Comparison {
         out.push({ type: 'eval', report: await run.evaluate(testBatches(this.data.test, this.testCount), reason) });
     }
     const reported = out.some((e) => e.type === 'report');
-    const due = this.snapshotEveryReport || performance.now() - this.lastSnapshotAt >= SNAPSHOT_INTERVAL_MS;
+    const due = this.snapshotEveryReport || this.now() - this.lastSnapshotAt >= SNAPSHOT_INTERVAL_MS;
     if (reported && this.snapshotsOn && due) {
       this.lastSnapshot = await this.snapshot();
-      this.lastSnapshotAt = performance.now();
+      this.lastSnapshotAt = this.now();
     }
     out.forEach((e) => this.emit(e));
   }

@@ -1,5 +1,5 @@
-// Edge-usage telemetry: d_t on a hand-made example, and every reported number against a brute-force recount over
-// the masks each step actually used.
+// Edge-usage telemetry: d_t on a hand-made example, every reported number against a brute-force recount over
+// the masks each step actually used, and the window's scalars against per-step values and hand-written schedules.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
@@ -155,5 +155,79 @@ describe('telemetry of a running comparison', () => {
     expect(reports.some((r) => r.layers.some((l) => l.entered > 0))).toBe(true);
     expect(last('iep').layers[0].dyingRatio).toBeLessThan(last('ep').layers[0].dyingRatio);
     c.dispose();
+  });
+});
+
+describe('the reported scalars, recomputed', () => {
+  beforeAll(() => useNodeBackend('wasm'));
+
+  it('window means from per-step values, schedule values by hand, images/s within the measured time', async () => {
+    // 60 images in batches of 8: 8 steps, the last of 4 images. iEP: 2 cycles, [0, 4) and [4, 8).
+    const config = tinyConfig({ batchSize: 8, epochs: 1, reportEvery: 3, iep: { cycles: 2 } as never });
+    const data = cifar(60, 16);
+    const run = async (reportEvery: number) => {
+      const c = new Comparison({ ...config, reportEvery }, data, { snapshots: false });
+      const reports: StepReport[] = [];
+      c.subscribe((e) => e.type === 'report' && reports.push(e.report));
+      // Wall time of each stepOnce (both runs' steps, reports and evaluations): what a run's own time lies within.
+      const wallMs: number[] = [];
+      while (!c.done) {
+        const t0 = performance.now();
+        await c.stepOnce();
+        wallMs.push(performance.now() - t0);
+      }
+      const summary = c.summary;
+      c.dispose();
+      return { reports, wallMs, summary };
+    };
+    const perStep = await run(1);
+    const windowed = await run(3);
+    const images = (step: number) => Math.min(8, 60 - 8 * ((step - 1) % 8));
+    const pT = config.targetPruningRate;
+    const cycles = {
+      ep: [{ start: 0, length: 8, p: pT }],
+      iep: [
+        { start: 0, length: 4, p: 1 - Math.sqrt(1 - pT) },
+        { start: 4, length: 4, p: pT },
+      ],
+    };
+    expect(windowed.reports.map((r) => `${r.run} ${r.step}`)).toEqual([
+      'ep 3',
+      'iep 3',
+      'ep 6',
+      'iep 6',
+      'ep 8',
+      'iep 8',
+    ]);
+    for (const w of windowed.reports) {
+      const from = w.step === 3 ? 1 : w.step === 6 ? 4 : 7;
+      const steps = Array.from({ length: w.step - from + 1 }, (_, i) => from + i);
+      const single = (s: number) => perStep.reports.find((r) => r.run === w.run && r.step === s)!;
+      // Per step, train accuracy is a count of correct images over the batch.
+      for (const s of steps) {
+        const correct = single(s).trainAccuracy * images(s);
+        expect(Math.abs(correct - Math.round(correct))).toBeLessThan(1e-4);
+      }
+      const n = steps.reduce((a, s) => a + images(s), 0);
+      expect(w.loss).toBeCloseTo(steps.reduce((a, s) => a + single(s).loss, 0) / steps.length, 5);
+      expect(w.trainAccuracy).toBeCloseTo(steps.reduce((a, s) => a + single(s).trainAccuracy * images(s), 0) / n, 5);
+      // The run's own time is part of the wall time of those stepOnce calls, so it cannot report fewer images/s.
+      const wall = steps.reduce((a, s) => a + windowed.wallMs[s - 1], 0);
+      expect(w.imagesPerSecond).toBeGreaterThanOrEqual((n * 1000) / wall);
+      expect(Number.isFinite(w.imagesPerSecond)).toBe(true);
+
+      const cycleIndex = cycles[w.run].findLastIndex((c) => c.start <= w.step - 1);
+      const cycle = cycles[w.run][cycleIndex];
+      const t = w.step - 1 - cycle.start;
+      expect(w).toMatchObject({
+        totalSteps: 8,
+        epoch: w.step / 8,
+        cycle: cycleIndex + 1,
+        cycles: cycles[w.run].length,
+      });
+      expect(w.pruningRate).toBeCloseTo(cycle.p, 12);
+      expect(w.learningRate).toBeCloseTo((config.learningRate * (1 + Math.cos((Math.PI * t) / cycle.length))) / 2, 12);
+      w.layers.forEach((l, i) => expect(l.kept).toBe(Math.round((1 - cycle.p) * windowed.summary.layers[i].edges)));
+    }
   });
 });

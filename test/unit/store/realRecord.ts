@@ -8,9 +8,15 @@ import { useStore } from '../../../src/store/index';
 import { toRecord } from '../../../src/store/studio';
 import { cifar, tinyConfig } from '../engine/helpers';
 
-let cached: Promise<RunRecord> | null = null;
+interface RealRun {
+  record: RunRecord;
+  /** The engine's events as it emitted them, before any store touched them. */
+  events: RunnerEvent[];
+}
 
-async function record(): Promise<RunRecord> {
+let cached: Promise<RealRun> | null = null;
+
+async function record(): Promise<RealRun> {
   await useNodeBackend('wasm');
   // 64 images in batches of 8 for 2 epochs: 16 steps each, 4 iEP cycles, a report every 3 steps (and at the end).
   const config = tinyConfig({ epochs: 2, reportEvery: 3, iep: { cycles: 4 } as never });
@@ -37,12 +43,17 @@ async function record(): Promise<RunRecord> {
   const r = toRecord(useStore.getState());
   if (!r) throw new Error('the store holds no comparison');
   useStore.getState().clearComparison();
-  // A deep copy: tests may change their record without touching another test's.
-  return r;
+  return { record: r, events };
 }
 
 /** The same real record for every test of a file (trained once); each call gets its own deep copy. */
 export async function realRecord(): Promise<RunRecord> {
   cached ??= record();
-  return structuredClone(await cached);
+  return structuredClone((await cached).record);
+}
+
+/** The engine's own events behind realRecord(), in the order it emitted them (a deep copy). */
+export async function realEvents(): Promise<RunnerEvent[]> {
+  cached ??= record();
+  return structuredClone((await cached).events);
 }

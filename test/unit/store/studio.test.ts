@@ -1,12 +1,13 @@
 // The studio slice on a real recorded run: a record shown and taken back is the same record, the timeline cursor
 // steps from report to report, a live run's newest report means "follow", and a bad setup is said at its field.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/protocol/config';
-import type { RunRecord } from '../../../src/protocol/report';
+import { defaultConfig, type RunKind } from '../../../src/protocol/config';
+import type { RunnerEvent } from '../../../src/protocol/messages';
+import type { EvalReport, RunRecord, StepReport } from '../../../src/protocol/report';
 import { useStore } from '../../../src/store/index';
 import { reportSteps } from '../../../src/store/series';
 import { toRecord } from '../../../src/store/studio';
-import { realRecord } from './realRecord';
+import { realEvents, realRecord } from './realRecord';
 
 let record: RunRecord;
 
@@ -80,21 +81,22 @@ describe('a recorded run on screen', () => {
 });
 
 describe('a live run', () => {
+  function liveComparison() {
+    return {
+      id: record.id,
+      createdAt: record.createdAt,
+      source: 'browser' as const,
+      config: record.config,
+      summary: record.summary,
+      totalSteps: null,
+      error: null,
+      recoverable: false,
+    };
+  }
+
   function goLive() {
     const s = useStore.getState();
-    s.beginLive(
-      {
-        id: record.id,
-        createdAt: record.createdAt,
-        source: 'browser',
-        config: record.config,
-        summary: record.summary,
-        totalSteps: null,
-        error: null,
-        recoverable: false,
-      },
-      null,
-    );
+    s.beginLive(liveComparison(), null);
     s.applyEvents([
       { type: 'state', state: 'running', steps: { ep: 0, iep: 0 } },
       ...record.reports.map((report) => ({ type: 'report' as const, report })),
@@ -102,11 +104,40 @@ describe('a live run', () => {
     ]);
   }
 
-  it('events fold into the same series the record holds', () => {
-    goLive();
-    // The backend belongs to the engine, not to a run: it stays from whatever came before.
-    expect({ ...toRecord(useStore.getState()), backend: record.backend }).toEqual(record);
-    expect(useStore.getState().runnerState).toBe('running');
+  it('events fold into the same series the record holds', async () => {
+    const events = await realEvents();
+    const s = useStore.getState();
+    s.beginLive({ ...liveComparison(), totalSteps: { ep: 16, iep: 16 } }, null);
+    // In bursts, as runnerLink flushes them.
+    for (let i = 0; i < events.length; i += 5) useStore.getState().applyEvents(events.slice(i, i + 5));
+    // The expectation, walked by hand from what the engine emitted: each run's reports and evaluations in order.
+    const expected: Record<RunKind, { reports: StepReport[]; evals: EvalReport[] }> = {
+      ep: { reports: [], evals: [] },
+      iep: { reports: [], evals: [] },
+    };
+    let lastState: RunnerEvent | undefined;
+    for (const e of events) {
+      if (e.type === 'report') expected[e.report.run].reports.push(e.report);
+      if (e.type === 'eval') expected[e.report.run].evals.push(e.report);
+      if (e.type === 'state') lastState = e;
+    }
+    const after = useStore.getState();
+    expect(after.series).toEqual(expected);
+    // 16 steps, a report every 3 and at the end; an evaluation per epoch (8 steps), per iEP cycle end (4), and final.
+    for (const run of ['ep', 'iep'] as const) {
+      expect(after.series[run].reports.map((r) => r.step)).toEqual([3, 6, 9, 12, 15, 16]);
+    }
+    expect(after.series.ep.evals.map((e) => `${e.step} ${e.reason}`)).toEqual(['8 epoch', '16 final']);
+    expect(after.series.iep.evals.map((e) => `${e.step} ${e.reason}`)).toEqual([
+      '4 cycle-end',
+      '8 cycle-end',
+      '12 cycle-end',
+      '16 final',
+    ]);
+    expect(lastState).toEqual({ type: 'state', state: 'done', steps: { ep: 16, iep: 16 } });
+    expect(after.runnerState).toBe('done');
+    expect(after.runnerSteps).toEqual({ ep: 16, iep: 16 });
+    expect(after.backend).toEqual({ name: 'wasm', reason: 'unit test (Node)' });
   });
 
   it('moving the cursor to the newest report follows the run again (cursor null); an older one stays', () => {
