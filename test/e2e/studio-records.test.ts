@@ -1,7 +1,6 @@
 // Record and replay: a run is stored as it trains and survives a reload; exported JSON is valid telemetry and,
 // imported into a fresh browser profile, replays to the same numbers without training; a malformed or foreign file
 // is rejected with a clear message and the stored runs stay as they were.
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { defaultConfig } from '../../src/protocol/config';
@@ -16,6 +15,7 @@ import {
   parseColour,
   pixelsAt,
   pngSize,
+  saved,
   shownNumbers,
   slowDown,
   stepOf,
@@ -47,11 +47,6 @@ async function storedIds(page: Page): Promise<string[]> {
 
 async function bothPixels(page: Page) {
   return { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
-}
-
-async function saved(page: Page, testId: string) {
-  const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testId}]`)]);
-  return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
 }
 
 /** The heatmap pictures exported now: the SVG, its cells in order, and the PNG's pixels at those cells' centres. */

@@ -1,11 +1,18 @@
-// The studio trains EP and iEP side by side in a real browser: heatmaps change, every layer of both columns shows a
-// dying ratio, Pause stops the step counter and Step advances it by exactly one.
+// The studio trains EP and iEP side by side in a real browser: the first heatmaps are drawn from their report and then
+// change, every layer of both columns shows a dying ratio, Pause stops the step counter and Step advances it by one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interpolateViridis, rgb } from 'd3';
+import { validateRunRecord } from '../../src/protocol/validate';
 import { startHarness, type AppHarness } from './harness';
 import {
+  cellColours,
+  colourDistance,
   dyingRatios,
   heatmapPixels,
   openStudio,
+  parseColour,
+  saved,
+  shownHeatmaps,
   slowDown,
   stepOf,
   tinyConfig,
@@ -29,7 +36,8 @@ describe('studio: a live comparison', () => {
     await page.click('[data-testid=start]');
     await waitForStep(page, 'ep', 1);
     await waitForStep(page, 'iep', 1);
-    const first = { ep: await heatmapPixels(page, 'ep'), iep: await heatmapPixels(page, 'iep') };
+    const firstShown = { ep: await shownHeatmaps(page, 'ep'), iep: await shownHeatmaps(page, 'iep') };
+    const first = { ep: firstShown.ep.pixels, iep: firstShown.iep.pixels };
     const firstSteps = { ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') };
     // A few reports later (one report a step); several may arrive in one screen update.
     await waitForStep(page, 'ep', firstSteps.ep + 3);
@@ -52,6 +60,23 @@ describe('studio: a live comparison', () => {
     await page.click('[data-testid=pause]');
     await waitForState(page, 'paused');
     const paused = { ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') };
+
+    // The first pictures were drawn, cell for cell, from the report of the step they were shown at: viridis from the
+    // edges' mean selection rate, magenta where every edge of the cell was never selected.
+    const record = validateRunRecord(JSON.parse((await saved(page, 'export-json')).bytes.toString('utf8')));
+    for (const run of ['ep', 'iep'] as const) {
+      const report = record.reports.find((r) => r.run === run && r.step === firstShown[run].step)!;
+      expect(report).toBeDefined();
+      for (const layer of report.layers) {
+        const { rows, cols, usage, dead } = layer.heatmap;
+        const shown = await cellColours(page, first[run][layer.name], rows, cols);
+        shown.forEach((px, i) => {
+          const expected = dead[i] >= 1 ? '#ff4fd8' : interpolateViridis(Math.min(1, Math.max(0, usage[i])));
+          expect(px[3]).toBe(255);
+          expect(colourDistance(px, parseColour(rgb(expected).formatHex()))).toBeLessThanOrEqual(3);
+        });
+      }
+    }
     expect(paused.ep).toBeLessThan(200);
     await page.waitForTimeout(1500);
     expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual(paused);

@@ -1,5 +1,6 @@
 // Helpers for the studio's end-to-end tests: a tiny comparison that trains in seconds on the bundled data, and
 // readers for what the page shows (step counters, heatmap pixels, dying ratios).
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import type { AppHarness } from './harness';
 
@@ -190,4 +191,29 @@ export function pngSize(png: Buffer | string): { width: number; height: number }
 /** The colour of each cell of a heatmap drawn on a (square) canvas, given as a data URL, in row-major order. */
 export function cellColours(page: Page, dataUrl: string, rows: number, cols: number): Promise<number[][]> {
   return pixelsAt(page, dataUrl, cellCentres(rows, cols, pngSize(dataUrl).width));
+}
+
+/** Clicks an export button and returns the file it downloads. */
+export async function saved(page: Page, testId: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testId}]`)]);
+  return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+}
+
+/** A run's heatmaps and the step its column shows, read in one go (the screen may move on in between). */
+export function shownHeatmaps(
+  page: Page,
+  run: 'ep' | 'iep',
+): Promise<{ step: number; pixels: Record<string, string> }> {
+  return page.evaluate((r) => {
+    const figures = [...document.querySelectorAll(`[data-testid=${r}-heatmaps] figure`)];
+    return {
+      step: parseInt(document.querySelector(`[data-testid=${r}-step]`)?.textContent ?? '', 10),
+      pixels: Object.fromEntries(
+        figures.map((f) => [
+          f.getAttribute('data-layer'),
+          (f.querySelector('canvas') as HTMLCanvasElement).toDataURL(),
+        ]),
+      ),
+    };
+  }, run);
 }
