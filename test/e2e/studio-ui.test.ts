@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { defaultConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import { configHash, formFields, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -16,19 +16,6 @@ afterAll(async () => {
 
 function hashConfig(page: Page): Promise<Record<string, unknown>> {
   return page.evaluate(() => JSON.parse(decodeURIComponent(location.hash.slice('#config='.length))));
-}
-
-/** Every setup field's control as the form shows it: the value of inputs and selects, checkboxes as booleans. */
-function formFields(page: Page): Promise<Record<string, string | boolean>> {
-  return page.$$eval('[data-testid=studio] [data-field]', (fields) =>
-    Object.fromEntries(
-      fields.map((f) => {
-        const control = f.querySelector('input, select') as HTMLInputElement | HTMLSelectElement;
-        const checkbox = control instanceof HTMLInputElement && control.type === 'checkbox';
-        return [f.getAttribute('data-field'), checkbox ? control.checked : control.value];
-      }),
-    ),
-  );
 }
 
 /** The schedule editor's points, read from their labels ("cycle 2: from step 24, p 0.360"). */

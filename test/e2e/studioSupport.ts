@@ -217,3 +217,16 @@ export function shownHeatmaps(
     };
   }, run);
 }
+
+/** Every setup field's control as the form shows it: the value of inputs and selects, checkboxes as booleans. */
+export function formFields(page: Page): Promise<Record<string, string | boolean>> {
+  return page.$$eval('[data-testid=studio] [data-field]', (fields) =>
+    Object.fromEntries(
+      fields.map((f) => {
+        const control = f.querySelector('input, select') as HTMLInputElement | HTMLSelectElement;
+        const checkbox = control instanceof HTMLInputElement && control.type === 'checkbox';
+        return [f.getAttribute('data-field'), checkbox ? control.checked : control.value];
+      }),
+    ),
+  );
+}
