@@ -15,6 +15,7 @@ import {
   shownHeatmaps,
   slowDown,
   stepOf,
+  storedSteps,
   tinyConfig,
   waitForState,
   waitForStep,
@@ -78,18 +79,19 @@ describe('studio: a live comparison', () => {
       }
     }
     expect(paused.ep).toBeLessThan(200);
-    await page.waitForTimeout(1500);
+    // No fixed sleep: the export above and the pause's write to IndexedDB (a round trip through the recorder) come
+    // after the pause, and the engine, at 250 ms a step, would have moved on in that time had it not stopped.
+    const id = (await page.getAttribute('[data-testid=run-list] li.current[data-run-id]', 'data-run-id'))!;
+    await expect.poll(() => storedSteps(page, id), { timeout: 60_000, interval: 200 }).toEqual(paused);
     expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual(paused);
 
     await page.click('[data-testid=step]');
     await waitForStep(page, 'ep', paused.ep + 1);
     await waitForStep(page, 'iep', paused.iep + 1);
     await waitForState(page, 'paused');
-    await page.waitForTimeout(1000);
-    expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual({
-      ep: paused.ep + 1,
-      iep: paused.iep + 1,
-    });
+    const stepped = { ep: paused.ep + 1, iep: paused.iep + 1 };
+    await expect.poll(() => storedSteps(page, id), { timeout: 60_000, interval: 200 }).toEqual(stepped);
+    expect({ ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') }).toEqual(stepped);
 
     // Hover names the cell; a click enlarges the layer for both runs; Escape closes it.
     const tile = page.locator('section[data-run=ep] figure[data-layer] canvas').nth(1);
