@@ -88,11 +88,19 @@ export function shownNumbers(page: Page, run: 'ep' | 'iep'): Promise<Record<stri
   });
 }
 
+export interface StoredItem {
+  kind: 'step' | 'eval';
+  run: 'ep' | 'iep';
+  step: number;
+  /** SHA-256 of the whole row: two reads compare equal only if every stored value is the same. */
+  digest: string;
+}
+
 export interface StoredRecords {
   /** The meta rows (one per run), by id. */
   runs: Record<string, Record<string, unknown>>;
-  /** The report and evaluation rows, keyed "id/seq". */
-  items: Record<string, Record<string, unknown>>;
+  /** The report and evaluation rows, keyed "id/seq" (their heatmaps are megabytes: digested in the page). */
+  items: Record<string, StoredItem>;
 }
 
 /** Everything the recorder has stored in this profile's IndexedDB, read directly (not through the app's list). */
@@ -103,25 +111,35 @@ export function storedRecords(page: Page): Promise<StoredRecords> {
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
     });
-    // A profile the app never recorded in has an empty database without stores.
-    const names = ['runs', 'items'].filter((n) => db.objectStoreNames.contains(n));
     const all = async (name: string) => {
-      const tx = db.transaction(name);
-      const req = tx.objectStore(name).getAll();
+      // A profile the app never recorded in has an empty database without stores.
+      if (!db.objectStoreNames.contains(name)) return [];
+      const req = db.transaction(name).objectStore(name).getAll();
       return new Promise<unknown[]>((resolve, reject) => {
         req.onsuccess = () => resolve(req.result);
         req.onerror = () => reject(req.error ?? new Error('IndexedDB read failed'));
       });
     };
-    // Heatmaps are stored as typed arrays; plain arrays compare (and serialise) like any other value.
-    const plain = (v: unknown) =>
-      JSON.parse(JSON.stringify(v, (_k, x: unknown) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array) : x)));
-    const runs = names.includes('runs') ? ((await all('runs')) as { id: string }[]) : [];
-    const items = names.includes('items') ? ((await all('items')) as { id: string; seq: number }[]) : [];
+    // Heatmaps are stored as typed arrays; as plain arrays they serialise like any other value.
+    const json = (v: unknown) =>
+      JSON.stringify(v, (_k, x: unknown) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array) : x));
+    const sha256 = async (text: string) =>
+      Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))))
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join('');
+    const runs = (await all('runs')) as { id: string }[];
+    const items = (await all('items')) as { id: string; seq: number; item: Omit<StoredItem, 'digest'> }[];
     db.close();
     return {
-      runs: Object.fromEntries(runs.map((r) => [r.id, plain(r)])),
-      items: Object.fromEntries(items.map((r) => [`${r.id}/${r.seq}`, plain(r)])),
+      runs: Object.fromEntries(runs.map((r) => [r.id, JSON.parse(json(r)) as Record<string, unknown>])),
+      items: Object.fromEntries(
+        await Promise.all(
+          items.map(async (r) => {
+            const { kind, run, step } = r.item;
+            return [`${r.id}/${r.seq}`, { kind, run, step, digest: await sha256(json(r)) }] as const;
+          }),
+        ),
+      ),
     };
   });
 }
@@ -130,9 +148,8 @@ export function storedRecords(page: Page): Promise<StoredRecords> {
 export async function storedSteps(page: Page, id: string): Promise<{ ep: number; iep: number }> {
   const { items } = await storedRecords(page);
   const steps = { ep: 0, iep: 0 };
-  for (const row of Object.values(items)) {
-    const item = row.item as { kind: string; run: 'ep' | 'iep'; step: number };
-    if (row.id === id && item.kind === 'step') steps[item.run] = Math.max(steps[item.run], item.step);
+  for (const [key, item] of Object.entries(items)) {
+    if (key.startsWith(`${id}/`) && item.kind === 'step') steps[item.run] = Math.max(steps[item.run], item.step);
   }
   return steps;
 }
