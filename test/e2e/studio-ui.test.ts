@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { defaultConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import { configHash, formFields, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -16,6 +16,17 @@ afterAll(async () => {
 
 function hashConfig(page: Page): Promise<Record<string, unknown>> {
   return page.evaluate(() => JSON.parse(decodeURIComponent(location.hash.slice('#config='.length))));
+}
+
+/** The schedule editor's points, read from their labels ("cycle 2: from step 24, p 0.360"). */
+async function schedulePointsShown(page: Page): Promise<{ step: number; p: number }[]> {
+  const labels = await page.$$eval('[data-testid=schedule-editor] circle[data-index]', (cs) =>
+    cs.map((c) => c.getAttribute('aria-label') ?? ''),
+  );
+  return labels.map((label) => {
+    const m = label.match(/from step (\d+), p (\d\.\d+)/)!;
+    return { step: Number(m[1]), p: Number(m[2]) };
+  });
 }
 
 function timelineStep(page: Page): Promise<number> {
@@ -56,29 +67,87 @@ describe('studio: talk mode, shared links, schedule editor', () => {
 
   it('puts the whole config in the URL hash and restores it from a link', async () => {
     const { page } = await openStudio(h, tinyConfig());
-    await page.fill('[data-field=seed] input', '42');
-    await page.selectOption('[data-field=budget] select', 'full-cycles');
-    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"seed":42'));
-    const shared = await hashConfig(page);
-    expect(shared).toMatchObject({ seed: 42, budget: 'full-cycles', model: 'conv2', width: 0.125 });
+    // Numbers, selects and a checkbox, in the main grid and under "More settings", then a custom schedule.
+    const numbers = {
+      width: '0.25',
+      seed: '42',
+      targetPruningRate: '0.9',
+      epochs: '3',
+      batchSize: '16',
+      'iep.cycles': '5',
+      learningRate: '0.05',
+      momentum: '0.8',
+      weightDecay: '0.0002',
+      reportEvery: '2',
+      trainLimit: '128',
+      testLimit: '48',
+    };
+    const selects = {
+      model: 'conv4',
+      budget: 'full-cycles',
+      backend: 'cpu',
+      'iep.variant': 'hard',
+      'iep.scores': 'rewind',
+    };
+    await page.click('summary:text("More settings")');
+    for (const [field, value] of Object.entries(numbers)) await page.fill(`[data-field="${field}"] input`, value);
+    for (const [field, value] of Object.entries(selects)) {
+      await page.selectOption(`[data-field="${field}"] select`, value);
+    }
+    await page.uncheck('[data-field="iep.lrRewind"] input');
+    // The linear preset over 5 cycles up to p = 0.9, then cycle 3 moved by keyboard: 3 up (p + 0.03), 1 right.
+    await page.click('[data-testid=schedule-editor] button:text("linear")');
+    await page.focus('[data-testid=schedule-editor] circle[data-index="2"]');
+    for (const key of ['ArrowUp', 'ArrowUp', 'ArrowUp', 'ArrowRight']) await page.keyboard.press(key);
+    const points = await schedulePointsShown(page);
+    expect(points).toEqual([
+      { step: 0, p: 0.18 },
+      { step: 24, p: 0.36 },
+      { step: 49, p: 0.57 },
+      { step: 72, p: 0.72 },
+      { step: 96, p: 0.9 },
+    ]);
+    const set = { ...numbers, ...selects, 'iep.lrRewind': false, dataset: 'cifar10-subset' };
+    expect(await formFields(page)).toEqual(set);
 
-    const other = await h.openApp(configHash(shared));
-    await other.page.waitForSelector('[data-testid=studio]');
-    expect(await other.page.inputValue('[data-field=seed] input')).toBe('42');
-    expect(await other.page.inputValue('[data-field=budget] select')).toBe('full-cycles');
-    expect(await other.page.inputValue('[data-field=model] select')).toBe('conv2');
-    expect(await other.page.inputValue('[data-field=width] input')).toBe('0.125');
-    await other.page.waitForFunction(() => location.hash.startsWith('#config='));
-    expect(await hashConfig(other.page)).toEqual(shared);
+    // What the app wrote: the last edit (the moved point) shows once the debounced write has happened.
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('{"step":49,'));
+    const written = await hashConfig(page);
+    const { iep, ...rest } = written as { iep: Record<string, unknown> } & Record<string, unknown>;
+    expect(rest).toEqual({
+      version: 1,
+      dataset: 'cifar10-subset',
+      model: 'conv4',
+      width: 0.25,
+      seed: 42,
+      targetPruningRate: 0.9,
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 0.05,
+      momentum: 0.8,
+      weightDecay: 0.0002,
+      budget: 'full-cycles',
+      reportEvery: 2,
+      trainLimit: 128,
+      testLimit: 48,
+      backend: 'cpu',
+    });
+    const { points: hashPoints, ...iepRest } = iep as { points: { step: number; p: number }[] };
+    expect(iepRest).toEqual({ cycles: 5, schedule: 'custom', variant: 'hard', scores: 'rewind', lrRewind: false });
+    expect(hashPoints.map((pt) => pt.step)).toEqual(points.map((pt) => pt.step));
+    hashPoints.forEach((pt, i) => expect(pt.p).toBeCloseTo(points[i].p, 6));
+
+    // The address as the app left it, opened in a fresh context: every field and the schedule come back.
+    const link = await page.evaluate(() => location.hash);
+    const other = await h.openApp(link);
+    await other.page.waitForSelector('[data-testid=studio] [data-field]');
+    expect(await formFields(other.page)).toEqual(set);
+    expect(await schedulePointsShown(other.page)).toEqual(points);
 
     // A page opened without a config in its link writes its (default) config there at once.
     const plain = await h.openApp('');
     await plain.page.waitForFunction(() => location.hash.startsWith('#config='));
-    expect(await hashConfig(plain.page)).toMatchObject({
-      model: defaultConfig().model,
-      targetPruningRate: 0.832,
-      seed: 1,
-    });
+    expect(await hashConfig(plain.page)).toEqual(defaultConfig());
   });
 
   it('says at the field what is wrong and keeps Start disabled until it is fixed', async () => {

@@ -1,5 +1,6 @@
 // Helpers for the studio's end-to-end tests: a tiny comparison that trains in seconds on the bundled data, and
 // readers for what the page shows (step counters, heatmap pixels, dying ratios).
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import type { AppHarness } from './harness';
 
@@ -85,4 +86,164 @@ export function shownNumbers(page: Page, run: 'ep' | 'iep'): Promise<Record<stri
       dying: rows.join(' | '),
     };
   });
+}
+
+export interface StoredItem {
+  kind: 'step' | 'eval';
+  run: 'ep' | 'iep';
+  step: number;
+  /** SHA-256 of the whole row: two reads compare equal only if every stored value is the same. */
+  digest: string;
+}
+
+export interface StoredRecords {
+  /** The meta rows (one per run), by id. */
+  runs: Record<string, Record<string, unknown>>;
+  /** The report and evaluation rows, keyed "id/seq" (their heatmaps are megabytes: digested in the page). */
+  items: Record<string, StoredItem>;
+}
+
+/** Everything the recorder has stored in this profile's IndexedDB, read directly (not through the app's list). */
+export function storedRecords(page: Page): Promise<StoredRecords> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('supermask-studio');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
+    });
+    const all = async (name: string) => {
+      // A profile the app never recorded in has an empty database without stores.
+      if (!db.objectStoreNames.contains(name)) return [];
+      const req = db.transaction(name).objectStore(name).getAll();
+      return new Promise<unknown[]>((resolve, reject) => {
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error ?? new Error('IndexedDB read failed'));
+      });
+    };
+    // Heatmaps are stored as typed arrays; as plain arrays they serialise like any other value.
+    const json = (v: unknown) =>
+      JSON.stringify(v, (_k, x: unknown) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array) : x));
+    const sha256 = async (text: string) =>
+      Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))))
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join('');
+    const runs = (await all('runs')) as { id: string }[];
+    const items = (await all('items')) as { id: string; seq: number; item: Omit<StoredItem, 'digest'> }[];
+    db.close();
+    return {
+      runs: Object.fromEntries(runs.map((r) => [r.id, JSON.parse(json(r)) as Record<string, unknown>])),
+      items: Object.fromEntries(
+        await Promise.all(
+          items.map(async (r) => {
+            const { kind, run, step } = r.item;
+            return [`${r.id}/${r.seq}`, { kind, run, step, digest: await sha256(json(r)) }] as const;
+          }),
+        ),
+      ),
+    };
+  });
+}
+
+/** The highest step of each run's reports stored in IndexedDB for run `id` (0 where none is stored yet). */
+export async function storedSteps(page: Page, id: string): Promise<{ ep: number; iep: number }> {
+  const { items } = await storedRecords(page);
+  const steps = { ep: 0, iep: 0 };
+  for (const [key, item] of Object.entries(items)) {
+    if (key.startsWith(`${id}/`) && item.kind === 'step') steps[item.run] = Math.max(steps[item.run], item.step);
+  }
+  return steps;
+}
+
+/** An image's pixels (a data URL: a canvas, or an exported PNG) at the given points, as [r, g, b, a]. */
+export function pixelsAt(page: Page, dataUrl: string, points: [number, number][]): Promise<number[][]> {
+  return page.evaluate(
+    async ([url, pts]) => {
+      const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bitmap, 0, 0);
+      const data = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+      return pts.map(([x, y]) => {
+        const o = (Math.floor(y) * bitmap.width + Math.floor(x)) * 4;
+        return [data[o], data[o + 1], data[o + 2], data[o + 3]];
+      });
+    },
+    [dataUrl, points] as const,
+  );
+}
+
+/** The centres of a rows x cols heatmap's cells in a size x size picture: square cells, centred, as drawn. */
+export function cellCentres(rows: number, cols: number, size: number): [number, number][] {
+  const cell = Math.min(size / cols, size / rows);
+  const x0 = (size - cell * cols) / 2;
+  const y0 = (size - cell * rows) / 2;
+  const centres: [number, number][] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) centres.push([x0 + (c + 0.5) * cell, y0 + (r + 0.5) * cell]);
+  }
+  return centres;
+}
+
+/** A CSS colour as '#rrggbb' or 'rgb(r, g, b)' in [r, g, b]. */
+export function parseColour(css: string): number[] {
+  const hex = css.match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i);
+  if (hex) return hex.slice(1, 4).map((h) => parseInt(h, 16));
+  const rgb = css.match(/^rgb\((\d+),\s*(\d+),\s*(\d+)\)$/);
+  if (rgb) return rgb.slice(1, 4).map(Number);
+  throw new Error(`not a colour: ${css}`);
+}
+
+/** Largest per-channel difference between two colours (alpha ignored). */
+export function colourDistance(a: readonly number[], b: readonly number[]): number {
+  return Math.max(...[0, 1, 2].map((i) => Math.abs(a[i] - b[i])));
+}
+
+/** A PNG's width and height, from its header (a Buffer, or a data URL as canvas.toDataURL() gives). */
+export function pngSize(png: Buffer | string): { width: number; height: number } {
+  const bytes = typeof png === 'string' ? Buffer.from(png.slice(png.indexOf(',') + 1), 'base64') : png;
+  if (bytes.subarray(1, 4).toString('latin1') !== 'PNG') throw new Error('not a PNG');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** The colour of each cell of a heatmap drawn on a (square) canvas, given as a data URL, in row-major order. */
+export function cellColours(page: Page, dataUrl: string, rows: number, cols: number): Promise<number[][]> {
+  return pixelsAt(page, dataUrl, cellCentres(rows, cols, pngSize(dataUrl).width));
+}
+
+/** Clicks an export button and returns the file it downloads. */
+export async function saved(page: Page, testId: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testId}]`)]);
+  return { name: d.suggestedFilename(), bytes: await readFile((await d.path())!) };
+}
+
+/** A run's heatmaps and the step its column shows, read in one go (the screen may move on in between). */
+export function shownHeatmaps(
+  page: Page,
+  run: 'ep' | 'iep',
+): Promise<{ step: number; pixels: Record<string, string> }> {
+  return page.evaluate((r) => {
+    const figures = [...document.querySelectorAll(`[data-testid=${r}-heatmaps] figure`)];
+    return {
+      step: parseInt(document.querySelector(`[data-testid=${r}-step]`)?.textContent ?? '', 10),
+      pixels: Object.fromEntries(
+        figures.map((f) => [
+          f.getAttribute('data-layer'),
+          (f.querySelector('canvas') as HTMLCanvasElement).toDataURL(),
+        ]),
+      ),
+    };
+  }, run);
+}
+
+/** Every setup field's control as the form shows it: the value of inputs and selects, checkboxes as booleans. */
+export function formFields(page: Page): Promise<Record<string, string | boolean>> {
+  return page.$$eval('[data-testid=studio] [data-field]', (fields) =>
+    Object.fromEntries(
+      fields.map((f) => {
+        const control = f.querySelector('input, select') as HTMLInputElement | HTMLSelectElement;
+        const checkbox = control instanceof HTMLInputElement && control.type === 'checkbox';
+        return [f.getAttribute('data-field'), checkbox ? control.checked : control.value];
+      }),
+    ),
+  );
 }

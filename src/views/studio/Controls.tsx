@@ -68,7 +68,8 @@ export function Controls() {
         <button
           type="button"
           data-testid="step"
-          disabled={running || creating || configError !== null}
+          disabled={running || creating || configError !== null || dataBusy}
+          title={dataBusy ? 'Loading the dataset…' : undefined}
           onClick={() => void step()}
         >
           Step
