@@ -3,11 +3,8 @@
 // kernel (wasm-kernels.ts), which makes it the fastest CPU path by far (docs/performance.md).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { prepareWasm, wasmThreadsNote } from './wasmThreads';
 import type { BackendChoice, BackendName } from '../protocol/config';
 import type { BackendInfo } from '../protocol/report';
 
@@ -62,11 +59,7 @@ async function probe(name: BackendName): Promise<Probe> {
   if (name === 'cpu') return { ok: true, why: '' };
   if (name === 'wasm') {
     if (typeof WebAssembly === 'undefined') return { ok: false, why: 'WASM: WebAssembly is missing' };
-    setWasmPaths({
-      'tfjs-backend-wasm.wasm': wasmPlain,
-      'tfjs-backend-wasm-simd.wasm': wasmSimd,
-      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-    });
+    prepareWasm();
     registerWasmTrainingKernels();
     return { ok: true, why: '' };
   }
@@ -119,7 +112,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
           ? `${name}: the fastest backend available`
           : `${name}: chosen by the user`
         : `${forced}${skipped.join('; ')}`;
-    return { name, reason, adapter: p.adapter };
+    return { name, reason: name === 'wasm' ? `${reason} · ${wasmThreadsNote()}` : reason, adapter: p.adapter };
   }
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
 }
