@@ -44,10 +44,16 @@ function keepThreadedFactorySource(): void {
 }
 
 /**
- * Must run before tf.setBackend('wasm'). The binaries are bundled assets (hashed names, relative to the built
- * worker), so the map works from any sub-path; `threads` overrides the core count (the thread benchmark uses 1).
+ * A build made with VITE_WASM_THREADS=n runs n threads whatever the cores: the thread benchmark compares 1 and all on
+ * the same binary, and a machine whose cores are busy with other work may run faster on fewer.
  */
-export function prepareWasm(threads = coreCount()): void {
+const PINNED_THREADS = Number(import.meta.env.VITE_WASM_THREADS) || 0;
+
+/**
+ * Must run before tf.setBackend('wasm'). The binaries are bundled assets (hashed names, relative to the built
+ * worker), so the map works from any sub-path.
+ */
+export function prepareWasm(threads = PINNED_THREADS || coreCount()): void {
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlain,
     'tfjs-backend-wasm-simd.wasm': wasmSimd,
