@@ -7,7 +7,6 @@
 // The setups take turns on each net so that the load of other work on the machine falls on all alike.
 // Usage: npx vite build && npx tsx scripts/bench-threads.ts [--rounds 2] [--only conv4,resnet20]
 // Writes bench-results/threads.json. Speed only: nothing here passes or fails on a number.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { build } from 'vite';
 import { ROOT, startHarness } from '../test/e2e/harness';
 import { serveStatic } from '../test/e2e/staticServer';
 import { configHash, tinyConfig } from '../test/e2e/studioSupport';
+import { writeBenchResults } from './benchResults';
 
 const { values } = parseArgs({
   options: {
@@ -134,20 +134,5 @@ const summary = cases.map((c) => {
   );
   return { ...c, stepsPerSecond: { simd, threaded1: one, threaded: all }, speedUp: all / simd };
 });
-const out = path.resolve(ROOT, values.out);
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter: os.loadavg()[0] },
-      wallSeconds: (Date.now() - started) / 1000,
-      summary,
-      samples,
-    },
-    null,
-    2,
-  ),
-);
-console.log(`\nload average ${loadBefore.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}; written to ${out}`);
+const written = writeBenchResults(values.out, { started, loadBefore }, { summary, samples });
+console.log(`\nload average ${loadBefore.toFixed(1)} -> ${os.loadavg()[0].toFixed(1)}; written to ${written}`);
