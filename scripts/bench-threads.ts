@@ -5,7 +5,7 @@
 //   binary on one thread;
 // - 'threaded': vite preview of dist/: the threaded SIMD binary, a thread per core.
 // The setups take turns on each net so that the load of other work on the machine falls on all alike.
-// Usage: npx vite build && npx tsx scripts/bench-threads.ts [--rounds 2] [--only conv4,resnet20]
+// Usage: npm run bench:threads -- [--rounds 2] [--only conv4,resnet20] (builds dist/ first)
 // Writes bench-results/threads.json. Speed only: nothing here passes or fails on a number.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
