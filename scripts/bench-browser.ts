@@ -5,13 +5,13 @@
 // - the main thread's long tasks (PerformanceObserver 'longtask': count, longest, total).
 // Usage: npx vite build && npx tsx scripts/bench-browser.ts [--steps 30] [--cap 80] [--only wasm-conv2,...] [--dist dir]
 // Writes bench-results/browser.json. Speed only: nothing here passes or fails on a number.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import { ROOT, startHarness } from '../test/e2e/harness';
+import { startHarness } from '../test/e2e/harness';
 import { configHash, tinyConfig } from '../test/e2e/studioSupport';
+import { writeBenchResults } from './benchResults';
 
 const { values } = parseArgs({
   options: {
@@ -221,20 +221,9 @@ for (const r of results) {
   );
 }
 
-const out = path.resolve(ROOT, values.out);
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadBefore, loadAfter: os.loadavg()[0] },
-      settings: { steps: values.steps || 'per case', capSeconds, batch: BATCH, trainImages: TRAIN },
-      wallSeconds: (Date.now() - started) / 1000,
-      results,
-    },
-    null,
-    2,
-  ),
+const written = writeBenchResults(
+  values.out,
+  { started, loadBefore },
+  { settings: { steps: values.steps || 'per case', capSeconds, batch: BATCH, trainImages: TRAIN }, results },
 );
-console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${path.relative(ROOT, out)}`);
+console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${written}`);

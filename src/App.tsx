@@ -3,6 +3,7 @@ import { useStore } from './store';
 import { BackendBadge } from './views/dataset/BackendBadge';
 import { DatasetPanel } from './views/dataset/DatasetPanel';
 import { Studio } from './views/studio/Studio';
+import { UpdateBanner } from './views/UpdateBanner';
 
 export function App() {
   const initDatasets = useStore((s) => s.initDatasets);
@@ -16,6 +17,7 @@ export function App() {
         <h1>Supermask Studio</h1>
         <p className="app-tagline">Edge-popup and iterative edge-popup, side by side, from the same random weights.</p>
         <BackendBadge />
+        <UpdateBanner />
       </header>
       <main>
         <DatasetPanel />

@@ -2,9 +2,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { registerServiceWorker } from './pwa/serviceWorker';
 import { backendChoiceFromUrl, startBrowserRunner } from './runner/browserRunner';
 import { useStore } from './store';
 import { connectRunner } from './store/runnerLink';
+import { isRunLive } from './store/update';
 import './views/theme.css';
 
 const runner = startBrowserRunner(backendChoiceFromUrl(location.search));
@@ -13,6 +15,11 @@ connectRunner(runner, (id) => useStore.getState().datasetPayload(id));
 runner.subscribe((event) => {
   if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);
   if (event.type === 'backend') useStore.getState().setBackendError(null);
+});
+
+registerServiceWorker({
+  onUpdate: (apply) => useStore.getState().offerUpdate(apply),
+  canReload: () => !isRunLive(useStore.getState()),
 });
 
 createRoot(document.getElementById('root')!).render(

@@ -3,11 +3,8 @@
 // kernel (wasm-kernels.ts), which makes it the fastest CPU path by far (docs/performance.md).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { prepareWasm, wasmThreadsNote } from './wasmThreads';
 import type { BackendChoice, BackendName } from '../protocol/config';
 import type { BackendInfo } from '../protocol/report';
 
@@ -63,11 +60,7 @@ async function probe(name: BackendName): Promise<Probe> {
   if (name === 'wasm') {
     if (typeof WebAssembly === 'undefined') return { ok: false, why: 'WASM: WebAssembly is missing' };
     try {
-      setWasmPaths({
-        'tfjs-backend-wasm.wasm': wasmPlain,
-        'tfjs-backend-wasm-simd.wasm': wasmSimd,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-      });
+      prepareWasm();
     } catch {
       // tfjs-backend-wasm refuses new paths once its binary failed to load: every later selection would throw here.
       return { ok: false, why: 'WASM: its binary failed to load earlier in this page' };
@@ -130,7 +123,8 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
       continue;
     }
     await tf.ready();
-    return { name, reason: backendReason(choice, name, skipped), adapter: p.adapter };
+    const reason = backendReason(choice, name, skipped);
+    return { name, reason: name === 'wasm' ? `${reason} · ${wasmThreadsNote()}` : reason, adapter: p.adapter };
   }
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
 }

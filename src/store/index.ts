@@ -2,10 +2,12 @@
 import { create } from 'zustand';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
 import { createStudioSlice, type StudioSlice } from './studio';
+import { createUpdateSlice, type UpdateSlice } from './update';
 
-export type StoreState = DatasetSlice & StudioSlice;
+export type StoreState = DatasetSlice & StudioSlice & UpdateSlice;
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createDatasetSlice(...a),
   ...createStudioSlice(...a),
+  ...createUpdateSlice(...a),
 }));
