@@ -9,9 +9,11 @@ from pathlib import Path
 
 import torch
 
+from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
-from .config import ConfigError, from_v1_config
+from .config import ComparisonSpec, ConfigError, from_v1_config
+from .imagenet import ImageFolderSource, is_image_folder
 from .telemetry import RunWriter, run_header
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "public" / "data"
@@ -23,15 +25,25 @@ def backend_info(device: torch.device) -> dict:
     return {"name": "torch-cpu", "reason": "no CUDA device" if not torch.cuda.is_available() else "CPU requested"}
 
 
+def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
+    """DATA_ROOT/<dataset>/{train,val} as an ImageFolder tree, else a CIFAR-10 dataset of DATA_ROOT/datasets.json."""
+    folder = data_root / spec.dataset
+    if is_image_folder(folder):
+        cuda = device.type == "cuda"
+        return ImageFolderSource(folder, spec.seed, spec.batch_size, spec.test_limit, pin_memory=cuda)
+    data = load_dataset(data_root, spec.dataset)
+    return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
+
+
 def train(args: argparse.Namespace) -> int:
     try:
         config = json.loads(Path(args.config).read_text(encoding="utf-8"))
         spec = from_v1_config(config)
-        data = load_dataset(Path(args.data_root), spec.dataset)
+        device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        data = load_source(Path(args.data_root), spec, device)
     except (OSError, json.JSONDecodeError, ConfigError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    device = torch.device(args.device) if args.device else None
     comparison = Comparison(spec, data, device)
     run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
     try:

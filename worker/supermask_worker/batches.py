@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
-from .cifar import CifarSplit
+from .cifar import CifarData, CifarSplit
 from .rng import derive_seed, mulberry32, permutation, uniform_array
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -86,3 +86,24 @@ def test_batches(test: CifarSplit, count: int, size: int = 250):
         idx = np.arange(start, min(count, start + size))
         x, y = batch_arrays(test, idx, None)
         yield torch.from_numpy(x), torch.from_numpy(y)
+
+
+class CifarSource:
+    """A comparison's data from CIFAR-10 binary files: the engine's batches by step, and its test batches."""
+
+    classes = 10
+
+    def __init__(self, data: CifarData, seed: int, batch_size: int, train_limit=None, test_limit=None):
+        self.train = data.train.limit(train_limit)
+        self.test = data.test.limit(test_limit)
+        self.order = BatchOrder(self.train, seed, batch_size)
+
+    @property
+    def train_count(self) -> int:
+        return self.train.count
+
+    def batch(self, step: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        return self.order.batch(step)
+
+    def test_batches(self):
+        return test_batches(self.test, self.test.count)

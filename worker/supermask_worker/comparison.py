@@ -4,37 +4,47 @@ Reports and evaluations go to a sink (a callable) as they fall due; runs of diff
 apart, the longer ones going on alone.
 """
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
 
 import torch
 
-from .batches import BatchOrder, test_batches
-from .cifar import CifarData
 from .config import ComparisonSpec, RunSpec
 from .models import build_model, summarize
 from .schedule import Plan, make_plan
 from .search import Search
 
 Sink = Callable[[dict], None]
+Batch = Tuple[torch.Tensor, torch.Tensor]
+
+
+class DataSource(Protocol):
+    """What a comparison trains and evaluates on (batches.CifarSource, imagenet.ImageFolderSource)."""
+
+    classes: int
+
+    @property
+    def train_count(self) -> int: ...
+
+    def batch(self, step: int) -> Batch: ...
+
+    def test_batches(self) -> Iterable[Batch]: ...
 
 
 class Comparison:
-    def __init__(self, spec: ComparisonSpec, data: CifarData, device: Optional[torch.device] = None):
+    def __init__(self, spec: ComparisonSpec, data: DataSource, device: Optional[torch.device] = None):
         self.spec = spec
         self.device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.train = data.train.limit(spec.train_limit)
-        if self.train.count == 0:
+        self.data = data
+        if data.train_count == 0:
             raise ValueError("the training split is empty")
-        self.test = data.test.limit(spec.test_limit)
-        self.order = BatchOrder(self.train, spec.seed, spec.batch_size)
         self.runs: List[Search] = [
-            Search(spec, run, build_model(spec.model, spec.width, spec.seed), self.plan(run), self.device)
+            Search(spec, run, build_model(spec.model, spec.width, spec.seed, data.classes), self.plan(run), self.device)
             for run in spec.runs
         ]
         self.summary = summarize(self.runs[0].model, spec.model, spec.width, spec.target_pruning_rate)
 
     def plan(self, run: RunSpec) -> Plan:
-        return make_plan(self.spec, run, self.train.count)
+        return make_plan(self.spec, run, self.data.train_count)
 
     @property
     def done(self) -> bool:
@@ -49,7 +59,7 @@ class Comparison:
         active = [r for r in self.runs if not r.done]
         if not active:
             return
-        batch = self.order.batch(active[0].steps_done)
+        batch = self.data.batch(active[0].steps_done)
         for run in active:
             run.step(batch)
         for run in active:
@@ -57,7 +67,7 @@ class Comparison:
                 sink(run.report())
             reason = self.eval_reason(run)
             if reason:
-                sink(run.evaluate(test_batches(self.test, self.test.count), reason))
+                sink(run.evaluate(self.data.test_batches(), reason))
 
     @staticmethod
     def eval_reason(run: Search) -> Optional[str]:
