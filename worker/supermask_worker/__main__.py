@@ -14,6 +14,7 @@ from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
 from .config import ComparisonSpec, ConfigError, from_v1_config
 from .imagenet import ImageFolderSource, is_image_folder
+from .models import TORCHVISION_MODELS
 from .telemetry import RunWriter, run_header
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "public" / "data"
@@ -26,9 +27,13 @@ def backend_info(device: torch.device) -> dict:
 
 
 def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
-    """DATA_ROOT/<dataset>/{train,val} as an ImageFolder tree, else a CIFAR-10 dataset of DATA_ROOT/datasets.json."""
-    folder = data_root / spec.dataset
-    if is_image_folder(folder):
+    """The torchvision nets train on DATA_ROOT/<dataset>/{train,val} (an ImageFolder tree), the CIFAR nets on a
+    CIFAR-10 dataset of DATA_ROOT/datasets.json."""
+    if spec.model in TORCHVISION_MODELS:
+        folder = data_root / spec.dataset
+        if not is_image_folder(folder):
+            missing = f"{folder}/train and {folder}/val are missing"
+            raise DatasetError(f"{spec.model} trains on an ImageFolder tree: {missing}")
         cuda = device.type == "cuda"
         return ImageFolderSource(folder, spec.seed, spec.batch_size, spec.test_limit, pin_memory=cuda)
     data = load_dataset(data_root, spec.dataset)

@@ -60,7 +60,8 @@ def real_cifar(name: str) -> CifarSplit:
                 f"the real CIFAR-10 is missing: {path} and {sums} are needed (set CIFAR10_DIR to a folder holding "
                 "cifar-10-batches-bin/ and SHA256SUMS)"
             )
-        expected = next((line.split()[0] for line in sums.read_text().splitlines() if line.strip().endswith(name)), None)
+        lines = sums.read_text().splitlines()
+        expected = next((line.split()[0] for line in lines if line.strip().endswith(name)), None)
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
         if actual != expected:
             pytest.fail(f"{path} does not match {sums}: sha256 {actual}, expected {expected}")

@@ -9,6 +9,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from supermask_worker.__main__ import load_source
+from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
 from supermask_worker.config import from_v1_config
 from supermask_worker.imagenet import ImageFolderSource, StepBatches
@@ -53,6 +55,14 @@ def test_steps_follow_the_seeded_epoch_order():
     assert [len(b) for b in epoch0] == [4, 4, 2] and sorted(sum(epoch0, [])) == list(range(10))
     resumed = iter(StepBatches(10, seed=4, batch_size=4, start=2))
     assert next(resumed) == epoch0[2]
+
+
+def test_torchvision_nets_read_an_image_folder_and_say_when_there_is_none(image_folder, tmp_path):
+    spec = dataclasses.replace(from_v1_config(tiny_config()), model="torchvision/resnet18", dataset=image_folder.name)
+    source = load_source(image_folder.parent, spec, torch.device("cpu"))
+    assert isinstance(source, ImageFolderSource) and source.train_count == 8 and source.classes == 2
+    with pytest.raises(DatasetError, match="ImageFolder tree: .*/missing/train and .*/val are missing"):
+        load_source(tmp_path, dataclasses.replace(spec, dataset="missing"), torch.device("cpu"))
 
 
 def test_a_few_steps_on_the_image_folder(image_folder):

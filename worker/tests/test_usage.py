@@ -1,11 +1,9 @@
 """Edge-usage telemetry against a brute force over the masks each step actually used: both dying measures (d_t and
 d_t at the target rate), entered / left per report window, and the pooled heatmaps."""
 
-import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from supermask_worker.batches import CifarSource
 from supermask_worker.cifar import CifarData
