@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import { parseCifarBatch, type CifarSplit } from '../src/data/cifar';
 import { evalBatch } from '../src/data/batches';
+import { Comparison } from '../src/engine/comparison';
 import { BatchOrder } from '../src/engine/data';
 import { toTfLayout } from '../src/engine/init';
 import { buildModel } from '../src/engine/models';
 import { makePlan, learningRateAt, cycleAt } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
 import { defaultConfig, type ComparisonConfig, RUN_KINDS } from '../src/protocol/config';
-import type { Heatmap } from '../src/protocol/report';
+import type { EvalReport, Heatmap, StepReport } from '../src/protocol/report';
 import { validateConfig } from '../src/protocol/validate';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from './cifar-source';
 
@@ -63,10 +64,19 @@ export interface GoldenDataOrder {
   batchSha256: string[];
 }
 
+/** A whole comparison as the engine runs it (augmented batches in the seeded order): every report and evaluation. */
+export interface GoldenComparison {
+  config: ComparisonConfig;
+  /** Reports without heatmaps or speed; evaluations as they are. */
+  reports: (Omit<StepReport, 'imagesPerSecond' | 'layers'> & { layers: GoldenLayerStep[] })[];
+  evals: EvalReport[];
+}
+
 export interface GoldenVectors {
   about: string;
   cases: GoldenCase[];
   dataOrder: GoldenDataOrder;
+  comparison: GoldenComparison;
 }
 
 export function goldenConfigs(): { name: string; config: ComparisonConfig }[] {
@@ -240,6 +250,37 @@ function dataOrder(train: CifarSplit): GoldenDataOrder {
   };
 }
 
+export function goldenComparisonConfig(): ComparisonConfig {
+  const base = goldenConfigs()[0].config;
+  return { ...base, reportEvery: 3, testLimit: 20, iep: { ...base.iep, variant: 'hard', scores: 'rewind' } };
+}
+
+async function comparison(train: CifarSplit, test: CifarSplit): Promise<GoldenComparison> {
+  const config = goldenComparisonConfig();
+  const c = new Comparison(config, { train, test }, { snapshots: false });
+  const out: GoldenComparison = { config, reports: [], evals: [] };
+  c.subscribe((e) => {
+    if (e.type === 'eval') out.evals.push(e.report);
+    if (e.type !== 'report') return;
+    const { layers, ...rest } = e.report;
+    // Speed differs from run to run: not a vector.
+    delete (rest as Partial<StepReport>).imagesPerSecond;
+    out.reports.push({
+      ...rest,
+      layers: layers.map(({ kept, dyingRatio, dyingRatioAtTarget, entered, left }) => ({
+        kept,
+        dyingRatio,
+        dyingRatioAtTarget,
+        entered,
+        left,
+      })),
+    });
+  });
+  while (!c.done) await c.stepOnce();
+  c.dispose();
+  return out;
+}
+
 /** Computes every vector on the current TF.js backend. */
 export async function computeGoldenVectors(): Promise<GoldenVectors> {
   const test = goldenSplit('test_batch.bin');
@@ -252,5 +293,6 @@ export async function computeGoldenVectors(): Promise<GoldenVectors> {
       'base64; masks as bits packed LSB-first.',
     cases,
     dataOrder: dataOrder(goldenSplit('data_batch_1.bin')),
+    comparison: await comparison(goldenSplit('data_batch_1.bin'), test),
   };
 }

@@ -1,6 +1,7 @@
 """The golden vectors (test/golden/vectors.json, written from the TypeScript engine by `npm run golden`): the
 worker reproduces the engine's weights and scores bit for bit, its per-step pruning rate and learning rate, its masks
-exactly, and after 5 steps on fixed batches its scores to 1e-4 relative and every reported count exactly."""
+exactly, after 5 steps on fixed batches its scores to 1e-4 relative and every reported count exactly, its data order
+and augmentation bit for bit, and a whole comparison's reports and evaluations."""
 
 import base64
 import hashlib
@@ -12,7 +13,9 @@ import pytest
 import torch
 from conftest import GOLDEN, real_cifar
 
-from supermask_worker.batches import BatchOrder, batch_arrays
+from supermask_worker.batches import BatchOrder, CifarSource, batch_arrays
+from supermask_worker.cifar import CifarData
+from supermask_worker.comparison import Comparison
 from supermask_worker.config import from_v1_config
 from supermask_worker.models import build_model
 from supermask_worker.schedule import cycle_at, learning_rate_at, make_plan
@@ -130,3 +133,34 @@ def test_data_order_and_augmentation():
     for t, expected in enumerate(order["batchSha256"]):
         x, _ = batches.batch(t)
         assert sha256(x) == expected, f"augmented batch of step {t}"
+
+
+def test_a_whole_comparison_reports_as_the_engine_does():
+    """Augmented batches in the seeded order, hard iEP over 4 cycles, reports every 3 steps, evaluations at epochs,
+    cycle ends and the end: the same reports, in the same places, with the same counts."""
+    expected = vectors()["comparison"]
+    spec = from_v1_config(expected["config"])
+    data = CifarData(real_cifar("data_batch_1.bin"), real_cifar("test_batch.bin"))
+    comparison = Comparison(spec, CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit), CPU)
+    out = []
+    comparison.run_to_end(out.append)
+    reports = [r for r in out if r["kind"] == "step"]
+    evals = [r for r in out if r["kind"] == "eval"]
+    assert [(r["run"], r["step"]) for r in reports] == [(r["run"], r["step"]) for r in expected["reports"]]
+    for r, e in zip(reports, expected["reports"]):
+        where = f"{r['run']} step {r['step']}"
+        for key in ("totalSteps", "cycle", "cycles", "trainAccuracy"):
+            assert r[key] == e[key], f"{where}: {key}"
+        for key in ("epoch", "pruningRate", "learningRate"):
+            assert r[key] == pytest.approx(e[key], rel=1e-12), f"{where}: {key}"
+        assert r["loss"] == pytest.approx(e["loss"], rel=1e-4), where
+        for lr, le in zip(r["layers"], e["layers"]):
+            assert (lr["kept"], lr["entered"], lr["left"]) == (le["kept"], le["entered"], le["left"]), where
+            assert lr["dyingRatio"] == pytest.approx(le["dyingRatio"], abs=1e-6), where
+            assert lr["dyingRatioAtTarget"] == pytest.approx(le["dyingRatioAtTarget"], abs=1e-6), where
+    assert [(r["run"], r["step"], r["reason"]) for r in evals] == [
+        (r["run"], r["step"], r["reason"]) for r in expected["evals"]
+    ]
+    for r, e in zip(evals, expected["evals"]):
+        assert r["testAccuracy"] == e["testAccuracy"]
+        assert r["testLoss"] == pytest.approx(e["testLoss"], rel=1e-4)

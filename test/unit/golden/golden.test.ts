@@ -86,4 +86,14 @@ describe('golden vectors on cpu', () => {
   it('orders and augments the training data the same way', () => {
     expect(got.dataOrder).toEqual(expected.dataOrder);
   });
+
+  it('reports a whole comparison the same way', () => {
+    const { reports, evals } = expected.comparison;
+    expect(got.comparison.reports.length).toBe(reports.length);
+    got.comparison.reports.forEach((r, i) => {
+      expect({ ...r, loss: 0 }).toEqual({ ...reports[i], loss: 0 });
+      expect(Math.abs(r.loss - reports[i].loss)).toBeLessThanOrEqual(1e-4 * reports[i].loss);
+    });
+    expect(got.comparison.evals.map((e) => ({ ...e, testLoss: 0 }))).toEqual(evals.map((e) => ({ ...e, testLoss: 0 })));
+  });
 });
