@@ -1,0 +1,87 @@
+"""A comparison: a list of runs (EP, iEP, ...) from the same weights and scores, advanced interleaved (one step of
+each unfinished run per comparison step) on the same batches, as src/engine/comparison.ts does for its two runs.
+Reports and evaluations go to a sink (a callable) as they fall due; runs of different lengths (full-cycles) end
+apart, the longer ones going on alone.
+"""
+
+from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
+
+import torch
+
+from .config import ComparisonSpec, RunSpec
+from .models import build_model, summarize
+from .schedule import Plan, make_plan
+from .search import Search
+
+Sink = Callable[[dict], None]
+Batch = Tuple[torch.Tensor, torch.Tensor]
+
+
+class DataSource(Protocol):
+    """What a comparison trains and evaluates on (batches.CifarSource, imagenet.ImageFolderSource)."""
+
+    classes: int
+
+    @property
+    def train_count(self) -> int: ...
+
+    def batch(self, step: int) -> Batch: ...
+
+    def test_batches(self) -> Iterable[Batch]: ...
+
+
+class Comparison:
+    def __init__(self, spec: ComparisonSpec, data: DataSource, device: Optional[torch.device] = None):
+        self.spec = spec
+        self.device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.data = data
+        if data.train_count == 0:
+            raise ValueError("the training split is empty")
+        self.runs: List[Search] = [
+            Search(spec, run, build_model(spec.model, spec.width, spec.seed, data.classes), self.plan(run), self.device)
+            for run in spec.runs
+        ]
+        self.summary = summarize(self.runs[0].model, spec.model, spec.width, spec.target_pruning_rate)
+
+    def plan(self, run: RunSpec) -> Plan:
+        return make_plan(self.spec, run, self.data.train_count)
+
+    @property
+    def done(self) -> bool:
+        return all(r.done for r in self.runs)
+
+    @property
+    def steps(self) -> Dict[str, int]:
+        return {r.run.id: r.steps_done for r in self.runs}
+
+    def step_once(self, sink: Sink) -> None:
+        """One step of each unfinished run on the same batch, then the reports and evaluations that fall due."""
+        active = [r for r in self.runs if not r.done]
+        if not active:
+            return
+        batch = self.data.batch(active[0].steps_done)
+        for run in active:
+            run.step(batch)
+        for run in active:
+            if run.steps_done % self.spec.report_every == 0 or run.done:
+                sink(run.report())
+            reason = self.eval_reason(run)
+            if reason:
+                sink(run.evaluate(self.data.test_batches(), reason))
+
+    @staticmethod
+    def eval_reason(run: Search) -> Optional[str]:
+        """After every epoch, at every cycle's end and at the end; the highest-ranked reason wins."""
+        s = run.steps_done
+        if run.done:
+            return "final"
+        cycle = run.cycle
+        if s == cycle.start + cycle.length:
+            return "cycle-end"
+        if s % run.plan.steps_per_epoch == 0:
+            return "epoch"
+        return None
+
+    def run_to_end(self, sink: Sink) -> None:
+        while not self.done:
+            self.step_once(sink)

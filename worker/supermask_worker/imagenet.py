@@ -1,0 +1,113 @@
+"""ImageNet-style data: an ImageFolder tree (DATA/<dataset>/train/<class>/*.jpeg and .../val/<class>/*), with the
+standard augmentation (RandomResizedCrop 224 + horizontal flip for training; Resize 256 + CenterCrop 224 for
+evaluation), read by DataLoader workers into pinned memory.
+
+The order of the training images is the engine's: epoch e is the seeded permutation of deriveSeed(seed, 'data/order')
+(the same generator as CIFAR's), so every run of a comparison sees the same images in the same order. The random
+crops come from torch's generator in the loader workers, seeded from the comparison's seed.
+"""
+
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import torch
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from .rng import derive_seed, mulberry32, permutation
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+Batch = Tuple[torch.Tensor, torch.Tensor]
+
+
+def train_transform() -> transforms.Compose:
+    return transforms.Compose(
+        [
+            transforms.RandomResizedCrop(224),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+
+
+def eval_transform() -> transforms.Compose:
+    return transforms.Compose(
+        [
+            transforms.Resize(256),
+            transforms.CenterCrop(224),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+
+
+def is_image_folder(root: Path) -> bool:
+    return (Path(root) / "train").is_dir() and (Path(root) / "val").is_dir()
+
+
+class StepBatches(torch.utils.data.Sampler):
+    """Index lists of steps start, start + 1, ...: the epoch permutations cut into batches (the last one smaller)."""
+
+    def __init__(self, count: int, seed: int, batch_size: int, start: int = 0):
+        self.count, self.batch_size, self.start = count, batch_size, start
+        self.order_seed = derive_seed(seed, "data/order")
+        self.steps_per_epoch = -(-count // batch_size)
+
+    def __iter__(self) -> Iterator[List[int]]:
+        step = self.start
+        while True:
+            epoch, b = divmod(step, self.steps_per_epoch)
+            order = permutation(self.count, mulberry32(derive_seed(self.order_seed, f"epoch/{epoch}")))
+            for b in range(b, self.steps_per_epoch):
+                yield order[b * self.batch_size : (b + 1) * self.batch_size]
+                step += 1
+
+
+class ImageFolderSource:
+    """Training batches by step (shared by all runs) and evaluation batches, from an ImageFolder tree."""
+
+    def __init__(
+        self, root: Path, seed: int, batch_size: int, test_limit=None, workers: int = 4, pin_memory: bool = False
+    ):
+        self.test_limit = test_limit
+        self.train_set = datasets.ImageFolder(str(Path(root) / "train"), train_transform())
+        self.test_set = datasets.ImageFolder(str(Path(root) / "val"), eval_transform())
+        self.classes = len(self.train_set.classes)
+        self.seed, self.batch_size, self.workers, self.pin_memory = seed, batch_size, workers, pin_memory
+        self._loader = None
+        self._next_step = 0
+
+    @property
+    def train_count(self) -> int:
+        return len(self.train_set)
+
+    def _open(self, start: int) -> None:
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, f"data/augment/{start}"))
+        loader = DataLoader(
+            self.train_set,
+            batch_sampler=StepBatches(self.train_count, self.seed, self.batch_size, start),
+            num_workers=self.workers,
+            pin_memory=self.pin_memory,
+            generator=generator,
+            persistent_workers=False,
+        )
+        self._loader = iter(loader)
+        self._next_step = start
+
+    def batch(self, step: int) -> Batch:
+        """Step `step`'s batch; consecutive steps stream from the workers, a jump reopens the loader there."""
+        if self._loader is None or step != self._next_step:
+            self._open(step)
+        self._next_step = step + 1
+        return next(self._loader)
+
+    def test_batches(self) -> Iterator[Batch]:
+        """The first test_limit validation images (all when None), in folder order."""
+        subset = self.test_set
+        if self.test_limit is not None and self.test_limit < len(self.test_set):
+            subset = torch.utils.data.Subset(self.test_set, range(self.test_limit))
+        loader = DataLoader(subset, batch_size=self.batch_size, num_workers=self.workers, pin_memory=self.pin_memory)
+        yield from loader

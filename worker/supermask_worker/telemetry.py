@@ -1,0 +1,61 @@
+"""A run's files: RUNS/<id>/run.json (the RunRecord's header: config, summary, backend) and RUNS/<id>/telemetry.jsonl
+(one report per line, flushed and fsynced per report, so a crash loses at most the report being written).
+Header + reports (split by kind) make a RunRecord of the telemetry schema, the format the studio imports.
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List
+
+from .schema import validate
+
+RUN_FILE = "run.json"
+TELEMETRY_FILE = "telemetry.jsonl"
+
+
+class RunWriter:
+    def __init__(self, run_dir: Path, header: Dict[str, Any]):
+        """Creates run_dir; refuses one that exists, so nothing already recorded is overwritten."""
+        self.dir = Path(run_dir)
+        if self.dir.exists():
+            raise FileExistsError(f"{self.dir} already exists: a run id is used once (pick another --id)")
+        self.dir.mkdir(parents=True)
+        (self.dir / RUN_FILE).write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")
+        self._file = open(self.dir / TELEMETRY_FILE, "a", encoding="utf-8")
+
+    def write(self, report: Dict[str, Any]) -> None:
+        validate("StepReport" if report["kind"] == "step" else "EvalReport", report)
+        self._file.write(json.dumps(report, separators=(",", ":")) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def run_header(run_id: str, config: Dict[str, Any], summary: Dict[str, Any], backend: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "format": "supermask-studio/run",
+        "version": 1,
+        "id": run_id,
+        "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "source": "remote",
+        "backend": backend,
+        "config": config,
+        "summary": summary,
+    }
+
+
+def read_record(run_dir: Path) -> Dict[str, Any]:
+    """A run's files as one RunRecord (the studio's import format)."""
+    header = json.loads((Path(run_dir) / RUN_FILE).read_text(encoding="utf-8"))
+    lines = (Path(run_dir) / TELEMETRY_FILE).read_text(encoding="utf-8").splitlines()
+    reports: List[Dict[str, Any]] = [json.loads(line) for line in lines if line.strip()]
+    return {
+        **header,
+        "reports": [r for r in reports if r["kind"] == "step"],
+        "evals": [r for r in reports if r["kind"] == "eval"],
+        "error": None,
+    }
