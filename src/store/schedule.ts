@@ -15,12 +15,13 @@ export function presetRate(kind: 'geometric' | 'linear' | 'one-shot', c: number,
 
 /**
  * The points a config's schedule stands for (a preset's cycles spread evenly over iEP's steps). None while the cycle
- * count is out of range: a typed 1e9 must not build a billion points before the field says it is wrong.
+ * count or the target rate is out of range: a typed 1e9 cycles must not build a billion points before the field
+ * says it is wrong, and an empty target must not draw NaN.
  */
 export function schedulePoints(config: ComparisonConfig, iepSteps: number): SchedulePoint[] {
   const { schedule, cycles, points } = config.iep;
   if (schedule === 'custom') return points ?? [];
-  if (!withinLimit('iep.cycles', cycles)) return [];
+  if (!withinLimit('iep.cycles', cycles) || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
   return Array.from({ length: cycles }, (_, i) => ({
     step: Math.round((i * iepSteps) / cycles),
     p: presetRate(schedule, i + 1, cycles, config.targetPruningRate),
