@@ -203,7 +203,24 @@ export function validateRunRecord(x: unknown): RunRecord {
   }
   if (!checkRecord(x)) throw new Error(`Invalid run file: ${schemaMessage(checkRecord.errors)}`);
   validateConfig(x.config);
-  return x as unknown as RunRecord;
+  const record = x as unknown as RunRecord;
+  checkHeatmapCells(record);
+  return record;
+}
+
+/** The schema bounds each heatmap's size; only code can say its cells fill exactly rows x cols (what is drawn). */
+function checkHeatmapCells(record: RunRecord): void {
+  record.reports.forEach((report, i) =>
+    report.layers.forEach(({ heatmap: h }, j) => {
+      const cells = h.rows * h.cols;
+      if (h.usage.length !== cells || h.dead.length !== cells) {
+        throw new Error(
+          `Invalid run file: /reports/${i}/layers/${j}/heatmap is ${h.rows} x ${h.cols} but holds ` +
+            `${h.usage.length} usage and ${h.dead.length} dying values`,
+        );
+      }
+    }),
+  );
 }
 
 /** Checks one step report (used by the remote runner on every message). */

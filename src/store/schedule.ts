@@ -34,3 +34,18 @@ export function rateAt(points: readonly SchedulePoint[], step: number): number {
   for (const pt of points) if (pt.step <= step) p = pt.p;
   return p;
 }
+
+/**
+ * The nearest valid custom schedule to `points` (at least one point): the first cycle at step 0, each later one at
+ * least a step after the one before, p never falling and never above the target, the last cycle at the target.
+ * Removing a cycle goes through it, so it never leaves a broken schedule behind, even one that was broken before.
+ */
+export function repairSchedule(points: readonly SchedulePoint[], target: number): SchedulePoint[] {
+  let step = -1;
+  let p = 0;
+  return points.map((pt, i) => {
+    step = i === 0 ? 0 : Math.max(pt.step, step + 1);
+    p = i === points.length - 1 ? target : Math.min(target, Math.max(p, pt.p));
+    return { step, p };
+  });
+}

@@ -112,6 +112,49 @@ describe('never crashed by input', () => {
     await context.close();
   });
 
+  it('schedule editor: points stay in the plot, every broken rule is listed by cycle, removing cycles repairs', async () => {
+    const { page, context, errors } = await openAt({ width: 1400, height: 1000 }, tinyConfig());
+    const editor = page.locator('[data-testid=schedule-editor]');
+    const point = (i: number) => editor.locator(`circle[data-index="${i}"]`);
+    await point(2).scrollIntoViewIfNeeded();
+    const plot = (await editor.locator('svg').boundingBox())!;
+
+    // Dragged far past the plot's top right corner: the point stops at the plot's edge.
+    const box = (await point(2).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width + 400, plot.y - 400, { steps: 4 });
+    await page.mouse.up();
+    const dragged = (await point(2).boundingBox())!;
+    expect(inside({ ...dragged, x: dragged.x - plot.x, y: dragged.y - plot.y }, plot)).toBe(true);
+    const label = (await point(2).getAttribute('aria-label'))!;
+    expect(Number(label.match(/p (\d\.\d+)/)![1])).toBeLessThanOrEqual(0.999);
+
+    // Cycle 3 now sits above the target: two rules broken (cycle 4 falls below it, and so would the last point),
+    // each said with its cycle, both points marked.
+    const items = editor.locator('.schedule-errors li');
+    await items.first().waitFor();
+    const said = await items.allTextContents();
+    expect(said.length).toBeGreaterThanOrEqual(1);
+    for (const line of said) expect(line).toMatch(/cycle \d/);
+    expect(said.join(' ')).toMatch(/cycle 4's p 0\.832 must not fall below cycle 3's p 0\.\d{1,3}\b/);
+    await point(0).focus();
+    for (let i = 0; i < 95; i++) await page.keyboard.press('ArrowUp');
+    await expect.poll(() => items.count()).toBeGreaterThanOrEqual(2);
+    expect(await editor.locator('circle.schedule-point-bad').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.isDisabled('[data-testid=start]')).toBe(true);
+
+    // Removing a cycle leaves a valid schedule, down to one.
+    for (const cycles of [3, 2, 1]) {
+      await editor.locator('button:text("− cycle")').click();
+      await expect.poll(() => editor.locator('circle').count()).toBe(cycles);
+      expect(await items.count(), `${cycles} cycles`).toBe(0);
+      expect(await page.isDisabled('[data-testid=start]'), `${cycles} cycles`).toBe(false);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('extreme values in the URL hash leave the defaults on screen and say which field was wrong', async () => {
     const { page, context, errors } = await openAt(HD, tinyConfig());
     const cases: [string, string][] = [];

@@ -4,7 +4,7 @@
 import { useRef } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
-import { estimateSteps, schedulePoints } from '../../store/schedule';
+import { estimateSteps, repairSchedule, schedulePoints } from '../../store/schedule';
 import { MAX_CYCLES, withinLimit, type ComparisonConfig, type SchedulePoint } from '../../protocol/config';
 import { schedulePointProblems, type ConfigError } from '../../protocol/validate';
 import { useFieldError } from './fields';
@@ -126,16 +126,11 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     setPoints(next);
   };
 
-  // Drops the second-to-last cycle; what is left still starts at step 0 and ends at the target rate, so removing
-  // cycles from a valid schedule never breaks it.
+  // Drops the second-to-last cycle and repairs what is left (store/schedule.ts), so the result is always valid.
   const removeCycle = () => {
-    if (points.length <= 1) return;
-    const next = points.filter((_, k) => k !== points.length - 2);
-    next[0] = { ...next[0], step: 0 };
-    if (withinLimit('targetPruningRate', config.targetPruningRate)) {
-      next[next.length - 1] = { ...next[next.length - 1], p: clampP(config.targetPruningRate) };
-    }
-    setPoints(next);
+    if (points.length <= 1 || !withinLimit('targetPruningRate', config.targetPruningRate)) return;
+    const rest = points.filter((_, k) => k !== points.length - 2);
+    setPoints(repairSchedule(rest, clampP(config.targetPruningRate)));
   };
 
   // The p in force over iEP's steps: each point holds until the next one.
