@@ -96,26 +96,31 @@ export function layerPlan(model: ModelName, width: number): PlannedLayer[] {
 const MiB = 2 ** 20;
 
 /**
- * The tab's budget for one comparison's training. A wasm heap can grow to 4 GiB but never gives memory back, TF.js
- * keeps freed blocks for reuse (so fragmentation costs up to about a third more), and Chromium ends a tab's
- * renderer or worker well before the machine runs out; the loaded dataset lives in the same worker (the full set:
- * 60,000 images). 1.5 GiB for the search's own tensors keeps the peak near 2.5 GiB with all of that.
+ * The tab's budget for one comparison's training. A wasm heap can grow to 4 GiB but never gives memory back, and TF.js
+ * keeps freed blocks for reuse, so a long run's heap creeps above what two steps show; the loaded dataset lives in the
+ * same worker (the full set: 60,000 images). Half of wasm's ceiling for the search's own tensors leaves that room.
  */
-export const TAB_MEMORY_BUDGET = 1536 * MiB;
+export const TAB_MEMORY_BUDGET = 2048 * MiB;
 
-/**
- * Float32 values per edge the engine keeps for a comparison: the frozen weight and, for each of the two runs, its
- * scores, their momentum, the mask, the usage and at-target counters and the effective weight; the snapshot kept for
- * recovery copies the scores and momentum; a step adds the score gradient and top-k's sorted copy. About 16.
+/*
+ * The factors below are measured, not derived: the wasm backend's heap (Node, tfjs-backend-wasm 4.22) after two
+ * comparison steps, at two batch sizes each, gives bytes per image (the slope) and bytes per edge (the rest):
+ *   ResNet-20 x0.5: 144 MiB at batch 16, 1013 MiB at 128 -> 7.8 MiB an image
+ *   ResNet-18 x0.5: 429 MiB at batch 8, 1006 MiB at 32 -> 24 MiB an image, about 21 float32 an edge
+ *   Conv-4 x1:      348 MiB at batch 16, 602 MiB at 64 -> 5.3 MiB an image, about 27 float32 an edge
+ * test/unit/protocol/memory-measured.test.ts checks the estimate against a fresh measurement.
  */
-const FLOATS_PER_EDGE = 16;
 
-/**
- * Float32 values kept per activation value during a step: the layer's output, BatchNorm's normalised copy and the
- * ReLU output for the backward pass, plus the gradient flowing back and the one being formed (the two runs step
- * one after the other, so only one step's activations are alive at a time).
- */
-const FLOATS_PER_ACTIVATION = 5;
+/** Float32 values per edge: the frozen weight, each run's scores, momentum, mask, counters and effective weight,
+ * the step's gradients and top-k's sorted copies (measured 21-27, rounded up). */
+const FLOATS_PER_EDGE = 28;
+
+/** Float32 values per activation value and image: ResNets keep BatchNorm's statistics and normalised copies, the
+ * ReLU and residual outputs and their gradients (measured 19.5); the Conv-n nets, without BatchNorm, about 4. */
+const FLOATS_PER_ACTIVATION = { resnet: 20, conv: 4 };
+
+/** The heap the wasm backend starts with, before any tensor. */
+const BASE_HEAP = 16 * MiB;
 
 /**
  * Reports are all kept (the timeline can go back to any of them) and recorded to IndexedDB; their heatmaps are the
@@ -140,7 +145,7 @@ export function estimateSteps(config: ComparisonConfig, trainImages?: number): {
 }
 
 export interface MemoryEstimate {
-  /** Bytes that do not depend on the batch: weights, scores and the rest, per edge. */
+  /** Bytes that do not depend on the batch: the empty heap, then weights, scores and the rest, per edge. */
   modelBytes: number;
   /** Bytes a step needs per image in the batch. */
   bytesPerImage: number;
@@ -156,8 +161,9 @@ export function memoryEstimate(model: ModelName, width: number): MemoryEstimate 
   const outputs = layers.reduce((a, l) => a + l.outputs, 0);
   // The engine's conv filter gradient on wasm is im2col + matMul: the widest layer's input, k x k times over.
   const im2col = Math.max(...layers.map((l) => (l.kind === 'conv' ? l.inputs * l.shape[2] * l.shape[3] : 0)));
-  const modelBytes = 4 * FLOATS_PER_EDGE * edges;
-  const bytesPerImage = 4 * (FLOATS_PER_ACTIVATION * outputs + im2col);
+  const modelBytes = BASE_HEAP + 4 * FLOATS_PER_EDGE * edges;
+  const perActivation = model.startsWith('resnet') ? FLOATS_PER_ACTIVATION.resnet : FLOATS_PER_ACTIVATION.conv;
+  const bytesPerImage = 4 * (perActivation * outputs + im2col);
   const cells = layers.reduce((a, l) => a + Math.min(l.shape[0], HEATMAP_MAX) * Math.min(l.shape[1], HEATMAP_MAX), 0);
   return {
     modelBytes,

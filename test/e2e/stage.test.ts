@@ -203,6 +203,17 @@ describe('the first screen', () => {
       expect(await page.evaluate(() => window.scrollY)).toBe(0);
       // The default ResNet-20's layers are in place before the first run, at their final size.
       expect(await page.locator('[data-testid=ep-heatmaps] figure').count()).toBe(22);
+      const before = await boxOf(page, '[data-testid=iep-heatmaps] canvas');
+
+      // A run on screen (its setup line, the scoreboard, real heatmaps) moves none of it.
+      await page.click('[data-testid=step]');
+      await waitForStep(page, 'iep', 1, 300_000);
+      await page.waitForSelector('[data-testid=scoreboard]');
+      for (const selector of shown) {
+        const box = await boxOf(page, selector);
+        expect(inside(box, viewport), `${selector} at ${JSON.stringify(box)} after a step`).toBe(true);
+      }
+      expect(await boxOf(page, '[data-testid=iep-heatmaps] canvas')).toEqual(before);
 
       // The dataset is one line until asked for.
       expect(await page.isVisible('[data-testid=sample-grid]')).toBe(false);

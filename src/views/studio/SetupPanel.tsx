@@ -144,7 +144,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
             label="Batch size"
             hint={
               withinLimit('width', config.width)
-                ? `≤ ${memoryEstimate(config.model, config.width).maxBatch} in a tab`
+                ? `≤ ${memoryEstimate(config.model, config.width).maxBatch}`
                 : undefined
             }
           >

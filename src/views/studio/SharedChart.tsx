@@ -4,7 +4,6 @@ import { RUN_KINDS } from '../../protocol/config';
 import { lastAtOrBefore, networkDying } from '../../store/series';
 import { RUN_COLOR, RUN_LABEL } from './colors';
 import { Explain } from './Explain';
-import { Scoreboard } from './Scoreboard';
 import { ChartLegend, LineChart, type Line } from './LineChart';
 
 export function SharedChart({ steps }: { steps: number }) {
@@ -88,7 +87,6 @@ export function SharedChart({ steps }: { steps: number }) {
           </p>
         </details>
       </div>
-      <Scoreboard />
     </section>
   );
 }

@@ -6,7 +6,7 @@ import * as d3 from 'd3';
 import { useStore } from '../../store';
 import { estimateSteps } from '../../store/schedule';
 import { lastStep } from '../../store/series';
-import { RUN_KINDS } from '../../protocol/config';
+import { RUN_KINDS, type ComparisonConfig } from '../../protocol/config';
 import { PanelBoundary } from '../PanelBoundary';
 import { Controls } from './Controls';
 import { EnlargedLayer } from './EnlargedLayer';
@@ -14,6 +14,7 @@ import { Explain } from './Explain';
 import { Library } from './Library';
 import { RunError } from './RunError';
 import { RunColumn, type SharedScales } from './RunColumn';
+import { Scoreboard } from './Scoreboard';
 import { SetupPanel } from './SetupPanel';
 import { SharedChart } from './SharedChart';
 import { Timeline } from './Timeline';
@@ -34,6 +35,14 @@ function useSharedScales(): SharedScales {
   const maxLoss = d3.max([...series.ep.reports, ...series.iep.reports], (r) => r.loss) ?? 2.5;
   // Rounded up to half units so the axis only moves when the loss really outgrows it.
   return { steps, lossMax: Math.max(2.5, Math.ceil(maxLoss * 2) / 2) };
+}
+
+/** The running comparison's setup in one line (the full line is its tooltip where the column cuts it). */
+function describe(c: ComparisonConfig): string {
+  return (
+    `${c.model} ×${c.width} · target p ${c.targetPruningRate} (kept ${((1 - c.targetPruningRate) * 100).toFixed(1)}%)` +
+    ` · ${c.epochs} epochs · batch ${c.batchSize} · ${c.budget} · seed ${c.seed}`
+  );
 }
 
 export function Studio() {
@@ -83,11 +92,11 @@ export function Studio() {
             <div className="studio-top-left">
               <header className="studio-head">
                 {runConfig ? (
-                  <p className="run-config" data-testid="run-config">
-                    {remote && <span className="remote-badge">remote</span>}
-                    {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}
-                    {((1 - runConfig.targetPruningRate) * 100).toFixed(1)}%) · {runConfig.epochs} epochs · batch{' '}
-                    {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}{' '}
+                  <>
+                    <p className="run-config" data-testid="run-config" title={describe(runConfig)}>
+                      {remote && <span className="remote-badge">remote</span>}
+                      {describe(runConfig)}
+                    </p>
                     {mode === 'recorded' && (
                       <button
                         type="button"
@@ -98,7 +107,7 @@ export function Studio() {
                         use this setup
                       </button>
                     )}
-                  </p>
+                  </>
                 ) : (
                   <p className="run-config muted">Set up on the left, then Start.</p>
                 )}
@@ -123,6 +132,9 @@ export function Studio() {
                   <SharedChart steps={scales.steps} />
                 </PanelBoundary>
               </div>
+              {/* On stage the scoreboard sits under the chart; on the desk below the columns, so that it never pushes
+                  the heatmaps off the first screen when a run starts. */}
+              {talkMode && <Scoreboard />}
               <PanelBoundary name="The timeline">
                 <Timeline />
               </PanelBoundary>
@@ -137,6 +149,13 @@ export function Studio() {
           </div>
         </div>
       </div>
+      {!talkMode && (
+        <PanelBoundary name="The scoreboard">
+          <section className="panel scoreboard-panel">
+            <Scoreboard />
+          </section>
+        </PanelBoundary>
+      )}
       <PanelBoundary name="The recorded runs">
         <Library chartsRoot={() => chartsRef.current} />
       </PanelBoundary>
