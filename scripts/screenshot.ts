@@ -2,14 +2,14 @@
 // real run on wasm (the fastest backend on a machine without a GPU), every number in the pictures from that run.
 // - docs/first-screen.png: the page at 1280 x 720 (the studio on the first screen, nothing scrolled)
 // - docs/talk-mode.png: talk mode at 1280 x 720 (every layer of both runs, the chart and the scoreboard)
-// Usage: npx vite build && npx tsx scripts/screenshot.ts [--steps 30] [--backend wasm]
+// Usage: npx vite build && npx tsx scripts/screenshot.ts [--steps 40] [--backend wasm]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startHarness } from '../test/e2e/harness';
 import { defaultConfig } from '../src/protocol/config';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '30' }, backend: { type: 'string', default: 'wasm' } },
+  options: { steps: { type: 'string', default: '40' }, backend: { type: 'string', default: 'wasm' } },
 });
 const steps = Number(values.steps);
 const config = { ...defaultConfig(), backend: values.backend };
