@@ -184,6 +184,112 @@ describe('never crashed by input', () => {
   });
 });
 
+describe('an error boundary around each panel', () => {
+  it('a damaged stored run fails only the panels that draw it; the rest works and Reset + "Draw it again" recover', async () => {
+    const { page, context, errors } = await openAt(HD, tinyConfig());
+    // A run as an older version or a damaged profile might have left it in IndexedDB: a report whose dying ratio
+    // is missing. Stored runs are read back as they are, so it reaches the views.
+    const id = 'damaged-0000-4000-8000-000000000000';
+    await page.evaluate(async (runId) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open('supermask-studio');
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      const layer = { name: 'conv1', kind: 'conv', shape: [8, 3, 3, 3], edges: 216, keptAtTarget: 36 };
+      const report = (run: string) => ({
+        kind: 'step',
+        run,
+        step: 1,
+        totalSteps: 8,
+        epoch: 0.1,
+        cycle: 1,
+        cycles: 1,
+        pruningRate: 0.832,
+        learningRate: 0.1,
+        loss: 2.3,
+        trainAccuracy: 0.1,
+        imagesPerSecond: 10,
+        layers: [
+          {
+            name: 'conv1',
+            kept: 36,
+            dyingRatio: null,
+            dyingRatioAtTarget: 0.5,
+            entered: 0,
+            left: 0,
+            heatmap: { rows: 1, cols: 1, usage: [0.5], dead: [0] },
+          },
+        ],
+      });
+      const tx = db.transaction(['runs', 'items'], 'readwrite');
+      tx.objectStore('runs').put({
+        format: 'supermask-studio/run',
+        version: 1,
+        id: runId,
+        createdAt: '2026-11-25T00:00:00Z',
+        source: 'browser',
+        backend: { name: 'wasm', reason: 'test' },
+        config: {
+          version: 1,
+          dataset: 'cifar10-subset',
+          model: 'conv2',
+          width: 0.125,
+          seed: 1,
+          targetPruningRate: 0.832,
+          epochs: 1,
+          batchSize: 8,
+          learningRate: 0.1,
+          momentum: 0.9,
+          weightDecay: null,
+          budget: 'equal-compute',
+          iep: { cycles: 1, schedule: 'geometric', variant: 'soft', scores: 'carry', lrRewind: true },
+          reportEvery: 1,
+          trainLimit: 64,
+          testLimit: 32,
+          backend: 'wasm',
+        },
+        summary: { model: 'conv2', width: 0.125, layers: [layer], totalEdges: 216, keptAtTarget: 36 },
+        error: null,
+        updatedAt: '2026-11-25T00:00:00Z',
+        items: 2,
+        status: 'done',
+      });
+      tx.objectStore('items').put({ id: runId, seq: 0, item: report('ep') });
+      tx.objectStore('items').put({ id: runId, seq: 1, item: report('iep') });
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+    }, id);
+    await page.reload();
+    await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 90_000 });
+    await page.click(`[data-testid=run-list] li[data-run-id="${id}"] button`);
+
+    const failed = page.locator('[data-testid=panel-failed]');
+    await expect.poll(() => failed.count()).toBe(2);
+    for (const text of await failed.allTextContents()) {
+      expect(text).toMatch(/^The (EP|iEP) column could not be drawn: .*toFixed.*The rest of the page still works\./);
+    }
+    // Everything else is there and answers.
+    for (const selector of [
+      '[data-testid=shared-dying]',
+      '[data-testid=schedule-editor] svg',
+      '[data-testid=run-list]',
+    ]) {
+      expect(await page.isVisible(selector), selector).toBe(true);
+    }
+    await page.fill('[data-field=seed] input', '7');
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"seed":7'));
+
+    // The way on: leave the damaged run, then draw the columns again.
+    await page.click('[data-testid=reset]');
+    for (let i = 0; i < 2; i++) await failed.first().locator('button:text("Draw it again")').click();
+    await expect.poll(() => failed.count()).toBe(0);
+    expect(await page.locator('[data-testid=ep-heatmaps] canvas').count()).toBe(5);
+    // React reports what a boundary caught on the console; nothing else went wrong.
+    expect(errors.filter((e) => !/toFixed|boundary|The above error/i.test(e))).toEqual([]);
+    await context.close();
+  });
+});
+
 describe('the first screen', () => {
   it.each([HD, { width: 1920, height: 1080 }])(
     'at $width x $height, once the data is loaded: Start, the shared chart and both columns’ first heatmaps, unscrolled',
