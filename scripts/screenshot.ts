@@ -1,34 +1,42 @@
-// Takes the README's and docs' screenshots from the real app: the default comparison on the bundled data, mid-run.
-// Usage: npx vite build && npx tsx scripts/screenshot.ts [--steps 120] [--backend wasm]
-// wasm is the fastest backend on a machine without a GPU; every number in the pictures comes from that run.
+// Takes the README's and docs' screenshots from the real app: the default comparison on the bundled data, a short
+// real run on wasm (the fastest backend on a machine without a GPU), every number in the pictures from that run.
+// - docs/first-screen.png: the page at 1280 x 720 (the studio on the first screen, nothing scrolled)
+// - docs/talk-mode.png: talk mode at 1280 x 720 (every layer of both runs, the chart and the scoreboard)
+// Usage: npx vite build && npx tsx scripts/screenshot.ts [--steps 40] [--backend wasm]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startHarness } from '../test/e2e/harness';
 import { defaultConfig } from '../src/protocol/config';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '120' }, backend: { type: 'string', default: 'wasm' } },
+  options: { steps: { type: 'string', default: '40' }, backend: { type: 'string', default: 'wasm' } },
 });
 const steps = Number(values.steps);
 const config = { ...defaultConfig(), backend: values.backend };
 
 const h = await startHarness();
 try {
-  const { page } = await h.openApp(`#config=${encodeURIComponent(JSON.stringify(config))}`);
-  await page.waitForSelector('[data-testid=studio]');
-  await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 60_000 });
+  const context = await h.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(`${h.url}?backend=${values.backend}#config=${encodeURIComponent(JSON.stringify(config))}`);
+  await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
   await page.click('[data-testid=start]');
+  const started = Date.now();
   await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-testid=ep-progress]')?.getAttribute('data-step')) >= n,
+    (n) => Number(document.querySelector('[data-testid=iep-progress]')?.getAttribute('data-step')) >= n,
     steps,
-    { timeout: 15 * 60_000, polling: 1000 },
+    { timeout: 30 * 60_000, polling: 1000 },
   );
   await page.click('[data-testid=pause]');
-  await page.waitForTimeout(1500);
-  await page.screenshot({ path: join(ROOT, 'docs/screenshot.png') });
-  const studio = await page.$('[data-testid=studio]');
-  await studio?.screenshot({ path: join(ROOT, 'docs/studio.png') });
-  console.log(`screenshots at step ${steps}: docs/screenshot.png, docs/studio.png`);
+  await page.waitForSelector('[data-testid=runner-state][data-state=paused]');
+  console.log(`${steps} steps of each run in ${((Date.now() - started) / 1000).toFixed(0)} s on ${values.backend}`);
+  await page.screenshot({ path: join(ROOT, 'docs/first-screen.png') });
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('t');
+  await page.waitForSelector('[data-testid=studio][data-talk=true]');
+  await page.waitForSelector('[data-testid=scoreboard]');
+  await page.screenshot({ path: join(ROOT, 'docs/talk-mode.png') });
+  console.log('screenshots: docs/first-screen.png, docs/talk-mode.png');
 } finally {
   await h.close();
 }

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useStore } from './store';
 import { BackendBadge } from './views/dataset/BackendBadge';
 import { DatasetPanel } from './views/dataset/DatasetPanel';
+import { PanelBoundary } from './views/PanelBoundary';
 import { Studio } from './views/studio/Studio';
 import { UpdateBanner } from './views/UpdateBanner';
 
@@ -20,7 +21,9 @@ export function App() {
         <UpdateBanner />
       </header>
       <main>
-        <DatasetPanel />
+        <PanelBoundary name="The dataset panel">
+          <DatasetPanel />
+        </PanelBoundary>
         <Studio />
       </main>
     </div>

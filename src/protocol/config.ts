@@ -109,6 +109,51 @@ export function defaultConfig(): ComparisonConfig {
   };
 }
 
+/** A numeric field's allowed range, as validateConfig checks it and the setup form states it. */
+export interface FieldLimit {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+/**
+ * The range of every numeric field, for any runner (the browser or a remote GPU worker): what the protocol accepts.
+ * What one browser tab can hold is narrower and depends on several fields together (model x width x batch, steps
+ * / report interval): src/protocol/memory.ts checks that. Custom schedule points are bounded by MAX_CYCLES, so a
+ * pasted link can never make the editor draw (or the engine plan) millions of cycles.
+ */
+export const MAX_CYCLES = 100;
+export const FIELD_LIMITS = {
+  width: { min: 0.01, max: 4 },
+  seed: { min: 0, max: 4294967295, integer: true },
+  targetPruningRate: { min: 0, max: 0.999 },
+  epochs: { min: 0.001, max: 1000 },
+  batchSize: { min: 1, max: 4096, integer: true },
+  learningRate: { min: 1e-6, max: 10 },
+  momentum: { min: 0, max: 0.999 },
+  weightDecay: { min: 0, max: 0.1 },
+  'iep.cycles': { min: 1, max: MAX_CYCLES, integer: true },
+  reportEvery: { min: 1, max: 100000, integer: true },
+  trainLimit: { min: 1, max: 10_000_000, integer: true },
+  testLimit: { min: 1, max: 10_000_000, integer: true },
+  'iep.points.step': { min: 0, max: 1e9, integer: true },
+  'iep.points.p': { min: 0, max: 0.999 },
+} as const satisfies Record<string, FieldLimit>;
+
+export type LimitedField = keyof typeof FIELD_LIMITS;
+
+/** Whether v is a number the field accepts (finite, in range, whole where it must be). */
+export function withinLimit(field: LimitedField, v: unknown): v is number {
+  const limit: FieldLimit = FIELD_LIMITS[field];
+  return (
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    v >= limit.min &&
+    v <= limit.max &&
+    (!limit.integer || Number.isInteger(v))
+  );
+}
+
 export function defaultWeightDecay(model: ModelName): number {
   return model.startsWith('resnet') ? 5e-4 : 1e-4;
 }

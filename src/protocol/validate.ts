@@ -4,7 +4,16 @@
 
 import Ajv from 'ajv';
 import schema from './telemetry.schema.json';
-import { MODEL_NAMES, PROTOCOL_VERSION, type ComparisonConfig } from './config';
+import {
+  FIELD_LIMITS,
+  MAX_CYCLES,
+  MODEL_NAMES,
+  PROTOCOL_VERSION,
+  withinLimit,
+  type ComparisonConfig,
+  type LimitedField,
+  type SchedulePoint,
+} from './config';
 import type { RunRecord, StepReport } from './report';
 
 export class ConfigError extends Error {
@@ -22,19 +31,32 @@ function isObj(x: unknown): x is Obj {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function num(o: Obj, field: string, path: string, min: number, max: number, opts: { integer?: boolean } = {}): number {
+/** A number in its field's range (config.ts's FIELD_LIMITS); `path` names where it sits, e.g. iep.points[2].p. */
+function num(o: Obj, field: string, limit: LimitedField, path: string = limit): number {
   const v = o[field];
-  const kind = opts.integer ? 'an integer' : 'a number';
-  if (typeof v !== 'number' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw new ConfigError(path, `must be ${kind} from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  if (!withinLimit(limit, v)) {
+    const { min, max } = FIELD_LIMITS[limit];
+    const kind = 'integer' in FIELD_LIMITS[limit] ? 'an integer' : 'a number';
+    throw new ConfigError(path, `must be ${kind} from ${min} to ${max} (got ${shown(v)})`);
   }
   return v;
+}
+
+/** A value as a message quotes it: short, so a pasted 400-digit number or a huge array cannot flood the page. */
+function shown(v: unknown): string {
+  const text = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+}
+
+/** p as messages show it: three decimals at most, as the editor rounds it. */
+export function roundP(p: number): string {
+  return String(Math.round(p * 1000) / 1000);
 }
 
 function oneOf<T extends string>(o: Obj, field: string, path: string, allowed: readonly T[]): T {
   const v = o[field];
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new ConfigError(path, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+    throw new ConfigError(path, `must be one of ${allowed.join(', ')} (got ${shown(v)})`);
   }
   return v as T;
 }
@@ -47,7 +69,7 @@ function nullable(o: Obj, field: string, check: () => number): number | null {
 export function validateConfig(x: unknown): ComparisonConfig {
   if (!isObj(x)) throw new ConfigError('config', 'must be an object');
   if (x.version !== PROTOCOL_VERSION) {
-    throw new ConfigError('version', `must be ${PROTOCOL_VERSION} (got ${JSON.stringify(x.version)})`);
+    throw new ConfigError('version', `must be ${PROTOCOL_VERSION} (got ${shown(x.version)})`);
   }
   if (typeof x.dataset !== 'string' || x.dataset.length === 0) {
     throw new ConfigError('dataset', 'must name a dataset, e.g. cifar10-subset');
@@ -58,17 +80,17 @@ export function validateConfig(x: unknown): ComparisonConfig {
     version: PROTOCOL_VERSION,
     dataset: x.dataset,
     model: oneOf(x, 'model', 'model', MODEL_NAMES),
-    width: num(x, 'width', 'width', 0.01, 4),
-    seed: num(x, 'seed', 'seed', 0, 4294967295, { integer: true }),
-    targetPruningRate: num(x, 'targetPruningRate', 'targetPruningRate', 0, 0.999),
-    epochs: num(x, 'epochs', 'epochs', 0.001, 1000),
-    batchSize: num(x, 'batchSize', 'batchSize', 1, 4096, { integer: true }),
-    learningRate: num(x, 'learningRate', 'learningRate', 1e-6, 10),
-    momentum: num(x, 'momentum', 'momentum', 0, 0.999),
-    weightDecay: nullable(x, 'weightDecay', () => num(x, 'weightDecay', 'weightDecay', 0, 0.1)),
+    width: num(x, 'width', 'width'),
+    seed: num(x, 'seed', 'seed'),
+    targetPruningRate: num(x, 'targetPruningRate', 'targetPruningRate'),
+    epochs: num(x, 'epochs', 'epochs'),
+    batchSize: num(x, 'batchSize', 'batchSize'),
+    learningRate: num(x, 'learningRate', 'learningRate'),
+    momentum: num(x, 'momentum', 'momentum'),
+    weightDecay: nullable(x, 'weightDecay', () => num(x, 'weightDecay', 'weightDecay')),
     budget: oneOf(x, 'budget', 'budget', ['equal-compute', 'full-cycles'] as const),
     iep: {
-      cycles: num(iep, 'cycles', 'iep.cycles', 1, 100, { integer: true }),
+      cycles: num(iep, 'cycles', 'iep.cycles'),
       schedule: oneOf(iep, 'schedule', 'iep.schedule', ['geometric', 'linear', 'one-shot', 'custom'] as const),
       variant: oneOf(iep, 'variant', 'iep.variant', ['soft', 'hard'] as const),
       scores: oneOf(iep, 'scores', 'iep.scores', ['carry', 'rewind', 'reinit'] as const),
@@ -77,9 +99,9 @@ export function validateConfig(x: unknown): ComparisonConfig {
         return iep.lrRewind;
       })(),
     },
-    reportEvery: num(x, 'reportEvery', 'reportEvery', 1, 100000, { integer: true }),
-    trainLimit: nullable(x, 'trainLimit', () => num(x, 'trainLimit', 'trainLimit', 1, 10_000_000, { integer: true })),
-    testLimit: nullable(x, 'testLimit', () => num(x, 'testLimit', 'testLimit', 1, 10_000_000, { integer: true })),
+    reportEvery: num(x, 'reportEvery', 'reportEvery'),
+    trainLimit: nullable(x, 'trainLimit', () => num(x, 'trainLimit', 'trainLimit')),
+    testLimit: nullable(x, 'testLimit', () => num(x, 'testLimit', 'testLimit')),
     backend: oneOf(x, 'backend', 'backend', ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const),
   };
   if (config.iep.schedule === 'custom') {
@@ -90,39 +112,75 @@ export function validateConfig(x: unknown): ComparisonConfig {
 
 /**
  * A custom schedule: each point starts a cycle. Steps strictly increase from 0; p never falls (iEP only ever prunes
- * more); the last point is at the target rate, so EP and iEP are compared at the same final sparsity.
+ * more); the last point is at the target rate, so EP and iEP are compared at the same final sparsity. Throws the
+ * first broken rule; schedulePointProblems lists them all.
  */
-export function validatePoints(x: unknown, cycles: number, target: number): { step: number; p: number }[] {
+export function validatePoints(x: unknown, cycles: number, target: number): SchedulePoint[] {
   if (!Array.isArray(x) || x.length === 0) {
     throw new ConfigError('iep.points', 'a custom schedule needs at least one (step, p) point');
+  }
+  // Before looking at any point: a pasted list of a million points is refused without walking it.
+  if (x.length > MAX_CYCLES) {
+    throw new ConfigError('iep.points', `has ${x.length} points; at most ${MAX_CYCLES} cycles are allowed`);
   }
   const points = x.map((pt, i) => {
     if (!isObj(pt)) throw new ConfigError(`iep.points[${i}]`, 'must be an object { step, p }');
     return {
-      step: num(pt, 'step', `iep.points[${i}].step`, 0, 1e9, { integer: true }),
-      p: num(pt, 'p', `iep.points[${i}].p`, 0, 0.999),
+      step: num(pt, 'step', 'iep.points.step', `iep.points[${i}].step`),
+      p: num(pt, 'p', 'iep.points.p', `iep.points[${i}].p`),
     };
   });
-  if (points[0].step !== 0) throw new ConfigError('iep.points[0].step', 'the first cycle must start at step 0');
+  const problems = schedulePointProblems(points, cycles, target);
+  if (problems.length > 0) throw problems[0];
+  return points;
+}
+
+/**
+ * Every rule a custom schedule of in-range points breaks, in cycle order, each naming its cycle (so the editor can
+ * list them all and mark each point). Empty when the schedule is valid.
+ */
+export function schedulePointProblems(points: readonly SchedulePoint[], cycles: number, target: number): ConfigError[] {
+  const problems: ConfigError[] = [];
+  if (points.length === 0)
+    return [new ConfigError('iep.points', 'a custom schedule needs at least one (step, p) point')];
+  if (points[0].step !== 0) {
+    problems.push(
+      new ConfigError('iep.points[0].step', `cycle 1 must start at step 0 (it starts at step ${points[0].step})`),
+    );
+  }
   for (let i = 1; i < points.length; i++) {
-    if (points[i].step <= points[i - 1].step) {
-      throw new ConfigError(`iep.points[${i}].step`, `must be after the previous point's step ${points[i - 1].step}`);
+    const [prev, cur] = [points[i - 1], points[i]];
+    if (cur.step <= prev.step) {
+      problems.push(
+        new ConfigError(
+          `iep.points[${i}].step`,
+          `cycle ${i + 1} must start after cycle ${i} (step ${prev.step}); it starts at step ${cur.step}`,
+        ),
+      );
     }
-    if (points[i].p < points[i - 1].p) {
-      throw new ConfigError(`iep.points[${i}].p`, `must not fall below the previous point's p ${points[i - 1].p}`);
+    if (cur.p < prev.p) {
+      problems.push(
+        new ConfigError(
+          `iep.points[${i}].p`,
+          `cycle ${i + 1}'s p ${roundP(cur.p)} must not fall below cycle ${i}'s p ${roundP(prev.p)}`,
+        ),
+      );
     }
   }
   const last = points[points.length - 1];
   if (Math.abs(last.p - target) > 1e-9) {
-    throw new ConfigError(
-      `iep.points[${points.length - 1}].p`,
-      `the last point must be at the target pruning rate ${target} (got ${last.p})`,
+    problems.push(
+      new ConfigError(
+        `iep.points[${points.length - 1}].p`,
+        `the last cycle (cycle ${points.length}) must be at the target pruning rate ${roundP(target)} ` +
+          `(it is at ${roundP(last.p)})`,
+      ),
     );
   }
   if (points.length !== cycles) {
-    throw new ConfigError('iep.cycles', `must equal the number of schedule points (${points.length})`);
+    problems.push(new ConfigError('iep.cycles', `must equal the number of schedule points (${points.length})`));
   }
-  return points;
+  return problems;
 }
 
 const ajv = new Ajv({ allErrors: false, strict: false });
@@ -145,7 +203,24 @@ export function validateRunRecord(x: unknown): RunRecord {
   }
   if (!checkRecord(x)) throw new Error(`Invalid run file: ${schemaMessage(checkRecord.errors)}`);
   validateConfig(x.config);
-  return x as unknown as RunRecord;
+  const record = x as unknown as RunRecord;
+  checkHeatmapCells(record);
+  return record;
+}
+
+/** The schema bounds each heatmap's size; only code can say its cells fill exactly rows x cols (what is drawn). */
+function checkHeatmapCells(record: RunRecord): void {
+  record.reports.forEach((report, i) =>
+    report.layers.forEach(({ heatmap: h }, j) => {
+      const cells = h.rows * h.cols;
+      if (h.usage.length !== cells || h.dead.length !== cells) {
+        throw new Error(
+          `Invalid run file: /reports/${i}/layers/${j}/heatmap is ${h.rows} x ${h.cols} but holds ` +
+            `${h.usage.length} usage and ${h.dead.length} dying values`,
+        );
+      }
+    }),
+  );
 }
 
 /** Checks one step report (used by the remote runner on every message). */

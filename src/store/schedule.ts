@@ -1,18 +1,10 @@
 // iEP's schedule as the editor draws it: one (step, p) point per cycle start. The presets follow the protocol's
 // definitions (config.ts); step counts are an estimate until the engine reports the real totals.
-import type { ComparisonConfig, SchedulePoint } from '../protocol/config';
+import { withinLimit, type ComparisonConfig, type SchedulePoint } from '../protocol/config';
+import { estimateSteps } from '../protocol/memory';
 
-const KNOWN_TRAIN_SIZES: Record<string, number> = { 'cifar10-subset': 5000, cifar10: 50000 };
-
-/** Steps EP and iEP will take, from the config and the training split's size. */
-export function estimateSteps(config: ComparisonConfig, trainImages?: number): { ep: number; iep: number } {
-  const available = trainImages ?? KNOWN_TRAIN_SIZES[config.dataset] ?? 5000;
-  const images = config.trainLimit === null ? available : Math.min(config.trainLimit, available);
-  const perEpoch = Math.max(1, Math.ceil(images / Math.max(1, config.batchSize)));
-  // As the engine counts (src/engine/schedule.ts): ceil(steps per epoch x epochs), at least one.
-  const ep = Math.max(1, Math.ceil(perEpoch * config.epochs));
-  return { ep, iep: config.budget === 'equal-compute' ? ep : ep * config.iep.cycles };
-}
+// The estimate lives with the tab's limits (protocol/memory.ts), which count reports from it.
+export { estimateSteps };
 
 /** Pruning rate of cycle c (1-based) of C under a preset. */
 export function presetRate(kind: 'geometric' | 'linear' | 'one-shot', c: number, cycles: number, target: number) {
@@ -21,10 +13,15 @@ export function presetRate(kind: 'geometric' | 'linear' | 'one-shot', c: number,
   return target;
 }
 
-/** The points a config's schedule stands for (a preset's cycles spread evenly over iEP's steps). */
+/**
+ * The points a config's schedule stands for (a preset's cycles spread evenly over iEP's steps). None while the cycle
+ * count or the target rate is out of range: a typed 1e9 cycles must not build a billion points before the field
+ * says it is wrong, and an empty target must not draw NaN.
+ */
 export function schedulePoints(config: ComparisonConfig, iepSteps: number): SchedulePoint[] {
   const { schedule, cycles, points } = config.iep;
   if (schedule === 'custom') return points ?? [];
+  if (!withinLimit('iep.cycles', cycles) || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
   return Array.from({ length: cycles }, (_, i) => ({
     step: Math.round((i * iepSteps) / cycles),
     p: presetRate(schedule, i + 1, cycles, config.targetPruningRate),
@@ -36,4 +33,19 @@ export function rateAt(points: readonly SchedulePoint[], step: number): number {
   let p = points[0]?.p ?? 0;
   for (const pt of points) if (pt.step <= step) p = pt.p;
   return p;
+}
+
+/**
+ * The nearest valid custom schedule to `points` (at least one point): the first cycle at step 0, each later one at
+ * least a step after the one before, p never falling and never above the target, the last cycle at the target.
+ * Removing a cycle goes through it, so it never leaves a broken schedule behind, even one that was broken before.
+ */
+export function repairSchedule(points: readonly SchedulePoint[], target: number): SchedulePoint[] {
+  let step = -1;
+  let p = 0;
+  return points.map((pt, i) => {
+    step = i === 0 ? 0 : Math.max(pt.step, step + 1);
+    p = i === points.length - 1 ? target : Math.min(target, Math.max(p, pt.p));
+    return { step, p };
+  });
 }

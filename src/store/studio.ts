@@ -6,6 +6,7 @@ import type { StoreState } from './index';
 import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunKind } from '../protocol/config';
 import type { RunnerEvent, RunnerState } from '../protocol/messages';
 import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
+import { tabLimitProblem } from '../protocol/memory';
 import { ConfigError, validateConfig } from '../protocol/validate';
 import type { RunMeta } from './persistence';
 import { emptySeries, lastStep, reportSteps, type DyingAverage, type RunSeries, type Series } from './series';
@@ -102,7 +103,9 @@ function withoutField(field: string, message: string): string {
 
 function checkConfig(config: ComparisonConfig): FieldError | null {
   try {
-    validateConfig(config);
+    // The protocol's ranges first, then what this tab's memory can hold (protocol/memory.ts).
+    const problem = tabLimitProblem(validateConfig(config));
+    if (problem) throw problem;
     return null;
   } catch (e) {
     if (e instanceof ConfigError) return { field: e.field, message: withoutField(e.field, e.message) };

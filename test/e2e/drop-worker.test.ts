@@ -9,6 +9,7 @@ import { BATCH_FILES, SHARED_CIFAR10, batchesDir, readBatchFile, verifySha256Sum
 import { CLASS_NAMES, RECORD_BYTES } from '../../src/data/cifar';
 import { GRID_COLUMNS, GRID_ROWS } from '../../src/views/dataset/gridLayout';
 import { startHarness, type AppHarness } from './harness';
+import { showDataset } from './studioSupport';
 
 /** Far below the seconds a main-thread parse of the full archive takes, far above a React render of the result. */
 const LONGEST_TASK_MS = 500;
@@ -37,7 +38,7 @@ afterAll(async () => {
 describe('dropping the full archive', () => {
   it('keeps the main thread responsive while the archive is parsed', async () => {
     const { page, errors } = await harness.openApp();
-    await page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+    await showDataset(page);
     await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 60_000 }).toBe('5,000');
 
     // Long tasks (over 50 ms) of the main thread from here on, as the browser itself reports them.

@@ -11,6 +11,7 @@ import { SHARED_CIFAR10, batchesDir, readBatchFile, verifySha256Sums } from '../
 import { GRID_COLUMNS, GRID_ROWS, GRID_SCALE, cellOrigin } from '../../src/views/dataset/gridLayout';
 import { fetchCifar10 } from '../../scripts/fetch-cifar10';
 import { ROOT, startHarness, type AppHarness } from './harness';
+import { showDataset } from './studioSupport';
 
 const SUBSET_TRAIN = join(ROOT, 'public', 'data', 'cifar10-subset', 'data_batch_1.bin');
 
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 async function waitForDataset(page: Page): Promise<void> {
-  await page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+  await showDataset(page);
   await expect.poll(() => page.getByTestId('train-count').textContent(), { timeout: 60_000 }).toBe('5,000');
 }
 
@@ -216,7 +217,7 @@ describe('the full set', () => {
 
     // A link whose config names the full set loads it directly.
     const linked = await full.openApp(`#config=${encodeURIComponent(JSON.stringify({ dataset: 'cifar10' }))}`);
-    await linked.page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+    await showDataset(linked.page);
     await expect.poll(() => linked.page.getByTestId('train-count').textContent(), { timeout: 120_000 }).toBe('50,000');
 
     rmSync(join(served, 'data', 'cifar10-full'), { recursive: true });

@@ -33,6 +33,10 @@ describe('studio: a live comparison', () => {
   it('shows changing heatmaps and a dying ratio for every layer of both runs; Pause stops, Step advances by one', async () => {
     // 1,600 images / batch 8 = 200 steps per epoch: long enough that the run is still going when we pause it.
     const { page, errors } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    // Before a run every layer has its tile, empty.
+    await page.waitForSelector('[data-testid=ep-heatmaps] figure canvas');
+    const blank = await heatmapPixels(page, 'ep');
+    expect(Object.keys(blank)).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
     await slowDown(page);
     await page.click('[data-testid=start]');
     await waitForStep(page, 'ep', 1);
@@ -108,13 +112,13 @@ describe('studio: a live comparison', () => {
     await page.keyboard.press('Escape');
     await enlarged.waitFor({ state: 'detached' });
 
-    // Reset clears the screen; the run stays in the library, recorded as stopped.
+    // Reset clears the screen (back to the empty tiles); the run stays in the library, recorded as stopped.
     await page.click('[data-testid=reset]');
     await waitForState(page, 'empty');
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=run-list] li[data-run-id]')?.textContent?.includes('stopped'),
     );
-    expect(await heatmapPixels(page, 'ep')).toEqual({});
+    expect(await heatmapPixels(page, 'ep')).toEqual(blank);
     expect(errors).toEqual([]);
   });
 });

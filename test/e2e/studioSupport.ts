@@ -24,6 +24,14 @@ export function configHash(config: Record<string, unknown>): string {
   return `#config=${encodeURIComponent(JSON.stringify(config))}`;
 }
 
+/** Opens the folded dataset view (sample images, class counts, drop zone) once the data has loaded. */
+export async function showDataset(page: Page) {
+  await page.getByTestId('train-count').waitFor({ timeout: 60_000 });
+  const toggle = page.getByTestId('dataset-toggle');
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+}
+
 export async function openStudio(h: AppHarness, config: Record<string, unknown>) {
   const opened = await h.openApp(configHash(config));
   // The dataset loads on its own; the studio's Start button waits for nothing else.

@@ -22,11 +22,15 @@ interface Props {
   /** A vertical rule at the timeline cursor. */
   cursor?: number | null;
   testId?: string;
+  /** Room for talk mode's larger type (the text itself is sized by CSS). */
+  large?: boolean;
 }
 
-const M = { top: 22, right: 12, bottom: 22, left: 44 };
+const MARGIN = { top: 22, right: 12, bottom: 22, left: 44 };
+const LARGE_MARGIN = { top: 28, right: 24, bottom: 28, left: 58 };
 
-export function LineChart({ lines, xDomain, yDomain, width, height, title, yFormat, cursor, testId }: Props) {
+export function LineChart({ lines, xDomain, yDomain, width, height, title, yFormat, cursor, testId, large }: Props) {
+  const M = large ? LARGE_MARGIN : MARGIN;
   const x = d3
     .scaleLinear()
     .domain(xDomain)
@@ -51,7 +55,7 @@ export function LineChart({ lines, xDomain, yDomain, width, height, title, yForm
       aria-label={title}
       data-testid={testId}
     >
-      <text x={M.left} y={14} className="chart-title">
+      <text x={M.left} y={M.top - 8} className="chart-title">
         {title}
       </text>
       <g className="axis">
@@ -64,7 +68,7 @@ export function LineChart({ lines, xDomain, yDomain, width, height, title, yForm
           </g>
         ))}
         {x.ticks(4).map((t) => (
-          <text key={t} x={x(t)} y={height - 6} textAnchor="middle">
+          <text key={t} x={x(t)} y={height - 5} textAnchor="middle">
             {t}
           </text>
         ))}

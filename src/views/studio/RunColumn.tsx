@@ -1,26 +1,51 @@
 // One search's column: where it is (step, cycle, p, learning rate), its curves, its per-layer heatmaps and dying
 // ratios, all as they were at the timeline cursor. EP and iEP columns share every scale.
+import { useMemo, useRef } from 'react';
 import { useStore } from '../../store';
-import type { RunKind } from '../../protocol/config';
+import { withinLimit, type ModelName, type RunKind } from '../../protocol/config';
+import { layerPlan } from '../../protocol/memory';
+import type { LayerSummary } from '../../protocol/report';
 import { lastAtOrBefore, reportAt } from '../../store/series';
 import { RUN_COLOR, RUN_LABEL } from './colors';
 import { DyingBars } from './DyingBars';
 import { Explain } from './Explain';
 import { HeatmapTile } from './HeatmapTile';
 import { LineChart } from './LineChart';
+import { useFittedTile } from './tileFit';
 
 export interface SharedScales {
   steps: number;
   lossMax: number;
 }
 
-const TILE = 104;
-const TALK_TILE = 150;
+// Four tiles across a column on a 1280-wide screen, and the first row inside 720 px.
+const TILE = 88;
+const TALK_GAP = 6;
 const CHART_W = 210;
 const CHART_H = 130;
 
 function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
+}
+
+/**
+ * The layers whose heatmaps the column shows: the running model's, or, before a run, the setup's model as the engine
+ * will build it, so every tile is in place (empty, at its final size) from the first screen on.
+ */
+function useLayers(running: LayerSummary[] | null): LayerSummary[] {
+  const model = useStore((s) => s.config.model);
+  const width = useStore((s) => s.config.width);
+  return useMemo(() => {
+    if (running) return running;
+    // Names and count do not depend on the width, so a width being typed (or out of range) keeps the tiles.
+    return layerPlan(model as ModelName, withinLimit('width', width) ? width : 1).map((l) => ({
+      name: l.name,
+      kind: l.kind,
+      shape: l.shape,
+      edges: l.shape.reduce((a, b) => a * b, 1),
+      keptAtTarget: 0,
+    }));
+  }, [running, model, width]);
 }
 
 export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales }) {
@@ -29,7 +54,10 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
   const summary = useStore((s) => s.comparison?.summary ?? null);
   const total = useStore((s) => s.comparison?.totalSteps?.[run] ?? null);
   const setEnlarged = useStore((s) => s.setEnlargedLayer);
-  const tile = useStore((s) => (s.talkMode ? TALK_TILE : TILE));
+  const talkMode = useStore((s) => s.talkMode);
+  const layers = useLayers(summary?.layers ?? null);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const tile = useFittedTile(gridRef, layers.length, talkMode, TALK_GAP, TILE);
   const report = reportAt(series, cursor);
   const upTo = cursor === null ? series.reports.length : lastAtOrBefore(series.reports, cursor) + 1;
   const shown = series.reports.slice(0, upTo);
@@ -73,6 +101,18 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
           </div>
         </dl>
       </header>
+      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef}>
+        {layers.map((layer) => (
+          <HeatmapTile
+            key={layer.name}
+            run={RUN_LABEL[run]}
+            summary={layer}
+            layer={report?.layers.find((l) => l.name === layer.name)}
+            size={tile}
+            onOpen={() => setEnlarged(layer.name)}
+          />
+        ))}
+      </div>
       <div className="run-curves">
         <LineChart
           title="training loss"
@@ -96,21 +136,6 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
           ]}
           cursor={cursor}
         />
-      </div>
-      <div className="panel-label">
-        <Explain term="usage">Edge usage per layer</Explain> <span className="muted">(click to enlarge)</span>
-      </div>
-      <div className="heatmap-grid" data-testid={`${run}-heatmaps`}>
-        {summary?.layers.map((layer) => (
-          <HeatmapTile
-            key={layer.name}
-            run={RUN_LABEL[run]}
-            summary={layer}
-            layer={report?.layers.find((l) => l.name === layer.name)}
-            size={tile}
-            onOpen={() => setEnlarged(layer.name)}
-          />
-        ))}
       </div>
       {summary && (
         <DyingBars

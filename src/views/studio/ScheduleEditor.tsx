@@ -4,8 +4,9 @@
 import { useRef } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
-import { estimateSteps, schedulePoints } from '../../store/schedule';
-import type { SchedulePoint } from '../../protocol/config';
+import { estimateSteps, repairSchedule, schedulePoints } from '../../store/schedule';
+import { MAX_CYCLES, withinLimit, type ComparisonConfig, type SchedulePoint } from '../../protocol/config';
+import { schedulePointProblems, type ConfigError } from '../../protocol/validate';
 import { useFieldError } from './fields';
 import { Explain } from './Explain';
 
@@ -13,25 +14,50 @@ const W = 440;
 const H = 190;
 const M = { top: 14, right: 52, bottom: 34, left: 52 };
 
-function badPointIndex(field: string | undefined): number | null {
-  const m = field?.match(/^iep\.points\[(\d+)\]/);
+function pointIndex(field: string): number | null {
+  const m = field.match(/^iep\.points\[(\d+)\]/);
   return m ? Number(m[1]) : null;
 }
+
+/** Whether the fields the step estimate reads are in range: until they are, nothing is computed from them. */
+function stepsKnown(config: ComparisonConfig): boolean {
+  return (
+    withinLimit('epochs', config.epochs) &&
+    withinLimit('batchSize', config.batchSize) &&
+    (config.trainLimit === null || withinLimit('trainLimit', config.trainLimit))
+  );
+}
+
+/** Every rule the drawn schedule breaks (custom schedules only: presets are valid by construction). */
+function scheduleProblems(config: ComparisonConfig, points: SchedulePoint[]): ConfigError[] {
+  if (config.iep.schedule !== 'custom' || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
+  return schedulePointProblems(points, config.iep.cycles, config.targetPruningRate);
+}
+
+/** The message without its field path: the editor names the cycle in words. */
+function said(e: ConfigError): string {
+  const prefix = `${e.field}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}
+
+const clampP = (p: number) => Math.round(Math.min(0.999, Math.max(0, p)) * 1000) / 1000;
 
 export function ScheduleEditor({ disabled }: { disabled: boolean }) {
   const config = useStore((s) => s.config);
   const setConfig = useStore((s) => s.setConfig);
-  const errorField = useStore((s) => s.configError?.field);
   const pointsError = useFieldError('iep.points');
   const cyclesError = useFieldError('iep.cycles');
-  const error = pointsError ?? cyclesError;
   const svgRef = useRef<SVGSVGElement>(null);
   const dragging = useRef<number | null>(null);
   const trainImages = useStore((s) => s.datasets.find((d) => d.id === s.config.dataset)?.train);
 
-  const valid = Number.isFinite(config.epochs) && Number.isFinite(config.batchSize) && config.batchSize > 0;
+  const valid = stepsKnown(config);
   const steps = valid ? estimateSteps(config, trainImages).iep : 1;
   const points = schedulePoints(config, steps);
+  const problems = scheduleProblems(config, points);
+  // The schedule's own rules, all of them; else a field's range (the cycle count, a point's value).
+  const errors = problems.length > 0 ? problems.map(said) : [pointsError ?? cyclesError].filter((e) => e !== null);
+  const bad = new Set(problems.map((e) => pointIndex(e.field)));
   const xMax = Math.max(steps, ...points.map((p) => p.step + 1));
   const x = d3
     .scaleLinear()
@@ -41,7 +67,6 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     .scaleLinear()
     .domain([0, 1])
     .range([H - M.bottom, M.top]);
-  const bad = badPointIndex(errorField);
   // A custom point beyond iEP's budget (say, after the epochs were lowered) is legal but never reached.
   const late = valid ? points.findIndex((p) => p.step >= steps) : -1;
 
@@ -58,9 +83,9 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     const i = dragging.current;
     if (i === null || disabled) return;
     const [px, py] = d3.pointer(e, svgRef.current);
-    const step = i === 0 ? 0 : Math.max(0, Math.round(x.invert(px)));
-    const p = Math.round(Math.min(0.999, Math.max(0, y.invert(py))) * 1000) / 1000;
-    setPoints(points.map((pt, k) => (k === i ? { step, p } : pt)));
+    // Held inside the plot: a point dragged past an edge stops at it.
+    const step = i === 0 ? 0 : Math.min(xMax, Math.max(0, Math.round(x.invert(px))));
+    setPoints(points.map((pt, k) => (k === i ? { step, p: clampP(y.invert(py)) } : pt)));
   };
 
   // Keyboard editing of a focused point: up/down move p by 0.01, left/right move the cycle's start.
@@ -82,14 +107,15 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
         k !== i
           ? pt
           : {
-              step: i === 0 ? 0 : Math.max(0, pt.step + move[0] * stride),
-              p: Math.round(Math.min(0.999, Math.max(0, pt.p + move[1])) * 1000) / 1000,
+              step: i === 0 ? 0 : Math.min(xMax, Math.max(0, pt.step + move[0] * stride)),
+              p: clampP(pt.p + move[1]),
             },
       ),
     );
   };
 
   const addCycle = () => {
+    if (points.length === 0 || points.length >= MAX_CYCLES) return;
     const last = points[points.length - 1];
     const prev = points[points.length - 2];
     const step = prev ? Math.round((prev.step + last.step) / 2) : Math.round(xMax / 2);
@@ -100,10 +126,11 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
     setPoints(next);
   };
 
+  // Drops the second-to-last cycle and repairs what is left (store/schedule.ts), so the result is always valid.
   const removeCycle = () => {
-    if (points.length <= 1) return;
-    const next = points.filter((_, k) => k !== points.length - 2);
-    setPoints(next);
+    if (points.length <= 1 || !withinLimit('targetPruningRate', config.targetPruningRate)) return;
+    const rest = points.filter((_, k) => k !== points.length - 2);
+    setPoints(repairSchedule(rest, clampP(config.targetPruningRate)));
   };
 
   // The p in force over iEP's steps: each point holds until the next one.
@@ -177,18 +204,20 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
             iEP step (estimated)
           </text>
         </g>
-        <line
-          className="schedule-target"
-          x1={M.left}
-          x2={W - M.right}
-          y1={y(config.targetPruningRate)}
-          y2={y(config.targetPruningRate)}
-        />
+        {withinLimit('targetPruningRate', config.targetPruningRate) && (
+          <line
+            className="schedule-target"
+            x1={M.left}
+            x2={W - M.right}
+            y1={y(config.targetPruningRate)}
+            y2={y(config.targetPruningRate)}
+          />
+        )}
         {path && <path className="schedule-line" d={path} />}
         {points.map((pt, i) => (
           <circle
             key={i}
-            className={`schedule-point${bad === i ? ' schedule-point-bad' : ''}`}
+            className={`schedule-point${bad.has(i) ? ' schedule-point-bad' : ''}`}
             data-index={i}
             cx={x(pt.step)}
             cy={y(pt.p)}
@@ -206,11 +235,18 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
           </circle>
         ))}
       </svg>
-      <p className={error ? 'field-error' : 'schedule-note'} role={error ? 'alert' : undefined}>
-        {error ??
-          `${points.length} cycles; dashed line: the target p = ${config.targetPruningRate} that EP uses throughout.`}
-      </p>
-      {!error && late >= 0 && (
+      {errors.length > 0 ? (
+        <ul className="field-error schedule-errors" role="alert">
+          {errors.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
+        </ul>
+      ) : (
+        <p className="schedule-note">
+          {points.length} cycles; dashed line: the target p = {config.targetPruningRate} that EP uses throughout.
+        </p>
+      )}
+      {errors.length === 0 && late >= 0 && (
         <p className="schedule-warning" role="status">
           Cycle {late + 1} starts at step {points[late].step}, but iEP has only about {steps} steps: move it earlier.
         </p>

@@ -1,7 +1,14 @@
 // The setup of the next comparison. Every field is checked by the protocol's validateConfig and a problem is said at
 // the field; the whole config also lives in the URL (see store/url.ts), so a link restores it.
 import { useStore } from '../../store';
-import { MODEL_NAMES, type ComparisonConfig } from '../../protocol/config';
+import {
+  FIELD_LIMITS,
+  MODEL_NAMES,
+  withinLimit,
+  type ComparisonConfig,
+  type LimitedField,
+} from '../../protocol/config';
+import { memoryEstimate } from '../../protocol/memory';
 import { Explain } from './Explain';
 import { Field, NumberInput, Select } from './fields';
 import { ScheduleEditor } from './ScheduleEditor';
@@ -18,6 +25,11 @@ const BACKENDS = [
   { value: 'wasm', label: 'WASM' },
   { value: 'cpu', label: 'CPU' },
 ] as const;
+
+/** The browser's own range hints for a number field, from the protocol's field table. */
+function rangeOf(field: LimitedField): { min: number; max: number } {
+  return { min: FIELD_LIMITS[field].min, max: FIELD_LIMITS[field].max };
+}
 
 function keptPercent(p: number): string {
   return Number.isFinite(p) ? `kept ${((1 - p) * 100).toFixed(1)}%` : 'kept –';
@@ -77,8 +89,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.width}
                 step="any"
-                min={0.01}
-                max={4}
+                {...rangeOf('width')}
                 invalid={invalid}
                 disabled={locked}
                 onChange={(v) => set('width', v ?? NaN)}
@@ -91,7 +102,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.seed}
                 step={1}
-                min={0}
+                {...rangeOf('seed')}
                 invalid={invalid}
                 disabled={locked}
                 onChange={(v) => set('seed', v ?? NaN)}
@@ -108,8 +119,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.targetPruningRate}
                 step={0.001}
-                min={0}
-                max={0.999}
+                {...rangeOf('targetPruningRate')}
                 invalid={invalid}
                 disabled={locked}
                 onChange={(v) => set('targetPruningRate', v ?? NaN)}
@@ -122,20 +132,28 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.epochs}
                 step="any"
-                min={0.001}
+                {...rangeOf('epochs')}
                 invalid={invalid}
                 disabled={locked}
                 onChange={(v) => set('epochs', v ?? NaN)}
               />
             )}
           </Field>
-          <Field field="batchSize" label="Batch size">
+          <Field
+            field="batchSize"
+            label="Batch size"
+            hint={
+              withinLimit('width', config.width)
+                ? `≤ ${memoryEstimate(config.model, config.width).maxBatch}`
+                : undefined
+            }
+          >
             {(id, invalid) => (
               <NumberInput
                 id={id}
                 value={config.batchSize}
                 step={1}
-                min={1}
+                {...rangeOf('batchSize')}
                 invalid={invalid}
                 disabled={locked}
                 onChange={(v) => set('batchSize', v ?? NaN)}
@@ -162,8 +180,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 id={id}
                 value={config.iep.cycles}
                 step={1}
-                min={1}
-                max={100}
+                {...rangeOf('iep.cycles')}
                 invalid={invalid}
                 disabled={locked || config.iep.schedule === 'custom'}
                 onChange={(v) => setIep('cycles', v ?? NaN)}
@@ -192,6 +209,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   id={id}
                   value={config.learningRate}
                   step="any"
+                  {...rangeOf('learningRate')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('learningRate', v ?? NaN)}
@@ -204,6 +222,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   id={id}
                   value={config.momentum}
                   step="any"
+                  {...rangeOf('momentum')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('momentum', v ?? NaN)}
@@ -217,6 +236,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   value={config.weightDecay}
                   step="any"
                   nullable
+                  {...rangeOf('weightDecay')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('weightDecay', v)}
@@ -229,7 +249,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   id={id}
                   value={config.reportEvery}
                   step={1}
-                  min={1}
+                  {...rangeOf('reportEvery')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('reportEvery', v ?? NaN)}
@@ -242,8 +262,8 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   id={id}
                   value={config.trainLimit}
                   step={1}
-                  min={1}
                   nullable
+                  {...rangeOf('trainLimit')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('trainLimit', v)}
@@ -256,8 +276,8 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   id={id}
                   value={config.testLimit}
                   step={1}
-                  min={1}
                   nullable
+                  {...rangeOf('testLimit')}
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('testLimit', v)}

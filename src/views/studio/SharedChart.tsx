@@ -4,7 +4,6 @@ import { RUN_KINDS } from '../../protocol/config';
 import { lastAtOrBefore, networkDying } from '../../store/series';
 import { RUN_COLOR, RUN_LABEL } from './colors';
 import { Explain } from './Explain';
-import { Scoreboard } from './Scoreboard';
 import { ChartLegend, LineChart, type Line } from './LineChart';
 
 export function SharedChart({ steps }: { steps: number }) {
@@ -14,6 +13,9 @@ export function SharedChart({ steps }: { steps: number }) {
   const average = useStore((s) => s.dyingAverage);
   const setAverage = useStore((s) => s.setDyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? s.config.budget);
+  const large = useStore((s) => s.talkMode);
+  // Two short charts, stacked where the panel is narrow (beside the controls) and side by side where it is wide.
+  const size = { width: 420, height: large ? 150 : 100, large };
 
   const dying: Line[] = [];
   const accuracy: Line[] = [];
@@ -23,18 +25,18 @@ export function SharedChart({ steps }: { steps: number }) {
     const shown = reports.slice(0, upTo);
     const color = RUN_COLOR[run];
     dying.push({
-      label: `${RUN_LABEL[run]} dying ratio`,
+      label: `${RUN_LABEL[run]} d_t`,
       color,
       points: shown.map((r) => [r.step, networkDying(r.layers, summary, average)]),
     });
     dying.push({
-      label: `${RUN_LABEL[run]} at target rate`,
+      label: `${RUN_LABEL[run]} at target`,
       color,
       dashed: true,
       points: shown.map((r) => [r.step, networkDying(r.layers, summary, average, true)]),
     });
     accuracy.push({
-      label: `${RUN_LABEL[run]} test accuracy`,
+      label: `${RUN_LABEL[run]} test acc.`,
       color,
       dots: true,
       points: evals.filter((e) => cursor === null || e.step <= cursor).map((e) => [e.step, e.testAccuracy]),
@@ -46,7 +48,7 @@ export function SharedChart({ steps }: { steps: number }) {
       <div className="shared-head">
         <h2>EP vs iEP</h2>
         <label>
-          over layers:{' '}
+          over layers{' '}
           <select value={average} onChange={(e) => setAverage(e.target.value as typeof average)}>
             <option value="mean">mean</option>
             <option value="weighted">weighted by edges</option>
@@ -57,8 +59,7 @@ export function SharedChart({ steps }: { steps: number }) {
         <LineChart
           title="dying ratio"
           testId="shared-dying"
-          width={300}
-          height={170}
+          {...size}
           xDomain={[0, steps]}
           yDomain={[0, 1]}
           lines={dying}
@@ -67,8 +68,7 @@ export function SharedChart({ steps }: { steps: number }) {
         <LineChart
           title="test accuracy"
           testId="shared-accuracy"
-          width={300}
-          height={170}
+          {...size}
           xDomain={[0, steps]}
           yDomain={[0, 1]}
           yFormat={(v) => `${Math.round(v * 100)}%`}
@@ -76,13 +76,17 @@ export function SharedChart({ steps }: { steps: number }) {
           cursor={cursor}
         />
       </div>
-      <ChartLegend lines={[...dying, ...accuracy.map((l) => ({ ...l, dashed: false }))]} />
-      <Scoreboard />
-      <p className="explain-line">
-        Solid: <Explain term="dyingEdge">dying ratio</Explain> d<sub>t</sub>; dashed: the same counted only inside the{' '}
-        <Explain term="dyingAtTarget">target kept fraction</Explain>, the like-for-like measure. Budget:{' '}
-        <Explain term="equalCompute">{budget}</Explain>.
-      </p>
+      <div className="shared-foot">
+        <ChartLegend lines={[...dying, ...accuracy.map((l) => ({ ...l, dashed: false }))]} />
+        <details className="shared-how">
+          <summary>How to read it</summary>
+          <p className="explain-line">
+            Solid: <Explain term="dyingEdge">dying ratio</Explain> d<sub>t</sub>; dashed: the same counted only inside
+            the <Explain term="dyingAtTarget">target kept fraction</Explain>, the like-for-like measure. Budget:{' '}
+            <Explain term="equalCompute">{budget}</Explain>.
+          </p>
+        </details>
+      </div>
     </section>
   );
 }

@@ -6,12 +6,15 @@ import * as d3 from 'd3';
 import { useStore } from '../../store';
 import { estimateSteps } from '../../store/schedule';
 import { lastStep } from '../../store/series';
+import { RUN_KINDS, type ComparisonConfig } from '../../protocol/config';
+import { PanelBoundary } from '../PanelBoundary';
 import { Controls } from './Controls';
 import { EnlargedLayer } from './EnlargedLayer';
 import { Explain } from './Explain';
 import { Library } from './Library';
 import { RunError } from './RunError';
 import { RunColumn, type SharedScales } from './RunColumn';
+import { Scoreboard } from './Scoreboard';
 import { SetupPanel } from './SetupPanel';
 import { SharedChart } from './SharedChart';
 import { Timeline } from './Timeline';
@@ -24,13 +27,22 @@ function useSharedScales(): SharedScales {
   const series = useStore((s) => s.series);
   const totals = useStore((s) => s.comparison?.totalSteps ?? null);
   const config = useStore((s) => s.comparison?.config ?? s.config);
+  const configError = useStore((s) => (s.comparison ? null : s.configError));
   const trainImages = useStore((s) => s.datasets.find((d) => d.id === config.dataset)?.train);
-  const estimated =
-    Number.isFinite(config.batchSize) && Number.isFinite(config.epochs) ? estimateSteps(config, trainImages) : null;
+  // Nothing is estimated from fields out of range (a typed 1e308 epochs would draw an axis of 1e308 steps).
+  const estimated = configError === null ? estimateSteps(config, trainImages) : null;
   const steps = Math.max(1, totals?.ep ?? 0, totals?.iep ?? 0, lastStep(series), totals ? 0 : (estimated?.iep ?? 0));
   const maxLoss = d3.max([...series.ep.reports, ...series.iep.reports], (r) => r.loss) ?? 2.5;
   // Rounded up to half units so the axis only moves when the loss really outgrows it.
   return { steps, lossMax: Math.max(2.5, Math.ceil(maxLoss * 2) / 2) };
+}
+
+/** The running comparison's setup in one line (the full line is its tooltip where the column cuts it). */
+function describe(c: ComparisonConfig): string {
+  return (
+    `${c.model} ×${c.width} · target p ${c.targetPruningRate} (kept ${((1 - c.targetPruningRate) * 100).toFixed(1)}%)` +
+    ` · ${c.epochs} epochs · batch ${c.batchSize} · ${c.budget} · seed ${c.seed}`
+  );
 }
 
 export function Studio() {
@@ -51,38 +63,6 @@ export function Studio() {
 
   return (
     <div className={`studio${talkMode ? ' talk' : ''}`} data-testid="studio" data-talk={talkMode}>
-      <header className="studio-head">
-        <h2 className="studio-title">
-          Studio{' '}
-          <span className="studio-sub">
-            <Explain term="supermask">supermask</Explain> search: each layer keeps its{' '}
-            <Explain term="topk">top-k</Explain> edges by <Explain term="score">score</Explain>;{' '}
-            <Explain term="ep">EP</Explain> vs <Explain term="iep">iEP</Explain>
-          </span>
-        </h2>
-        {runConfig && (
-          <p className="run-config" data-testid="run-config">
-            {remote && <span className="remote-badge">remote</span>}
-            {runConfig.model} ×{runConfig.width} · target p {runConfig.targetPruningRate} (kept{' '}
-            {((1 - runConfig.targetPruningRate) * 100).toFixed(1)}%) · {runConfig.epochs} epochs · batch{' '}
-            {runConfig.batchSize} · {runConfig.budget} · seed {runConfig.seed}{' '}
-            {mode === 'recorded' && (
-              <button type="button" className="link" onClick={() => setConfig(runConfig)} data-testid="use-setup">
-                use this setup
-              </button>
-            )}
-          </p>
-        )}
-        <button
-          type="button"
-          className="talk-toggle"
-          onClick={toggleTalk}
-          data-testid="talk-toggle"
-          title="Talk mode (T)"
-        >
-          {talkMode ? 'Leave talk mode' : 'Talk mode'}
-        </button>
-      </header>
       {notices.map((notice) => (
         <p key={notice} className="notice" role="status" data-testid="studio-notice">
           {notice}{' '}
@@ -92,24 +72,99 @@ export function Studio() {
         </p>
       ))}
       <RunError />
-      <div className="studio-top">
-        <SetupPanel locked={locked} />
-        <div className="studio-top-right">
-          <Controls />
-          <Timeline />
-          <div ref={chartsRef} className="shared-wrap">
-            <SharedChart steps={scales.steps} />
+      <div className="studio-body">
+        {/* Where the setup was drawn from a config no panel can draw, the page still has its way back. */}
+        <div className="studio-side">
+          <h2 className="studio-title">
+            Studio{' '}
+            <span className="studio-sub">
+              <Explain term="supermask">supermask</Explain> search: each layer keeps its{' '}
+              <Explain term="topk">top-k</Explain> edges by <Explain term="score">score</Explain>;{' '}
+              <Explain term="ep">EP</Explain> vs <Explain term="iep">iEP</Explain>
+            </span>
+          </h2>
+          <PanelBoundary name="The setup">
+            <SetupPanel locked={locked} />
+          </PanelBoundary>
+        </div>
+        <div className="studio-main">
+          <div className="studio-top">
+            <div className="studio-top-left">
+              <header className="studio-head">
+                {runConfig ? (
+                  <>
+                    <p className="run-config" data-testid="run-config" title={describe(runConfig)}>
+                      {remote && <span className="remote-badge">remote</span>}
+                      {describe(runConfig)}
+                    </p>
+                    {mode === 'recorded' && (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => setConfig(runConfig)}
+                        data-testid="use-setup"
+                      >
+                        use this setup
+                      </button>
+                    )}
+                  </>
+                ) : (
+                  <p className="run-config muted">Set up on the left, then Start.</p>
+                )}
+                <button
+                  type="button"
+                  className="talk-toggle"
+                  onClick={toggleTalk}
+                  data-testid="talk-toggle"
+                  title="Talk mode (T)"
+                >
+                  {talkMode ? 'Leave talk mode' : 'Talk mode'}
+                </button>
+              </header>
+              <PanelBoundary name="The controls">
+                <Controls />
+              </PanelBoundary>
+              <UsageLegend />
+            </div>
+            <div className="studio-top-right">
+              <div ref={chartsRef} className="shared-wrap">
+                <PanelBoundary name="The EP vs iEP chart">
+                  <SharedChart steps={scales.steps} />
+                </PanelBoundary>
+              </div>
+              {/* On stage the scoreboard sits under the chart; on the desk below the columns, so that it never pushes
+                  the heatmaps off the first screen when a run starts. */}
+              {talkMode && <Scoreboard />}
+              <PanelBoundary name="The timeline">
+                <Timeline />
+              </PanelBoundary>
+            </div>
+          </div>
+          <div className="columns">
+            {RUN_KINDS.map((run) => (
+              <PanelBoundary key={run} name={`The ${run === 'ep' ? 'EP' : 'iEP'} column`}>
+                <RunColumn run={run} scales={scales} />
+              </PanelBoundary>
+            ))}
           </div>
         </div>
       </div>
-      <UsageLegend />
-      <div className="columns">
-        <RunColumn run="ep" scales={scales} />
-        <RunColumn run="iep" scales={scales} />
-      </div>
-      <Library chartsRoot={() => chartsRef.current} />
+      {!talkMode && (
+        <PanelBoundary name="The scoreboard">
+          <section className="panel scoreboard-panel">
+            <Scoreboard />
+          </section>
+        </PanelBoundary>
+      )}
+      <PanelBoundary name="The recorded runs">
+        <Library chartsRoot={() => chartsRef.current} />
+      </PanelBoundary>
       <EnlargedLayer />
-      {talkMode && <p className="talk-keys">space play/pause · ← → scrub · T leave talk mode</p>}
+      {talkMode && (
+        <p className="talk-keys" data-testid="talk-keys">
+          space play/pause · ← → scrub · T leave talk mode
+        </p>
+      )}
     </div>
   );
 }

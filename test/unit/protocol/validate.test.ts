@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
-import { ConfigError, validateConfig, validateRunRecord } from '../../../src/protocol/validate';
+import { ConfigError, schedulePointProblems, validateConfig, validateRunRecord } from '../../../src/protocol/validate';
 import type { RunRecord } from '../../../src/protocol/report';
 
 function fieldOf(fn: () => unknown): string {
@@ -62,6 +62,28 @@ describe('validateConfig', () => {
       ),
     ).toBe('iep.points[1].p');
     expect(fieldOf(() => validateConfig(custom([{ step: 0, p: 0.5 }])))).toBe('iep.points[0].p');
+  });
+});
+
+describe('schedulePointProblems', () => {
+  it('lists every broken rule, each naming its cycle, with p rounded as the editor shows it', () => {
+    const points = [
+      { step: 3, p: 0.5 },
+      { step: 3, p: 0.41234567 },
+      { step: 90, p: 0.7 },
+    ];
+    const problems = schedulePointProblems(points, 4, 0.832);
+    expect(problems.map((p) => [p.field, p.message])).toEqual([
+      ['iep.points[0].step', 'iep.points[0].step: cycle 1 must start at step 0 (it starts at step 3)'],
+      ['iep.points[1].step', 'iep.points[1].step: cycle 2 must start after cycle 1 (step 3); it starts at step 3'],
+      ['iep.points[1].p', "iep.points[1].p: cycle 2's p 0.412 must not fall below cycle 1's p 0.5"],
+      [
+        'iep.points[2].p',
+        'iep.points[2].p: the last cycle (cycle 3) must be at the target pruning rate 0.832 (it is at 0.7)',
+      ],
+      ['iep.cycles', 'iep.cycles: must equal the number of schedule points (3)'],
+    ]);
+    expect(schedulePointProblems([{ step: 0, p: 0.832 }], 1, 0.832)).toEqual([]);
   });
 });
 

@@ -83,6 +83,16 @@ describe('JSON import of a bad file', () => {
     expect(reject(JSON.stringify(badStep))).toThrow(/Invalid run file: \/reports\/1\/step/);
   });
 
+  it('a heatmap whose cells do not fill its rows x cols (it would be drawn from missing values): refused', () => {
+    const bad = structuredClone(record);
+    const heatmap = bad.reports[2].layers[1].heatmap;
+    heatmap.usage.pop();
+    expect(reject(JSON.stringify(bad))).toThrow(
+      new RegExp(`/reports/2/layers/1/heatmap is ${heatmap.rows} x ${heatmap.cols} but holds`),
+    );
+    expect(validateRunRecord(structuredClone(record))).toEqual(record);
+  });
+
   it('a run whose config the app cannot run names the config field', () => {
     const bad = structuredClone(record);
     bad.config.batchSize = 0;

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { cycleAt, cycleRate, epTotalSteps, makePlan } from '../../../src/engine/schedule';
 import { defaultConfig, type BudgetMode, type ComparisonConfig } from '../../../src/protocol/config';
 import { validateConfig } from '../../../src/protocol/validate';
-import { estimateSteps, presetRate, rateAt, schedulePoints } from '../../../src/store/schedule';
+import { schedulePointProblems } from '../../../src/protocol/validate';
+import { estimateSteps, presetRate, rateAt, repairSchedule, schedulePoints } from '../../../src/store/schedule';
 
 const PRESETS = ['geometric', 'linear', 'one-shot'] as const;
 const BUDGETS: BudgetMode[] = ['equal-compute', 'full-cycles'];
@@ -152,5 +153,31 @@ describe('a custom schedule', () => {
   it('rateAt before any point is the first point’s p, and 0 for no points', () => {
     expect(rateAt([{ step: 3, p: 0.4 }], 0)).toBe(0.4);
     expect(rateAt([], 10)).toBe(0);
+  });
+});
+
+describe('repairSchedule (what removing a cycle leaves)', () => {
+  it('turns any points into a schedule the protocol accepts, keeping valid ones as they are', () => {
+    const valid = [
+      { step: 0, p: 0.3 },
+      { step: 40, p: 0.6 },
+      { step: 80, p: 0.832 },
+    ];
+    expect(repairSchedule(valid, 0.832)).toEqual(valid);
+    const broken = [
+      { step: 12, p: 0.9 },
+      { step: 5, p: 0.2 },
+      { step: 5, p: 0.95 },
+      { step: 90, p: 0.1 },
+    ];
+    const repaired = repairSchedule(broken, 0.832);
+    expect(schedulePointProblems(repaired, repaired.length, 0.832)).toEqual([]);
+    expect(repaired).toEqual([
+      { step: 0, p: 0.832 },
+      { step: 5, p: 0.832 },
+      { step: 6, p: 0.832 },
+      { step: 90, p: 0.832 },
+    ]);
+    expect(repairSchedule([{ step: 30, p: 0.1 }], 0.5)).toEqual([{ step: 0, p: 0.5 }]);
   });
 });

@@ -104,6 +104,31 @@ describe('a broken or foreign hash is explained, not thrown', () => {
     expect(err({ iep: { ...defaultIepConfig(), schedule: 'custom' } })).toMatch(/iep\.points/);
   });
 
+  it('extreme values in every numeric field are refused at that field, with a short quote of the value', () => {
+    const numeric = ['width', 'seed', 'targetPruningRate', 'epochs', 'batchSize', 'learningRate', 'momentum'];
+    const fields = [...numeric, 'weightDecay', 'reportEvery', 'trainLimit', 'testLimit'];
+    // As typed into a link: JSON's 1e999 parses to Infinity; strings, empty strings and -0-ish values.
+    for (const field of fields) {
+      for (const raw of ['1e999', '-1e999', '1e308', '-1', '"NaN"', '""', '[]', `"${'9'.repeat(400)}"`]) {
+        const message = errorOf(`#config=${encodeURIComponent(`{"${field}":${raw}}`)}`);
+        expect(message, `${field} = ${raw}`).toContain(`(${field}: must be`);
+        expect(message.length, `${field} = ${raw}`).toBeLessThan(200);
+      }
+    }
+    const cycles = errorOf(`#config=${encodeURIComponent('{"iep":{"cycles":1e308}}')}`);
+    expect(cycles).toMatch(/iep\.cycles: must be an integer from 1 to 100 \(got 1e\+308\)/);
+  });
+
+  it('a schedule of 100,000 points is refused without walking it', () => {
+    const points = Array.from({ length: 100_000 }, (_, i) => ({ step: i, p: 0.832 }));
+    const body = JSON.stringify({ iep: { schedule: 'custom', points } });
+    expect(errorOf(`#config=${encodeURIComponent(body)}`)).toMatch(
+      /iep\.cycles: must be an integer from 1 to 100 \(got 100000\)/,
+    );
+    const counted = JSON.stringify({ iep: { schedule: 'custom', points, cycles: 4 } });
+    expect(errorOf(`#config=${encodeURIComponent(counted)}`)).toMatch(/iep\.points: has 100000 points; at most 100/);
+  });
+
   it('every error says the defaults are shown instead', () => {
     for (const h of ['#config={', '#config=[]', '#config={"width":-1}']) {
       expect(errorOf(h)).toMatch(/the defaults are shown instead\.$/);

@@ -1,0 +1,214 @@
+// What one browser tab can train: a config whose search would not fit in the tab's memory is refused at its field,
+// before anything is built, instead of ending the run with wasm's "Aborted()" or a lost WebGL context.
+// No tf here: the layer plan below mirrors src/engine/models.ts (test/unit/protocol/memory.test.ts checks that it
+// lists exactly the layers the engine builds), so the studio can also draw each layer's place before the first run.
+import { ConfigError } from './validate';
+import type { ComparisonConfig, ModelName } from './config';
+
+export interface PlannedLayer {
+  name: string;
+  kind: 'conv' | 'linear';
+  /** [out, in, k, k] for convs, [out, in] for linear layers, as the engine's model summary gives them. */
+  shape: number[];
+  /** Output values per image (channels x height x width for convs). */
+  outputs: number;
+  /** Input values per image (what a conv's im2col expands k x k times). */
+  inputs: number;
+}
+
+const CLASSES = 10;
+const SIDE = 32;
+/** The engine's heatmaps pool a layer to at most this many rows and columns (src/engine/usage.ts). */
+const HEATMAP_MAX = 64;
+
+function channels(c: number, width: number): number {
+  return Math.max(1, Math.round(c * width));
+}
+
+function conv(name: string, cin: number, cout: number, k: number, inSide: number, outSide: number): PlannedLayer {
+  return {
+    name,
+    kind: 'conv',
+    shape: [cout, cin, k, k],
+    outputs: cout * outSide * outSide,
+    inputs: cin * inSide * inSide,
+  };
+}
+
+function linear(name: string, cin: number, cout: number): PlannedLayer {
+  return { name, kind: 'linear', shape: [cout, cin], outputs: cout, inputs: cin };
+}
+
+function convNetPlan(blocks: number, width: number): PlannedLayer[] {
+  const layers: PlannedLayer[] = [];
+  let cin = 3;
+  [64, 128, 256].slice(0, blocks).forEach((c0, i) => {
+    const c = channels(c0, width);
+    const side = SIDE >> i;
+    layers.push(conv(`conv${2 * i + 1}`, cin, c, 3, side, side), conv(`conv${2 * i + 2}`, c, c, 3, side, side));
+    cin = c;
+  });
+  const hidden = channels(256, width);
+  const side = SIDE >> blocks;
+  layers.push(linear('fc1', cin * side * side, hidden), linear('fc2', hidden, hidden), linear('fc3', hidden, CLASSES));
+  return layers;
+}
+
+function resNetPlan(stages: number[], blocksPerStage: number, width: number): PlannedLayer[] {
+  const c0 = channels(stages[0], width);
+  const layers = [conv('conv1', 3, c0, 3, SIDE, SIDE)];
+  let cin = c0;
+  let side = SIDE;
+  stages.forEach((c, s) => {
+    const cout = channels(c, width);
+    for (let i = 0; i < blocksPerStage; i++) {
+      const stride = s > 0 && i === 0 ? 2 : 1;
+      const out = side / stride;
+      const p = `layer${s + 1}.${i}`;
+      layers.push(conv(`${p}.conv1`, cin, cout, 3, side, out), conv(`${p}.conv2`, cout, cout, 3, out, out));
+      if (stride !== 1 || cin !== cout) layers.push(conv(`${p}.shortcut`, cin, cout, 1, side, out));
+      cin = cout;
+      side = out;
+    }
+  });
+  layers.push(linear('fc', cin, CLASSES));
+  return layers;
+}
+
+/** The masked layers of a model, in the engine's order (depth order), with their shapes at `width`. */
+export function layerPlan(model: ModelName, width: number): PlannedLayer[] {
+  switch (model) {
+    case 'conv2':
+      return convNetPlan(1, width);
+    case 'conv4':
+      return convNetPlan(2, width);
+    case 'conv6':
+      return convNetPlan(3, width);
+    case 'resnet20':
+      return resNetPlan([16, 32, 64], 3, width);
+    case 'resnet32':
+      return resNetPlan([16, 32, 64], 5, width);
+    case 'resnet18':
+      return resNetPlan([64, 128, 256, 512], 2, width);
+  }
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * The tab's budget for one comparison's training. A wasm heap can grow to 4 GiB but never gives memory back, and TF.js
+ * keeps freed blocks for reuse, so a long run's heap creeps above what two steps show; the loaded dataset lives in the
+ * same worker (the full set: 60,000 images). Half of wasm's ceiling for the search's own tensors leaves that room.
+ */
+export const TAB_MEMORY_BUDGET = 2048 * MiB;
+
+/*
+ * The factors below are measured, not derived: the wasm backend's heap (Node, tfjs-backend-wasm 4.22) after two
+ * comparison steps, at two batch sizes each, gives bytes per image (the slope) and bytes per edge (the rest):
+ *   ResNet-20 x0.5: 144 MiB at batch 16, 1013 MiB at 128 -> 7.8 MiB an image
+ *   ResNet-18 x0.5: 429 MiB at batch 8, 1006 MiB at 32 -> 24 MiB an image, about 21 float32 an edge
+ *   Conv-4 x1:      348 MiB at batch 16, 602 MiB at 64 -> 5.3 MiB an image, about 27 float32 an edge
+ * test/unit/protocol/memory-measured.test.ts checks the estimate against a fresh measurement.
+ */
+
+/** Float32 values per edge: the frozen weight, each run's scores, momentum, mask, counters and effective weight,
+ * the step's gradients and top-k's sorted copies (measured 21-27, rounded up). */
+const FLOATS_PER_EDGE = 28;
+
+/** Float32 values per activation value and image: ResNets keep BatchNorm's statistics and normalised copies, the
+ * ReLU and residual outputs and their gradients (measured 19.5); the Conv-n nets, without BatchNorm, about 4. */
+const FLOATS_PER_ACTIVATION = { resnet: 20, conv: 4 };
+
+/** The heap the wasm backend starts with, before any tensor. */
+const BASE_HEAP = 16 * MiB;
+
+/**
+ * Reports are all kept (the timeline can go back to any of them) and recorded to IndexedDB; their heatmaps are the
+ * bulk. 512 MiB of them for both runs together is a long run at a small interval, and leaves the training its room.
+ */
+export const REPORT_MEMORY_BUDGET = 512 * MiB;
+/** A heatmap cell holds two numbers (usage and dying), 8 bytes each in a JS array. */
+const BYTES_PER_CELL = 16;
+
+/** Training images per split of the datasets the app knows; a dropped file holds at most all of CIFAR-10's 60,000. */
+export const KNOWN_TRAIN_SIZES: Record<string, number> = { 'cifar10-subset': 5000, cifar10: 50000 };
+export const LARGEST_TRAIN_SPLIT = 60000;
+
+/** Steps EP and iEP will take, from the config and the training split's size (plain arithmetic, any input). */
+export function estimateSteps(config: ComparisonConfig, trainImages?: number): { ep: number; iep: number } {
+  const available = trainImages ?? KNOWN_TRAIN_SIZES[config.dataset] ?? LARGEST_TRAIN_SPLIT;
+  const images = config.trainLimit === null ? available : Math.min(config.trainLimit, available);
+  const perEpoch = Math.max(1, Math.ceil(images / Math.max(1, config.batchSize)));
+  // As the engine counts (src/engine/schedule.ts): ceil(steps per epoch x epochs), at least one.
+  const ep = Math.max(1, Math.ceil(perEpoch * config.epochs));
+  return { ep, iep: config.budget === 'equal-compute' ? ep : ep * config.iep.cycles };
+}
+
+export interface MemoryEstimate {
+  /** Bytes that do not depend on the batch: the empty heap, then weights, scores and the rest, per edge. */
+  modelBytes: number;
+  /** Bytes a step needs per image in the batch. */
+  bytesPerImage: number;
+  /** The largest batch that fits TAB_MEMORY_BUDGET (0 when not even the model does). */
+  maxBatch: number;
+  /** Bytes one report of one run takes (its heatmaps). */
+  reportBytes: number;
+}
+
+export function memoryEstimate(model: ModelName, width: number): MemoryEstimate {
+  const layers = layerPlan(model, width);
+  const edges = layers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
+  const outputs = layers.reduce((a, l) => a + l.outputs, 0);
+  // The engine's conv filter gradient on wasm is im2col + matMul: the widest layer's input, k x k times over.
+  const im2col = Math.max(...layers.map((l) => (l.kind === 'conv' ? l.inputs * l.shape[2] * l.shape[3] : 0)));
+  const modelBytes = BASE_HEAP + 4 * FLOATS_PER_EDGE * edges;
+  const perActivation = model.startsWith('resnet') ? FLOATS_PER_ACTIVATION.resnet : FLOATS_PER_ACTIVATION.conv;
+  const bytesPerImage = 4 * (perActivation * outputs + im2col);
+  const cells = layers.reduce((a, l) => a + Math.min(l.shape[0], HEATMAP_MAX) * Math.min(l.shape[1], HEATMAP_MAX), 0);
+  return {
+    modelBytes,
+    bytesPerImage,
+    maxBatch: Math.max(0, Math.floor((TAB_MEMORY_BUDGET - modelBytes) / bytesPerImage)),
+    reportBytes: BYTES_PER_CELL * cells,
+  };
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * MiB ? `${(bytes / (1024 * MiB)).toFixed(1)} GiB` : `${Math.ceil(bytes / MiB)} MiB`;
+}
+
+/**
+ * The first reason this tab cannot run a config whose fields are each in range, naming the field to change; null
+ * when it fits. Only plain arithmetic over the layer plan, so it costs nothing whatever was typed.
+ */
+export function tabLimitProblem(config: ComparisonConfig, trainImages?: number): ConfigError | null {
+  const m = memoryEstimate(config.model, config.width);
+  if (m.maxBatch < 1) {
+    return new ConfigError(
+      'width',
+      `${config.model} at width ${config.width} needs about ${mib(m.modelBytes)} before any batch, more than a ` +
+        `tab's ${mib(TAB_MEMORY_BUDGET)}: lower the width`,
+    );
+  }
+  if (config.batchSize > m.maxBatch) {
+    return new ConfigError(
+      'batchSize',
+      `${config.model} at width ${config.width} fits at most batch ${m.maxBatch} in a tab ` +
+        `(batch ${config.batchSize} needs about ${mib(m.modelBytes + config.batchSize * m.bytesPerImage)}, ` +
+        `the budget is ${mib(TAB_MEMORY_BUDGET)}): lower the batch size or the width`,
+    );
+  }
+  const steps = estimateSteps(config, trainImages);
+  const reports = Math.ceil(steps.ep / config.reportEvery) + Math.ceil(steps.iep / config.reportEvery);
+  const maxReports = Math.floor(REPORT_MEMORY_BUDGET / m.reportBytes);
+  if (reports > maxReports) {
+    const every = Math.ceil((steps.ep + steps.iep) / maxReports);
+    return new ConfigError(
+      'reportEvery',
+      `${reports.toLocaleString('en-US')} reports would not fit in a tab (at most ` +
+        `${maxReports.toLocaleString('en-US')} of ${config.model}'s heatmaps, ${mib(REPORT_MEMORY_BUDGET)}): ` +
+        `report every ${every.toLocaleString('en-US')} steps or more, or train fewer epochs`,
+    );
+  }
+  return null;
+}
