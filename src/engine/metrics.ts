@@ -1,5 +1,5 @@
-// Loss and accuracy as every method counts them: softmax cross-entropy on the logits, correct = argmax hits, and the
-// test metrics summed on the device over the test batches and read back once.
+// The training arithmetic every method shares (EP, iEP, IteRand, dense): loss and correct predictions, PyTorch's
+// SGD step, test metrics summed on the device and read back once, and a report's window of training metrics.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './search';
 import { variable } from './vars';
