@@ -1,4 +1,5 @@
-// BatchNorm without learnable scale or shift (edge-popup: affine=False), with PyTorch's running statistics:
+// BatchNorm without learnable scale or shift (edge-popup: affine=False; the dense baseline turns them on), with
+// PyTorch's running statistics:
 // train mode normalises with the batch's (biased) variance and updates running mean / unbiased variance with
 // momentum 0.1; eval mode normalises with the running statistics.
 import * as tf from '@tensorflow/tfjs';
@@ -11,14 +12,24 @@ export class BatchNorm {
   readonly name: string;
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
+  /** Learnable per-channel scale (init 1) and shift (init 0) when affine, as PyTorch's affine=True; else null. */
+  readonly scale: tf.Variable | null;
+  readonly shift: tf.Variable | null;
 
-  constructor(name: string, channels: number) {
+  constructor(name: string, channels: number, affine = false) {
     this.name = name;
     this.runningMean = variable(() => tf.zeros([channels]), false);
     this.runningVar = variable(() => tf.ones([channels]), false);
+    this.scale = affine ? variable(() => tf.ones([channels]), true) : null;
+    this.shift = affine ? variable(() => tf.zeros([channels]), true) : null;
   }
 
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
+    const normalised = this.normalise(x, training);
+    return this.scale && this.shift ? tf.add(tf.mul(normalised, this.scale), this.shift) : normalised;
+  }
+
+  private normalise(x: tf.Tensor, training: boolean): tf.Tensor {
     if (!training) {
       return tf.div(tf.sub(x, this.runningMean), tf.sqrt(tf.add(this.runningVar, EPS)));
     }
@@ -39,5 +50,7 @@ export class BatchNorm {
   dispose(): void {
     this.runningMean.dispose();
     this.runningVar.dispose();
+    this.scale?.dispose();
+    this.shift?.dispose();
   }
 }

@@ -56,3 +56,23 @@ export class BatchOrder {
 export function* testBatches(test: CifarSplit, count: number, size = 250): Generator<Batch> {
   for (let start = 0; start < count; start += size) yield evalBatch(test, start, Math.min(size, count - start));
 }
+
+/** What a run needs from a driver: its step count, and one step on a batch. */
+export interface Steppable {
+  readonly stepsDone: number;
+  step(batch: Batch): void;
+}
+
+/**
+ * One step of `run` on the order's batch for its next step, disposed after: how a run outside the comparison (the
+ * dense baseline, IteRand, until protocol v2 lists them) trains on the same batches as EP and iEP.
+ */
+export function stepOn(order: BatchOrder, run: Steppable): void {
+  const batch = order.batch(run.stepsDone);
+  try {
+    run.step(batch);
+  } finally {
+    batch.x.dispose();
+    batch.y.dispose();
+  }
+}

@@ -14,9 +14,13 @@ function size(shape: TorchShape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** "Signed Kaiming constant": every weight is +-sqrt(2 / fan_in), the sign a fair coin. */
-export function signedKaimingConstant(shape: TorchShape, seed: number, layer: string): Float32Array {
-  const rng = mulberry32(deriveSeed(seed, `weights/${layer}`));
+/**
+ * "Signed Kaiming constant": every weight is +-sqrt(2 / fan_in), the sign a fair coin.
+ * `draw` 0 is the initial draw; IteRand's re-draw at K_per boundary b uses draw b (its own stream per boundary).
+ */
+export function signedKaimingConstant(shape: TorchShape, seed: number, layer: string, draw = 0): Float32Array {
+  const label = draw === 0 ? `weights/${layer}` : `weights/${layer}/draw${draw}`;
+  const rng = mulberry32(deriveSeed(seed, label));
   const c = Math.sqrt(2 / fanIn(shape));
   const out = new Float32Array(size(shape));
   for (let i = 0; i < out.length; i++) out[i] = rng() < 0.5 ? -c : c;
@@ -35,6 +39,29 @@ export function kaimingUniformScores(shape: TorchShape, seed: number, layer: str
   const out = new Float32Array(size(shape));
   for (let i = 0; i < out.length; i++) out[i] = (2 * rng() - 1) * b;
   return out;
+}
+
+/**
+ * Kaiming-normal weights N(0, 2 / fan_in) (PyTorch's kaiming_normal_, mode fan_in, ReLU gain) for the dense
+ * baseline, by Box-Muller from the stream 'dense/<layer>': one normal per pair of uniforms, so the stream is simple
+ * to reproduce elsewhere.
+ */
+export function kaimingNormal(shape: TorchShape, seed: number, layer: string): Float32Array {
+  const rng = mulberry32(deriveSeed(seed, `dense/${layer}`));
+  const std = Math.sqrt(2 / fanIn(shape));
+  const out = new Float32Array(size(shape));
+  for (let i = 0; i < out.length; i++) {
+    // 1 - u is in (0, 1]: the logarithm stays finite.
+    const radius = Math.sqrt(-2 * Math.log(1 - rng()));
+    out[i] = std * radius * Math.cos(2 * Math.PI * rng());
+  }
+  return out;
+}
+
+/** Uniform [0, 1) values from a named stream (IteRand's seeded choice of which pruned weights to re-draw). */
+export function uniforms(shape: TorchShape, seed: number, label: string): Float32Array {
+  const rng = mulberry32(deriveSeed(seed, label));
+  return Float32Array.from({ length: size(shape) }, () => rng());
 }
 
 /** TF.js shape of a weight: [kh, kw, in, out] for convs, [in, out] for linear layers. */

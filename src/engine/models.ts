@@ -30,7 +30,10 @@ export function channels(c: number, width: number): number {
 class Builder {
   layers: SupermaskLayer[] = [];
   norms: BatchNorm[] = [];
-  constructor(private seed: number) {}
+  constructor(
+    private seed: number,
+    private affineNorms = false,
+  ) {}
 
   conv(name: string, cin: number, cout: number, k: number, stride = 1): SupermaskLayer {
     const spec: LayerSpec = { name, kind: 'conv', shape: [cout, cin, k, k], stride, pad: (k - 1) / 2 };
@@ -46,7 +49,7 @@ class Builder {
   }
 
   bn(name: string, c: number): BatchNorm {
-    const norm = new BatchNorm(name, c);
+    const norm = new BatchNorm(name, c, this.affineNorms);
     this.norms.push(norm);
     return norm;
   }
@@ -112,8 +115,15 @@ interface Block {
  * ResNet-20/32 (He et al. 2016): 3 stages of 16-32-64 channels, 3 / 5 blocks each.
  * ResNet-18 (the edge-popup / iEP CIFAR net): 4 stages of 64-128-256-512 channels, 2 blocks each.
  */
-function resNet(name: ModelName, stages: number[], blocksPerStage: number, width: number, seed: number): Model {
-  const b = new Builder(seed);
+function resNet(
+  name: ModelName,
+  stages: number[],
+  blocksPerStage: number,
+  width: number,
+  seed: number,
+  affineNorms: boolean,
+): Model {
+  const b = new Builder(seed, affineNorms);
   const c0 = channels(stages[0], width);
   const stem = b.conv('conv1', 3, c0, 3);
   const stemBn = b.bn('bn1', c0);
@@ -163,7 +173,13 @@ function resNet(name: ModelName, stages: number[], blocksPerStage: number, width
   };
 }
 
-export function buildModel(name: ModelName, width: number, seed: number): Model {
+export interface BuildOptions {
+  /** BatchNorm with learnable scale and shift (the dense baseline); the searches keep edge-popup's affine-free BN. */
+  affineNorms?: boolean;
+}
+
+export function buildModel(name: ModelName, width: number, seed: number, options: BuildOptions = {}): Model {
+  const affine = options.affineNorms ?? false;
   switch (name) {
     case 'conv2':
       return convNet(name, 1, width, seed);
@@ -172,11 +188,11 @@ export function buildModel(name: ModelName, width: number, seed: number): Model 
     case 'conv6':
       return convNet(name, 3, width, seed);
     case 'resnet20':
-      return resNet(name, [16, 32, 64], 3, width, seed);
+      return resNet(name, [16, 32, 64], 3, width, seed, affine);
     case 'resnet32':
-      return resNet(name, [16, 32, 64], 5, width, seed);
+      return resNet(name, [16, 32, 64], 5, width, seed, affine);
     case 'resnet18':
-      return resNet(name, [64, 128, 256, 512], 2, width, seed);
+      return resNet(name, [64, 128, 256, 512], 2, width, seed, affine);
   }
 }
 

@@ -6,12 +6,11 @@ import type { ComparisonConfig, RunKind } from '../protocol/config';
 import { defaultWeightDecay } from '../protocol/config';
 import type { EvalReport, LayerReport, StepReport } from '../protocol/report';
 import { keptCount, topMask } from './mask';
+import { lossAndCorrect, sgdUpdate, testMetrics, closeWindow } from './metrics';
 import type { Model } from './models';
 import { cycleAt, learningRateAt, type Cycle, type Plan } from './schedule';
 import { maskedWeight, type SupermaskLayer } from './supermask';
 import { LayerUsage, type UsageState } from './usage';
-
-const CLASSES = 10;
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -96,21 +95,15 @@ export class Search {
             (l) => maskedWeight(l.scores, l.weights, masks[index.get(l)!]),
             true,
           );
-          const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y, CLASSES), logits);
-          const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), 'float32'));
+          const { loss, correct } = lossAndCorrect(logits, batch.y);
           this.lossSum.assign(tf.add(this.lossSum, loss));
           this.correctSum.assign(tf.add(this.correctSum, correct));
-          return loss as tf.Scalar;
+          return loss;
         },
         layers.map((l) => l.scores),
       );
-      // PyTorch's SGD: v = mu v + (g + wd s); s -= lr v.
-      layers.forEach((l, i) => {
-        const g = tf.add(grads[l.scores.name], tf.mul(l.scores, this.weightDecay));
-        const v = tf.add(tf.mul(this.momentum[i], this.config.momentum), g);
-        this.momentum[i].assign(v);
-        l.scores.assign(tf.sub(l.scores, tf.mul(v, lr)));
-      });
+      const sgd = { lr, momentum: this.config.momentum, weightDecay: this.weightDecay };
+      layers.forEach((l, i) => sgdUpdate(l.scores, grads[l.scores.name], this.momentum[i], sgd));
       masks.forEach((m, i) => this.usage[i].update(m, targetMasks[i]));
     });
     this.stepsDone++;
@@ -161,6 +154,7 @@ export class Search {
       return { name: l.name, kept: keptCount(l.edges, cycle.p), ...parsed };
     });
     const w = this.window;
+    const sums = { loss: this.lossSum, correct: this.correctSum };
     const report: StepReport = {
       kind: 'step',
       run: this.run,
@@ -171,15 +165,9 @@ export class Search {
       cycles: this.plan.cycles.length,
       pruningRate: cycle.p,
       learningRate: learningRateAt(this.plan, Math.max(0, this.stepsDone - 1)),
-      loss: w.steps > 0 ? values[0] / w.steps : 0,
-      trainAccuracy: w.images > 0 ? values[1] / w.images : 0,
-      imagesPerSecond: w.ms > 0 ? (w.images * 1000) / w.ms : 0,
+      ...closeWindow(w, sums, values[0], values[1]),
       layers,
     };
-    tf.tidy(() => {
-      this.lossSum.assign(tf.scalar(0));
-      this.correctSum.assign(tf.scalar(0));
-    });
     this.window = { steps: 0, images: 0, ms: 0 };
     return report;
   }
@@ -187,23 +175,11 @@ export class Search {
   /** Test accuracy and loss on the given batches, with the current cycle's mask and BN's running statistics. */
   async evaluate(batches: Iterable<Batch>, reason: EvalReport['reason']): Promise<EvalReport> {
     const cycle = this.cycle;
-    const sums = variable(() => tf.zeros([3]), false);
-    tf.tidy(() => {
-      const masks = this.masksAt(cycle.p);
-      const index = new Map<SupermaskLayer, number>(this.model.layers.map((l, i) => [l, i]));
-      for (const b of batches) {
-        tf.tidy(() => {
-          const logits = this.model.forward(b.x, (l) => tf.mul(l.weights, masks[index.get(l)!]), false);
-          const loss = tf.mul(tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, CLASSES), logits), b.y.shape[0]);
-          const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'float32'));
-          sums.assign(tf.add(sums, tf.stack([loss, correct, tf.scalar(b.y.shape[0])])));
-        });
-        b.x.dispose();
-        b.y.dispose();
-      }
-    });
-    const [lossSum, correct, n] = await sums.data();
-    sums.dispose();
+    const masks = this.masksAt(cycle.p);
+    const index = new Map<SupermaskLayer, number>(this.model.layers.map((l, i) => [l, i]));
+    const metrics = await testMetrics(batches, (x) =>
+      this.model.forward(x, (l) => tf.mul(l.weights, masks[index.get(l)!]), false),
+    ).finally(() => masks.forEach((m) => m.dispose()));
     return {
       kind: 'eval',
       run: this.run,
@@ -211,8 +187,7 @@ export class Search {
       epoch: this.stepsDone / this.plan.stepsPerEpoch,
       cycle: cycle.index,
       pruningRate: cycle.p,
-      testAccuracy: n > 0 ? correct / n : 0,
-      testLoss: n > 0 ? lossSum / n : 0,
+      ...metrics,
       reason,
     };
   }

@@ -214,9 +214,22 @@ export async function observeStep(
  * by tf.transpose (not by the engine's reorder).
  */
 export function drawScores(seed: number, label: string, torchShape: number[]): Float32Array {
-  const rng = mulberry32(deriveSeed(seed, label));
   const b = 1 / Math.sqrt(torchShape.slice(1).reduce((x, y) => x * y, 1));
-  const torch = Float32Array.from({ length: torchShape.reduce((x, y) => x * y, 1) }, () => (2 * rng() - 1) * b);
+  return drawInTfLayout(seed, label, torchShape, (u) => (2 * u - 1) * b);
+}
+
+/**
+ * Values of stream `label` as documented for every draw: one uniform u per edge from mulberry32(deriveSeed(seed,
+ * label)) in PyTorch's order, mapped by `value`, then transposed to TF.js's layout by tf.transpose.
+ */
+export function drawInTfLayout(
+  seed: number,
+  label: string,
+  torchShape: number[],
+  value: (u: number) => number,
+): Float32Array {
+  const rng = mulberry32(deriveSeed(seed, label));
+  const torch = Float32Array.from({ length: torchShape.reduce((x, y) => x * y, 1) }, () => value(rng()));
   const order = torchShape.length === 4 ? [2, 3, 1, 0] : [1, 0];
   return tf.tidy(() => Float32Array.from(tf.transpose(tf.tensor(torch, torchShape), order).dataSync()));
 }
