@@ -10,8 +10,8 @@ function post(event: RunnerEvent): void {
 
 const runner = new Runner(
   post,
-  async (choice: BackendChoice) => {
-    const info = await selectBackend(choice);
+  async (choice: BackendChoice, because?: string) => {
+    const info = await selectBackend(choice, because);
     watchDeviceLoss(
       (message) =>
         void runner.fail(

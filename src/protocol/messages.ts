@@ -16,8 +16,10 @@ export interface DatasetPayload {
 }
 
 export type RunnerCommand =
-  | { type: 'init'; backend: BackendChoice }
-  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload }
+  /** reason: why this backend, where the page chose it (by measuring every backend); else the engine says why. */
+  | { type: 'init'; backend: BackendChoice; reason?: string }
+  /** snapshot: rebuild the comparison from this state (an engine replaced after it stopped answering), paused. */
+  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload; snapshot?: EngineSnapshot }
   | { type: 'start' }
   | { type: 'pause' }
   /** One step of each run, then paused. */
@@ -31,6 +33,12 @@ export type RunnerCommand =
    */
   | { type: 'loseDevice' };
 
+/**
+ * The engine's saved state after a report (its ComparisonSnapshot: scores, momentum, usage counters, as plain typed
+ * arrays). Opaque to the page: kept, and handed back in 'create' to rebuild the run in a new engine.
+ */
+export type EngineSnapshot = unknown;
+
 export type RunnerState = 'idle' | 'ready' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
 export type RunnerEvent =
@@ -39,5 +47,10 @@ export type RunnerEvent =
   | { type: 'state'; state: RunnerState; steps: { ep: number; iep: number } }
   | { type: 'report'; report: StepReport }
   | { type: 'eval'; report: EvalReport }
-  /** recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device). */
-  | { type: 'error'; message: string; field?: string; recoverable?: boolean };
+  /** The state the reports that follow are covered by (the page keeps the latest, to rebuild a wedged engine). */
+  | { type: 'snapshot'; snapshot: EngineSnapshot }
+  /**
+   * recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device).
+   * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.
+   */
+  | { type: 'error'; message: string; field?: string; recoverable?: boolean; restart?: boolean };

@@ -181,7 +181,8 @@ describe('runner messages', () => {
     const { runner, events } = makeRunner();
     await runner.handle({ type: 'init', backend: 'wasm' });
     await runner.handle({ type: 'create', config: tinyConfig({ batchSize: 8, reportEvery: 2 }), dataset: payload() });
-    for (let i = 0; i < 3; i++) await runner.handle({ type: 'step' });
+    // Full speed's cadence (a Step would report every step): the last report, and snapshot, is at step 2.
+    for (let i = 0; i < 3; i++) await runner.current!.stepOnce();
     events.length = 0;
     await runner.fail('The WebGPU device was lost (destroyed)');
     expect(events[0]).toMatchObject({ type: 'error', recoverable: true, message: expect.stringMatching(/lost/) });
