@@ -37,6 +37,8 @@ const ANSWER_MS = 2_000;
 let awaiting: { command: 'pause' | 'stop'; timer: ReturnType<typeof setTimeout> } | null = null;
 /** Start or Step pressed while a pause was unconfirmed: a rebuilt engine does it once it is ready. */
 let wish: 'start' | 'step' | null = null;
+/** The live run whose engine was replaced after a pause it never answered: rebuilt on Start or Step. */
+let replacedRunId: string | null = null;
 /** The newest snapshot of the live run, to rebuild it in a new engine. */
 let saved: { runId: string; snapshot: EngineSnapshot } | null = null;
 /** The backend the engine was last started on: a rebuilt engine starts on the same. */
@@ -104,16 +106,25 @@ function replaceEngine(): void {
 }
 
 /**
- * The live run in a new engine, paused, from its newest snapshot (or from its first step if it has none yet): what
- * a pause the engine did not answer leads to. A Start or Step pressed meanwhile follows once it is built.
+ * A pause the engine did not answer: the engine is replaced now, and the run stays paused. It is rebuilt only when
+ * it goes on (Start or Step), so a Reset that usually follows builds nothing on a backend that just proved too slow.
  */
-async function rebuildLiveRun(): Promise<void> {
+function abandonStuckRun(): void {
   const c = useStore.getState().comparison;
   if (!runner?.restart || useStore.getState().mode !== 'live' || !c) return;
-  const snapshot = saved?.runId === c.id ? saved.snapshot : undefined;
   const then = wish;
   wish = null;
   replaceEngine();
+  replacedRunId = c.id;
+  if (then) void rebuildLiveRun(then);
+}
+
+/** The live run in a new engine from its newest snapshot (or from its first step if it has none), then `then`. */
+async function rebuildLiveRun(then: 'start' | 'step'): Promise<void> {
+  const c = useStore.getState().comparison;
+  if (!runner || !c) return;
+  replacedRunId = null;
+  const snapshot = saved?.runId === c.id ? saved.snapshot : undefined;
   let dataset: DatasetPayload | undefined;
   try {
     dataset = await datasetSource(c.config.dataset);
@@ -233,6 +244,7 @@ async function createRun(then: 'start' | 'step'): Promise<void> {
 /** Start a new comparison from the setup, or go on with a paused one. */
 export function start(): Promise<void> {
   if (liveAndIdle()) {
+    if (replacedRunId === useStore.getState().comparison?.id) return rebuildLiveRun('start');
     if (awaiting?.command === 'pause') wish = 'start';
     runner?.send({ type: 'start' });
     return Promise.resolve();
@@ -248,7 +260,7 @@ export function pause(): void {
   runner?.send({ type: 'pause' });
   wish = null;
   showNow({ type: 'state', state: 'paused', steps: s.runnerSteps });
-  expectAnswer('pause', () => void rebuildLiveRun());
+  expectAnswer('pause', abandonStuckRun);
 }
 
 /** One step of each run, then paused (creates the comparison first when there is none). */
@@ -256,6 +268,7 @@ export function step(): Promise<void> {
   const s = useStore.getState();
   if (s.runnerState === 'running') return Promise.resolve();
   if (liveAndIdle()) {
+    if (replacedRunId === s.comparison?.id) return rebuildLiveRun('step');
     if (awaiting?.command === 'pause') wish = 'step';
     runner?.send({ type: 'step' });
     return Promise.resolve();

@@ -10,7 +10,7 @@ import type { BackendChoice } from '../../../src/protocol/config';
 import type { DatasetPayload, RunnerEvent } from '../../../src/protocol/messages';
 import type { EvalReport, StepReport } from '../../../src/protocol/report';
 import { ConfigError } from '../../../src/protocol/validate';
-import { cifar, tinyConfig } from './helpers';
+import { cifar, cifarPayload, tinyConfig } from './helpers';
 
 const data = cifar(64, 32);
 
@@ -110,16 +110,7 @@ describe('comparison', () => {
   });
 });
 
-function payload(): DatasetPayload {
-  return {
-    id: 'cifar10',
-    classNames: [],
-    trainImages: data.train.images,
-    trainLabels: data.train.labels,
-    testImages: data.test.images,
-    testLabels: data.test.labels,
-  };
-}
+const payload = (): DatasetPayload => cifarPayload(data);
 
 function makeRunner() {
   const events: RunnerEvent[] = [];
