@@ -29,12 +29,18 @@ let flushTimer: ReturnType<typeof setTimeout> | null = null;
 const FLUSH_MS = 100;
 
 /**
- * How long the engine has to confirm a pause or a stop. The page shows either at once; an engine silent past this is
- * stuck in a step (WebGPU on a software adapter can take minutes for one) and is replaced.
+ * How long the engine has to confirm a pause or a stop. An engine silent past this is stuck in a step (WebGPU on a
+ * software adapter can take minutes for one) and is replaced. Generous, because replacing a slow but healthy engine
+ * costs a rebuild and the steps since the last snapshot; the page shows the pause long before (SHOW_PAUSE_MS).
  */
-const ANSWER_MS = 2_000;
+const ANSWER_MS = 10_000;
+/**
+ * A pause is shown as soon as the engine confirms it, or after this long whatever the engine is doing: within a
+ * second of the click either way. (Shown early, the step in flight may still land after it.)
+ */
+const SHOW_PAUSE_MS = 400;
 /** A pause or stop sent and not yet confirmed, and what to do if it never is. */
-let awaiting: { command: 'pause' | 'stop'; timer: ReturnType<typeof setTimeout> } | null = null;
+let awaiting: { command: 'pause' | 'stop'; timers: ReturnType<typeof setTimeout>[] } | null = null;
 /** Start or Step pressed while a pause was unconfirmed: a rebuilt engine does it once it is ready. */
 let wish: 'start' | 'step' | null = null;
 /** The live run whose engine was replaced after a pause it never answered: rebuilt on Start or Step. */
@@ -79,7 +85,7 @@ function hear(event: RunnerEvent): void {
     return;
   }
   if (awaiting && (event.type === 'error' || (event.type === 'state' && event.state !== 'running'))) {
-    clearTimeout(awaiting.timer);
+    awaiting.timers.forEach(clearTimeout);
     awaiting = null;
     wish = null;
   }
@@ -88,18 +94,22 @@ function hear(event: RunnerEvent): void {
   flushTimer ??= setTimeout(flush, FLUSH_MS);
 }
 
-function expectAnswer(command: 'pause' | 'stop', ifSilent: () => void): void {
-  if (awaiting) clearTimeout(awaiting.timer);
-  const timer = setTimeout(() => {
-    awaiting = null;
-    ifSilent();
-  }, ANSWER_MS);
-  awaiting = { command, timer };
+/** Arms the watchdog for `command`; `meanwhile` runs at each of the given delays while no answer has come. */
+function expectAnswer(command: 'pause' | 'stop', ifSilent: () => void, meanwhile: [number, () => void][] = []): void {
+  awaiting?.timers.forEach(clearTimeout);
+  const timers = [
+    ...meanwhile.map(([ms, act]) => setTimeout(act, ms)),
+    setTimeout(() => {
+      awaiting = null;
+      ifSilent();
+    }, ANSWER_MS),
+  ];
+  awaiting = { command, timers };
 }
 
 /** A new engine, now, with nothing loaded; whatever the old one was doing is abandoned. */
 function replaceEngine(): void {
-  if (awaiting) clearTimeout(awaiting.timer);
+  awaiting?.timers.forEach(clearTimeout);
   awaiting = null;
   engineSpent = false;
   runner?.restart?.();
@@ -253,14 +263,14 @@ export function start(): Promise<void> {
   return createRun('start');
 }
 
-/** Shown paused at once; the engine pauses after its current step, and is rebuilt paused if it does not answer. */
+/** Shown paused within a second; the engine pauses after its current step, and is replaced if it does not answer. */
 export function pause(): void {
   const s = useStore.getState();
   if (s.mode !== 'live' || s.runnerState !== 'running') return;
   runner?.send({ type: 'pause' });
   wish = null;
-  showNow({ type: 'state', state: 'paused', steps: s.runnerSteps });
-  expectAnswer('pause', abandonStuckRun);
+  const showPaused = () => showNow({ type: 'state', state: 'paused', steps: useStore.getState().runnerSteps });
+  expectAnswer('pause', abandonStuckRun, [[SHOW_PAUSE_MS, showPaused]]);
 }
 
 /** One step of each run, then paused (creates the comparison first when there is none). */
@@ -305,6 +315,8 @@ export function recover(backend: BackendChoice): void {
 /** Destroys the engine's WebGPU device for real (a debug tool): the run stops with a recoverable error. */
 export function loseDevice(): void {
   const s = useStore.getState();
+  // An engine replaced after an unanswered pause holds no device until the run goes on.
+  if (replacedRunId === s.comparison?.id) return;
   if (s.mode === 'live' && s.backend?.name === 'webgpu') runner?.send({ type: 'loseDevice' });
 }
 
