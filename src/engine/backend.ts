@@ -178,6 +178,20 @@ export function watchDeviceLoss(onLost: (message: string) => void): void {
   });
 }
 
+/**
+ * Drops the active GPU backend's device (WebGPU: destroyed; WebGL: context lost) before its worker is terminated, so
+ * the browser's GPU process can drop the work still queued there (minutes of it on a software emulation) instead
+ * of finishing it for nobody. Nothing to do on wasm or cpu.
+ */
+export function abandonDevice(): void {
+  const active = tf.getBackend();
+  if (active === 'webgpu') webGpuDevice()?.destroy();
+  if (active === 'webgl') {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+}
+
 /** Destroys the active WebGPU backend's device: a real loss, its `lost` promise resolves with reason 'destroyed'. */
 export function loseWebGpuDevice(): void {
   const active = tf.getBackend();

@@ -1,14 +1,20 @@
 // A throwaway Web Worker that starts one backend and times a few comparison steps on it (src/protocol/probe.ts).
 // The page terminates it when its time is up: a backend too slow for one step is abandoned mid-step.
-import type { ProbeEvent, ProbeRequest } from '../protocol/probe';
-import { selectBackend, softwareEmulation } from './backend';
+import type { ProbeEvent, ProbeRequest, ProbeStop } from '../protocol/probe';
+import { abandonDevice, selectBackend, softwareEmulation } from './backend';
 import { timeSteps } from './probe';
 
 function post(event: ProbeEvent): void {
   (self as unknown as Worker).postMessage(event);
 }
 
-self.addEventListener('message', (e: MessageEvent<ProbeRequest>) => {
+self.addEventListener('message', (e: MessageEvent<ProbeRequest | ProbeStop>) => {
+  if ('type' in e.data) {
+    // Handled at once: a step still pending is awaiting its GPU work, and this thread is free to drop it.
+    abandonDevice();
+    post({ type: 'stopped' });
+    return;
+  }
   const { backend, config, dataset, steps } = e.data;
   void (async () => {
     try {

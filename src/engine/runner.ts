@@ -117,6 +117,9 @@ export class Runner {
         this.delayMs = cmd.delayMs;
         this.comparison?.setSpeed(cmd.delayMs);
         return;
+      case 'abandon':
+        // worker.ts drops the device on arrival; in order, there is nothing left to do.
+        return;
       case 'loseDevice':
         // What follows arrives through the device's `lost` promise (worker.ts), as a real loss would.
         this.loseDevice();

@@ -31,7 +31,12 @@ export type RunnerCommand =
    * Destroys the WebGPU device: a real device loss, for tests and for demonstrating recovery. The run stops with a
    * recoverable error, as after a driver reset; an error if the active backend is not WebGPU.
    */
-  | { type: 'loseDevice' };
+  | { type: 'loseDevice' }
+  /**
+   * Sent just before the page terminates this engine (it stopped answering): drop the GPU device now, so the GPU
+   * process can drop the work still queued for it. Handled on arrival, not after the command in progress.
+   */
+  | { type: 'abandon' };
 
 /**
  * The engine's saved state after a report (its ComparisonSnapshot: scores, momentum, usage counters, as plain typed

@@ -14,7 +14,13 @@ export interface ProbeRequest {
   steps: number;
 }
 
+/** Sent when the probe's time is up: drop the device (abandonDevice), answer 'stopped', then be terminated. */
+export interface ProbeStop {
+  type: 'stop';
+}
+
 export type ProbeEvent =
+  | { type: 'stopped' }
   /** The backend started; software: "software renderer: SwiftShader" where the device is a CPU emulation. */
   | { type: 'started'; backend: BackendInfo; software: string | null }
   /** One comparison step (EP and iEP on the same batch) took this many seconds, its work finished. */

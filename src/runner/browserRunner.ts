@@ -16,6 +16,9 @@ export interface BrowserRunner {
   restart(): void;
 }
 
+/** How long a replaced engine has to drop its GPU device before it is terminated anyway. */
+const ABANDON_GRACE_MS = 300;
+
 const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /** `?backend=webgl` (or webgpu, wasm, cpu) forces a backend; anything else, or nothing, is 'auto'. */
@@ -70,8 +73,11 @@ function createRunner(): BrowserRunner {
       return () => listeners.delete(listener);
     },
     restart: () => {
-      worker.terminate();
+      const old = worker;
       worker = spawn();
+      // A moment to drop its GPU device first (the GPU process then drops the work queued for it), then gone.
+      old.postMessage({ type: 'abandon' } satisfies RunnerCommand);
+      setTimeout(() => old.terminate(), ABANDON_GRACE_MS);
     },
   };
 }

@@ -3,7 +3,7 @@
 // when its time is up is terminated: a step that would take a minute (WebGPU on a software adapter) is abandoned.
 import type { BackendName, ComparisonConfig } from '../protocol/config';
 import type { DatasetPayload } from '../protocol/messages';
-import { probeDataset, type ProbeEvent, type ProbeRequest } from '../protocol/probe';
+import { probeDataset, type ProbeEvent, type ProbeRequest, type ProbeStop } from '../protocol/probe';
 
 /** What one candidate did within its time. */
 export interface Measurement {
@@ -30,6 +30,8 @@ export type Measurer = (
 export const CANDIDATES: readonly BackendName[] = ['wasm', 'webgl', 'webgpu'];
 /** Per candidate, worker start-up, backend start-up and model building included. */
 const BOUND_MS = 8_000;
+/** How long a probe has to drop its device before it is terminated anyway. */
+const STOP_GRACE_MS = 300;
 /** One step that compiles, then steady ones. */
 const STEPS = 4;
 
@@ -44,23 +46,33 @@ function measureOne(request: ProbeRequest, signal: AbortSignal): Promise<Measure
   };
   return new Promise((resolve) => {
     const worker = new Worker(new URL('../engine/probe.worker.ts', import.meta.url), { type: 'module' });
-    const finish = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', finish);
+    let done = false;
+    const end = () => {
       worker.terminate();
       resolve(result);
+    };
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      // Asked to drop its device first (the GPU work queued for it with it); terminated either way soon after.
+      worker.postMessage({ type: 'stop' } satisfies ProbeStop);
+      setTimeout(end, STOP_GRACE_MS);
     };
     const timer = setTimeout(finish, BOUND_MS);
     signal.addEventListener('abort', finish);
     worker.addEventListener('message', (e: MessageEvent<ProbeEvent>) => {
       const event = e.data;
-      if (event.type === 'started') {
+      if (done) {
+        if (event.type === 'stopped') end();
+      } else if (event.type === 'started') {
         result.started = true;
         result.software = event.software;
       } else if (event.type === 'step') {
         result.stepSeconds.push(event.seconds);
         if (result.stepSeconds.length >= request.steps) finish();
-      } else {
+      } else if (event.type === 'failed') {
         result.failure = event.message;
         finish();
       }

@@ -32,13 +32,22 @@ export function stepsPerSecond(m: Measurement): number | null {
   return steady.length / steady.reduce((a, b) => a + b, 0);
 }
 
-/** The fastest measured backend; when none finished a step in its time, a hardware GPU, else wasm, is the guess. */
+/**
+ * The fastest measured backend. When none finished a step in its time (a busy machine), the guess is a hardware GPU
+ * that started, else wasm unless it failed outright (it may only have been slow to start): a software emulation of a
+ * GPU is never better than wasm on the same CPU.
+ */
 export function pickBackend(measurements: Measurement[]): BackendName | null {
   const timed = measurements.filter((m) => stepsPerSecond(m) !== null);
   if (timed.length > 0) return timed.reduce((a, b) => (stepsPerSecond(b)! > stepsPerSecond(a)! ? b : a)).backend;
   const started = measurements.filter((m) => m.started);
   const hardware = started.find((m) => m.backend !== 'wasm' && !m.software);
-  return (hardware ?? started.find((m) => m.backend === 'wasm') ?? started[0])?.backend ?? null;
+  const wasm = measurements.find((m) => m.backend === 'wasm' && m.failure === null);
+  return (hardware ?? wasm ?? started[0])?.backend ?? null;
+}
+
+function anyTimed(measurements: Measurement[]): boolean {
+  return measurements.some((m) => stepsPerSecond(m) !== null);
 }
 
 function figure(x: number): string {
@@ -69,9 +78,7 @@ function setupText(config: ComparisonConfig): string {
 }
 
 function choiceReason(chosen: BackendName, measurements: Measurement[], config: ComparisonConfig): string {
-  const how = measurements.some((m) => stepsPerSecond(m) !== null)
-    ? 'the fastest here'
-    : 'a guess: no backend finished a step in its time';
+  const how = anyTimed(measurements) ? 'the fastest here' : 'a guess: no backend finished a step in its time';
   return `${chosen}: ${how}, measured with ${setupText(config)}: ${measurementText(measurements)}`;
 }
 
@@ -151,7 +158,8 @@ async function measure(
   // Nothing started at all: the engine's own order and reasons say the rest.
   if (!chosen) return { backend: 'auto' };
   const choice = { backend: chosen, reason: choiceReason(chosen, measurements, config) };
-  remember(config, choice);
+  // A guess holds for this page only: the next visit measures again.
+  if (anyTimed(measurements)) remember(config, choice);
   return choice;
 }
 

@@ -27,6 +27,9 @@ describe('choosing a backend from measurements', () => {
     const slow = (b: Measurement['backend'], software: string | null) => measured(b, [], { software });
     expect(pickBackend([slow('wasm', null), slow('webgpu', null)])).toBe('webgpu');
     expect(pickBackend([slow('wasm', null), slow('webgpu', 'software adapter: SwiftShader')])).toBe('wasm');
+    // wasm too slow even to start on a busy machine is still a better guess than a software emulation.
+    const late = measured('wasm', [], { started: false });
+    expect(pickBackend([late, slow('webgl', 'software renderer: SwiftShader')])).toBe('wasm');
     expect(pickBackend([measured('wasm', [], { started: false, failure: 'no WebAssembly' })])).toBeNull();
   });
 
