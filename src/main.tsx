@@ -3,14 +3,17 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { registerServiceWorker } from './pwa/serviceWorker';
-import { backendChoiceFromUrl, startBrowserRunner } from './runner/browserRunner';
+import { backendChoiceFromUrl, getBrowserRunner, startBrowserRunner } from './runner/browserRunner';
+import { measureBackends } from './runner/measureBackends';
 import { useStore } from './store';
 import { connectRunner } from './store/runnerLink';
 import { isRunLive } from './store/update';
 import './views/theme.css';
 
-const runner = startBrowserRunner(backendChoiceFromUrl(location.search));
-connectRunner(runner, (id) => useStore.getState().datasetPayload(id));
+// A backend forced in the address starts now; "auto" is measured once the data is in (runnerLink's prepareBackend).
+const forced = backendChoiceFromUrl(location.search);
+const runner = forced === 'auto' ? getBrowserRunner() : startBrowserRunner(forced);
+connectRunner(runner, (id) => useStore.getState().datasetPayload(id), measureBackends);
 // Until the engine names its backend, an error means it did not start at all (run errors go to the studio).
 runner.subscribe((event) => {
   if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);

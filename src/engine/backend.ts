@@ -1,4 +1,5 @@
-// Backend choice: WebGPU, else WebGL, else CPU, and always the reason a faster one was not used.
+// Starting a backend, and always the reason a faster one was not used. "auto" here is the fixed order WebGPU, WebGL,
+// WASM, CPU; the page's own "auto" measures them instead (src/runner/measureBackends.ts) and forces the fastest.
 // WASM comes before CPU: out of the box it cannot train conv nets (no Conv2DBackpropFilter), so the engine adds that
 // kernel (wasm-kernels.ts), which makes it the fastest CPU path by far (docs/performance.md).
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +15,18 @@ interface Probe {
   ok: boolean;
   why: string;
   adapter?: string;
+  /** Set when the device is a CPU emulation (e.g. "software adapter: SwiftShader"): correct, but slow. */
+  software?: string;
 }
+
+/** The emulator's own name where it is a known one (SwiftShader, llvmpipe, ...), else the description as given. */
+function emulatorName(description: string): string {
+  const known = /swiftshader|llvmpipe|lavapipe|softpipe|warp|basic render/i.exec(description);
+  if (!known) return description;
+  return known[0].toLowerCase() === 'swiftshader' ? 'SwiftShader' : known[0];
+}
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render driver/i;
 
 async function probeWebGpu(): Promise<Probe> {
   const gpu = (globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined)?.gpu;
@@ -32,7 +44,15 @@ async function probeWebGpu(): Promise<Probe> {
     (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter ??
     (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const name = [info?.vendor, info?.architecture, info?.description].filter((s) => s).join(' ') || 'unknown adapter';
-  return { ok: true, why: '', adapter: fallback ? `${name} (fallback adapter, software)` : name };
+  const software = fallback || SOFTWARE_RENDERER.test(name) ? `software adapter: ${emulatorName(name)}` : undefined;
+  return { ok: true, why: '', adapter: fallback ? `${name} (fallback adapter, software)` : name, software };
+}
+
+/** The renderer behind a WebGL context; WEBGL_debug_renderer_info gives the real one where RENDERER is masked. */
+function webGlRenderer(gl: WebGL2RenderingContext): string {
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer: unknown = gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+  return typeof renderer === 'string' && renderer ? renderer : 'unknown renderer';
 }
 
 function probeWebGl(): Probe {
@@ -47,7 +67,9 @@ function probeWebGl(): Probe {
     if (!gl.getExtension('EXT_color_buffer_float')) {
       return { ok: false, why: 'WebGL: no float render targets (EXT_color_buffer_float)' };
     }
-    return { ok: true, why: '' };
+    const renderer = webGlRenderer(gl);
+    const software = SOFTWARE_RENDERER.test(renderer) ? `software renderer: ${emulatorName(renderer)}` : undefined;
+    return { ok: true, why: '', adapter: renderer, software };
   } catch (e) {
     return { ok: false, why: `WebGL: ${String(e)}` };
   }
@@ -92,16 +114,29 @@ export function backendOrder(choice: BackendChoice): BackendName[] {
   return choice === 'auto' ? [...AUTO_ORDER] : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
 }
 
-/** Why `name` is in use, given the reasons of the backends tried before it (in order). */
-export function backendReason(choice: BackendChoice, name: BackendName, skipped: readonly string[]): string {
+/**
+ * Why `name` is in use, given the reasons of the backends tried before it (in order). `because` is the reason for a
+ * choice made elsewhere (the page's measurement of every backend), instead of "chosen by the user".
+ */
+export function backendReason(
+  choice: BackendChoice,
+  name: BackendName,
+  skipped: readonly string[],
+  because?: string,
+): string {
   if (skipped.length === 0)
-    return choice === 'auto' ? `${name}: the fastest backend available` : `${name}: chosen by the user`;
+    return choice === 'auto' ? `${name}: the fastest backend available` : (because ?? `${name}: chosen by the user`);
   const forced = choice !== 'auto' && choice !== name ? `${choice} was asked for but is unavailable. ` : '';
   return `${forced}${skipped.join('; ')}`;
 }
 
+/** Whether a backend's device is a CPU emulation, in words (e.g. "software renderer: SwiftShader"); null if not. */
+export async function softwareEmulation(name: BackendName): Promise<string | null> {
+  return (await probe(name)).software ?? null;
+}
+
 /** Picks and activates a backend; throws only if even the CPU backend cannot start. */
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function selectBackend(choice: BackendChoice, because?: string): Promise<BackendInfo> {
   const order = backendOrder(choice);
   const skipped: string[] = [];
   for (const name of order) {
@@ -123,7 +158,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
       continue;
     }
     await tf.ready();
-    const reason = backendReason(choice, name, skipped);
+    const reason = backendReason(choice, name, skipped, because);
     return { name, reason: name === 'wasm' ? `${reason} · ${wasmThreadsNote()}` : reason, adapter: p.adapter };
   }
   throw new Error(`No TF.js backend could start: ${skipped.join('; ')}`);
@@ -151,6 +186,20 @@ export function watchDeviceLoss(onLost: (message: string) => void): void {
     deviceLost = true;
     onLost(`The WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
   });
+}
+
+/**
+ * Drops the active GPU backend's device (WebGPU: destroyed; WebGL: context lost) before its worker is terminated, so
+ * the browser's GPU process can drop the work still queued there (minutes of it on a software emulation) instead
+ * of finishing it for nobody. Nothing to do on wasm or cpu.
+ */
+export function abandonDevice(): void {
+  const active = tf.getBackend();
+  if (active === 'webgpu') webGpuDevice()?.destroy();
+  if (active === 'webgl') {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  }
 }
 
 /** Destroys the active WebGPU backend's device: a real loss, its `lost` promise resolves with reason 'destroyed'. */

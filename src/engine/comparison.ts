@@ -137,14 +137,20 @@ export class Comparison {
     this.delayMs = Math.max(0, delayMs);
   }
 
-  /** One step of each unfinished run on the same batch, then any reports and evaluations that fall due. */
-  async stepOnce(): Promise<void> {
+  /**
+   * One step of each unfinished run on the same batch, then any reports and evaluations that fall due. `reportNow`
+   * reports this step whatever `reportEvery` says: a single Step or a slowed run must move the heatmaps every step.
+   */
+  async stepOnce(reportNow = this.delayMs > 0): Promise<void> {
     const active = [this.runs.ep, this.runs.iep].filter((r) => !r.done);
     if (active.length === 0) return;
     const t = active[0].stepsDone;
     const batch = this.order.batch(t);
     try {
-      for (const run of active) run.step(batch);
+      for (const run of active) {
+        run.step(batch);
+        await run.settle();
+      }
     } finally {
       batch.x.dispose();
       batch.y.dispose();
@@ -154,7 +160,8 @@ export class Comparison {
     const out: RunnerEvent[] = [];
     for (const run of active) {
       const s = run.stepsDone;
-      if (s % this.config.reportEvery === 0 || run.done) out.push({ type: 'report', report: await run.report() });
+      if (reportNow || s % this.config.reportEvery === 0 || run.done)
+        out.push({ type: 'report', report: await run.report() });
       const reason = this.evalReason(run);
       if (reason)
         out.push({ type: 'eval', report: await run.evaluate(testBatches(this.data.test, this.testCount), reason) });
@@ -223,7 +230,7 @@ export class Comparison {
     await this.pause();
     if (this.state === 'done' || this.state === 'stopped' || this.state === 'error') return;
     try {
-      await this.stepOnce();
+      await this.stepOnce(true);
     } catch (e) {
       this.failStep(e);
       return;

@@ -2,13 +2,14 @@
 // Worker's postMessage, tests call it directly in Node. It also recovers from a lost device: after a recoverable
 // error, { type: 'init', backend } re-initialises the backend and rebuilds the comparison from its last snapshot.
 import type { BackendInfo } from '../protocol/report';
-import type { BackendChoice } from '../protocol/config';
+import type { BackendChoice, ComparisonConfig } from '../protocol/config';
 import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
 import { ConfigError } from '../protocol/validate';
 import { Comparison, type ComparisonSnapshot } from './comparison';
+import { describeFailure, isOutOfMemory } from './errors';
 import type { SearchData } from './data';
 
-export type SelectBackend = (choice: BackendChoice) => Promise<BackendInfo>;
+export type SelectBackend = (choice: BackendChoice, because?: string) => Promise<BackendInfo>;
 /** Destroys the active backend's WebGPU device (throws a clear error where there is none). */
 export type LoseDevice = () => void;
 
@@ -28,6 +29,12 @@ export function payloadToData(d: DatasetPayload): SearchData {
     train: split(d.trainImages, d.trainLabels, `${d.id} training split`),
     test: split(d.testImages, d.testLabels, `${d.id} test split`),
   };
+}
+
+/** An error event in words; after an out-of-memory the page is told to start a new engine (wasm cannot go on). */
+function failure(message: string, config: ComparisonConfig | null): Extract<RunnerEvent, { type: 'error' }> {
+  const restart = isOutOfMemory(message);
+  return { type: 'error', message: describeFailure(message, config), ...(restart ? { restart } : {}) };
 }
 
 export class Runner {
@@ -56,7 +63,10 @@ export class Runner {
       await this.dispatch(cmd);
     } catch (e) {
       if (e instanceof ConfigError) this.post({ type: 'error', field: e.field, message: e.message });
-      else this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      else {
+        const config = cmd.type === 'create' ? cmd.config : (this.comparison?.config ?? null);
+        this.post(failure(e instanceof Error ? e.message : String(e), config));
+      }
     }
   }
 
@@ -64,7 +74,7 @@ export class Runner {
     switch (cmd.type) {
       case 'init': {
         this.failed = false;
-        const backend = await this.selectBackend(cmd.backend);
+        const backend = await this.selectBackend(cmd.backend, cmd.reason);
         this.post({ type: 'backend', backend });
         if (this.pendingRecovery && this.data) {
           const snapshot = this.pendingRecovery;
@@ -83,7 +93,9 @@ export class Runner {
         const data = cmd.dataset ? payloadToData(cmd.dataset) : this.data;
         if (!data) throw new Error('create: no dataset has been sent yet');
         // Validate and build before dropping the old comparison, so a bad config loses nothing.
-        const next = new Comparison(cmd.config, data);
+        const next = cmd.snapshot
+          ? Comparison.restore(cmd.snapshot as ComparisonSnapshot, data)
+          : new Comparison(cmd.config, data);
         await this.comparison?.stop();
         this.comparison?.dispose();
         this.data = data;
@@ -105,6 +117,9 @@ export class Runner {
         this.delayMs = cmd.delayMs;
         this.comparison?.setSpeed(cmd.delayMs);
         return;
+      case 'abandon':
+        // worker.ts drops the device on arrival; in order, there is nothing left to do.
+        return;
       case 'loseDevice':
         // What follows arrives through the device's `lost` promise (worker.ts), as a real loss would.
         this.loseDevice();
@@ -120,11 +135,17 @@ export class Runner {
   private attach(c: Comparison): void {
     this.comparison = c;
     c.setSpeed(this.delayMs);
+    let posted = c.lastSnapshot;
     this.detach = c.subscribe((event) => {
       const failing = event.type === 'error' || (event.type === 'state' && event.state === 'error');
       if (failing && this.failed) return;
+      // The page keeps the newest snapshot, so it can rebuild this run in a new engine if this one stops answering.
+      if (event.type === 'report' && c.lastSnapshot && c.lastSnapshot !== posted) {
+        posted = c.lastSnapshot;
+        this.post({ type: 'snapshot', snapshot: posted });
+      }
       if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
-      this.post(event);
+      this.post(event.type === 'error' ? { ...event, ...failure(event.message, c.config) } : event);
     });
     this.post({ type: 'created', summary: c.summary, totalSteps: c.totalSteps });
     this.post({ type: 'state', state: c.currentState, steps: c.steps });

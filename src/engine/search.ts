@@ -134,6 +134,16 @@ export class Search {
     this.momentum.forEach((m) => tf.tidy(() => m.assign(tf.zerosLike(m))));
   }
 
+  /**
+   * Waits for this run's queued work: GPU backends only queue a step and run it at the next readback, which would
+   * bill one run's work to whichever run reads first. Called after each step, it keeps each run's images/s its own.
+   */
+  async settle(): Promise<void> {
+    const t0 = performance.now();
+    await this.lossSum.data();
+    this.window.ms += performance.now() - t0;
+  }
+
   /** Step telemetry since the previous report (one readback of pooled arrays and scalars); resets the window. */
   async report(): Promise<StepReport> {
     const readout = tf.tidy(() =>

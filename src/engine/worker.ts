@@ -1,7 +1,7 @@
 // The Web Worker entry: the engine runs here so the page never stalls. It speaks RunnerCommand / RunnerEvent.
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
 import type { BackendChoice } from '../protocol/config';
-import { loseWebGpuDevice, selectBackend, watchDeviceLoss } from './backend';
+import { abandonDevice, loseWebGpuDevice, selectBackend, watchDeviceLoss } from './backend';
 import { Runner } from './runner';
 
 function post(event: RunnerEvent): void {
@@ -10,8 +10,8 @@ function post(event: RunnerEvent): void {
 
 const runner = new Runner(
   post,
-  async (choice: BackendChoice) => {
-    const info = await selectBackend(choice);
+  async (choice: BackendChoice, because?: string) => {
+    const info = await selectBackend(choice, because);
     watchDeviceLoss(
       (message) =>
         void runner.fail(
@@ -27,5 +27,7 @@ const runner = new Runner(
 // get through while it runs.
 let queue: Promise<void> = Promise.resolve();
 self.addEventListener('message', (e: MessageEvent<RunnerCommand>) => {
+  // Out of turn: the command in progress is the step the page gave up waiting for.
+  if (e.data.type === 'abandon') abandonDevice();
   queue = queue.then(() => runner.handle(e.data));
 });

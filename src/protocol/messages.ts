@@ -16,8 +16,10 @@ export interface DatasetPayload {
 }
 
 export type RunnerCommand =
-  | { type: 'init'; backend: BackendChoice }
-  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload }
+  /** reason: why this backend, where the page chose it (by measuring every backend); else the engine says why. */
+  | { type: 'init'; backend: BackendChoice; reason?: string }
+  /** snapshot: rebuild the comparison from this state (an engine replaced after it stopped answering), paused. */
+  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload; snapshot?: EngineSnapshot }
   | { type: 'start' }
   | { type: 'pause' }
   /** One step of each run, then paused. */
@@ -29,7 +31,18 @@ export type RunnerCommand =
    * Destroys the WebGPU device: a real device loss, for tests and for demonstrating recovery. The run stops with a
    * recoverable error, as after a driver reset; an error if the active backend is not WebGPU.
    */
-  | { type: 'loseDevice' };
+  | { type: 'loseDevice' }
+  /**
+   * Sent just before the page terminates this engine (it stopped answering): drop the GPU device now, so the GPU
+   * process can drop the work still queued for it. Handled on arrival, not after the command in progress.
+   */
+  | { type: 'abandon' };
+
+/**
+ * The engine's saved state after a report (its ComparisonSnapshot: scores, momentum, usage counters, as plain typed
+ * arrays). Opaque to the page: kept, and handed back in 'create' to rebuild the run in a new engine.
+ */
+export type EngineSnapshot = unknown;
 
 export type RunnerState = 'idle' | 'ready' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
@@ -39,5 +52,10 @@ export type RunnerEvent =
   | { type: 'state'; state: RunnerState; steps: { ep: number; iep: number } }
   | { type: 'report'; report: StepReport }
   | { type: 'eval'; report: EvalReport }
-  /** recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device). */
-  | { type: 'error'; message: string; field?: string; recoverable?: boolean };
+  /** The state the reports that follow are covered by (the page keeps the latest, to rebuild a wedged engine). */
+  | { type: 'snapshot'; snapshot: EngineSnapshot }
+  /**
+   * recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device).
+   * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.
+   */
+  | { type: 'error'; message: string; field?: string; recoverable?: boolean; restart?: boolean };

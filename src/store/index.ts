@@ -1,13 +1,15 @@
 // The one store. Each slice owns one concern; views read with selectors and call actions, never touch tensors.
 import { create } from 'zustand';
+import { createBackendChoiceSlice, type BackendChoiceSlice } from './backendChoice';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
 import { createStudioSlice, type StudioSlice } from './studio';
 import { createUpdateSlice, type UpdateSlice } from './update';
 
-export type StoreState = DatasetSlice & StudioSlice & UpdateSlice;
+export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice;
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createDatasetSlice(...a),
   ...createStudioSlice(...a),
   ...createUpdateSlice(...a),
+  ...createBackendChoiceSlice(...a),
 }));

@@ -120,7 +120,9 @@ describe('studio: a lost WebGPU device', () => {
     await waitForState(page, 'error');
     expect(await page.textContent('[data-testid=run-error]')).toMatch(/WebGPU device was lost \(destroyed/);
     const atError = await stepOf(page, 'ep');
-    expect(atError).toBe(paused);
+    // The page shows a pause within a second; the step in flight at the click may still land after it.
+    expect(atError).toBeGreaterThanOrEqual(paused);
+    expect(atError).toBeLessThanOrEqual(paused + 1);
 
     // The backend that held the lost device must not come back: a new one asks for a new device, and trains.
     await page.selectOption('[data-testid=run-error] select', 'webgpu');

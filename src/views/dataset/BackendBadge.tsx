@@ -1,9 +1,22 @@
 // Which TF.js backend the engine runs on, and why not a faster one: training speed differs 20x between them.
 import { useStore } from '../../store';
+import { measureAgain } from '../../store/runnerLink';
+
+/** The page's "auto" measures the backends (progress shown here) and remembers the fastest until asked again. */
+function Measuring({ text }: { text: string }) {
+  return (
+    <p className="backend-reason" data-testid="backend-measuring" aria-live="polite">
+      {text}
+    </p>
+  );
+}
 
 export function BackendBadge() {
   const backend = useStore((s) => s.backend);
   const error = useStore((s) => s.backendError);
+  const measuring = useStore((s) => s.backendMeasuring);
+  // Timing the backends beside a training run would time the run too.
+  const busy = useStore((s) => s.mode === 'live' && ['idle', 'running'].includes(s.runnerState));
 
   if (error && !backend) {
     return (
@@ -18,6 +31,7 @@ export function BackendBadge() {
         <span className="backend-badge muted" data-testid="backend-badge" aria-busy="true">
           Backend: starting…
         </span>
+        {measuring && <Measuring text={measuring} />}
       </div>
     );
   }
@@ -33,6 +47,13 @@ export function BackendBadge() {
       <p className="backend-reason" data-testid="backend-reason">
         {backend.reason}
       </p>
+      {measuring ? (
+        <Measuring text={measuring} />
+      ) : (
+        <button type="button" data-testid="measure-again" disabled={busy} onClick={() => void measureAgain()}>
+          Measure again
+        </button>
+      )}
     </div>
   );
 }

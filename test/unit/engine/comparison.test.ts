@@ -10,7 +10,7 @@ import type { BackendChoice } from '../../../src/protocol/config';
 import type { DatasetPayload, RunnerEvent } from '../../../src/protocol/messages';
 import type { EvalReport, StepReport } from '../../../src/protocol/report';
 import { ConfigError } from '../../../src/protocol/validate';
-import { cifar, tinyConfig } from './helpers';
+import { cifar, cifarPayload, tinyConfig } from './helpers';
 
 const data = cifar(64, 32);
 
@@ -108,16 +108,7 @@ describe('comparison', () => {
   });
 });
 
-function payload(): DatasetPayload {
-  return {
-    id: 'cifar10',
-    classNames: [],
-    trainImages: data.train.images,
-    trainLabels: data.train.labels,
-    testImages: data.test.images,
-    testLabels: data.test.labels,
-  };
-}
+const payload = (): DatasetPayload => cifarPayload(data);
 
 function makeRunner() {
   const events: RunnerEvent[] = [];
@@ -179,7 +170,8 @@ describe('runner messages', () => {
     const { runner, events } = makeRunner();
     await runner.handle({ type: 'init', backend: 'wasm' });
     await runner.handle({ type: 'create', config: tinyConfig({ batchSize: 8, reportEvery: 2 }), dataset: payload() });
-    for (let i = 0; i < 3; i++) await runner.handle({ type: 'step' });
+    // Full speed's cadence (a Step would report every step): the last report, and snapshot, is at step 2.
+    for (let i = 0; i < 3; i++) await runner.current!.stepOnce();
     events.length = 0;
     await runner.fail('The WebGPU device was lost (destroyed)');
     expect(events[0]).toMatchObject({ type: 'error', recoverable: true, message: expect.stringMatching(/lost/) });

@@ -2,6 +2,7 @@
 import { parseCifarBatch, type CifarSplit } from '../../../src/data/cifar';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
 import type { SearchData } from '../../../src/engine/data';
+import type { DatasetPayload } from '../../../src/protocol/messages';
 import { limitSplit } from '../../../src/engine/data';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from '../../../scripts/cifar-source';
 
@@ -32,5 +33,17 @@ export function tinyConfig(overrides: Partial<ComparisonConfig> = {}): Compariso
     reportEvery: 5,
     ...overrides,
     iep: { ...defaultConfig().iep, ...(overrides.iep ?? {}) },
+  };
+}
+
+/** The splits as the page sends them to the engine ('create'). */
+export function cifarPayload(data: SearchData): DatasetPayload {
+  return {
+    id: 'cifar10',
+    classNames: [],
+    trainImages: data.train.images,
+    trainLabels: data.train.labels,
+    testImages: data.test.images,
+    testLabels: data.test.labels,
   };
 }

@@ -1,0 +1,191 @@
+// The page's "auto" backend: measured (src/runner/measureBackends.ts) and remembered per model and batch in
+// localStorage, until the user asks to measure again. A backend forced by the setup or `?backend=` is used as is.
+import type { StateCreator } from 'zustand';
+import type { StoreState } from './index';
+import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
+import type { DatasetPayload } from '../protocol/messages';
+import type { Measurement, Measurer } from '../runner/measureBackends';
+
+export interface BackendChoiceSlice {
+  /** What the measurement is doing, in words, while it runs; null otherwise. */
+  backendMeasuring: string | null;
+  setBackendMeasuring: (text: string | null) => void;
+}
+
+export const createBackendChoiceSlice: StateCreator<StoreState, [], [], BackendChoiceSlice> = (set) => ({
+  backendMeasuring: null,
+  setBackendMeasuring: (backendMeasuring) => set({ backendMeasuring }),
+});
+
+/** What the engine is started with: the backend, and why where the page chose it. */
+export interface Choice {
+  backend: BackendChoice;
+  reason?: string;
+}
+
+const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'wasm', cpu: 'cpu' };
+
+/** Steady comparison steps per second: the steps after the first (which compiles), or the first alone. */
+export function stepsPerSecond(m: Measurement): number | null {
+  const steady = m.stepSeconds.length > 1 ? m.stepSeconds.slice(1) : m.stepSeconds;
+  if (steady.length === 0) return null;
+  return steady.length / steady.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The fastest measured backend. When none finished a step in its time (a busy machine), the guess is a hardware GPU
+ * that started, else wasm unless it failed outright (it may only have been slow to start): a software emulation of a
+ * GPU is never better than wasm on the same CPU.
+ */
+export function pickBackend(measurements: Measurement[]): BackendName | null {
+  const timed = measurements.filter((m) => stepsPerSecond(m) !== null);
+  if (timed.length > 0) return timed.reduce((a, b) => (stepsPerSecond(b)! > stepsPerSecond(a)! ? b : a)).backend;
+  const started = measurements.filter((m) => m.started);
+  const hardware = started.find((m) => m.backend !== 'wasm' && !m.software);
+  const wasm = measurements.find((m) => m.backend === 'wasm' && m.failure === null);
+  return (hardware ?? wasm ?? started[0])?.backend ?? null;
+}
+
+function anyTimed(measurements: Measurement[]): boolean {
+  return measurements.some((m) => stepsPerSecond(m) !== null);
+}
+
+function figure(x: number): string {
+  return x >= 1 ? x.toFixed(1) : String(Number(x.toPrecision(2)));
+}
+
+/** One candidate in words, e.g. "WebGL 0.11 steps/s (software renderer: SwiftShader)". */
+function describe(m: Measurement): string {
+  const software = m.software ? ` (${m.software})` : '';
+  if (!m.started) return `${LABEL[m.backend]}: did not start (${m.failure ?? `nothing within ${m.boundSeconds} s`})`;
+  const rate = stepsPerSecond(m);
+  if (rate !== null) return `${LABEL[m.backend]} ${figure(rate)} steps/s${software}`;
+  const why = m.failure ? `failed (${m.failure})` : `too slow, no step within ${m.boundSeconds} s`;
+  return `${LABEL[m.backend]}: ${why}${software}`;
+}
+
+/** Every candidate, fastest first: "wasm 1.0 steps/s · WebGL 0.11 steps/s (software renderer: SwiftShader) · …". */
+export function measurementText(measurements: Measurement[]): string {
+  const rank = (m: Measurement) => stepsPerSecond(m) ?? (m.started ? -1 : -2);
+  return [...measurements]
+    .sort((a, b) => rank(b) - rank(a))
+    .map(describe)
+    .join(' · ');
+}
+
+function setupText(config: ComparisonConfig): string {
+  return `${config.model} ×${config.width}, batch ${config.batchSize}`;
+}
+
+function choiceReason(chosen: BackendName, measurements: Measurement[], config: ComparisonConfig): string {
+  const how = anyTimed(measurements) ? 'the fastest here' : 'a guess: no backend finished a step in its time';
+  return `${chosen}: ${how}, measured with ${setupText(config)}: ${measurementText(measurements)}`;
+}
+
+const STORAGE_PREFIX = 'supermask-studio/backend/';
+const NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** The speed of a backend depends on the net and the batch, so each pair is measured once. */
+export function choiceKey(config: ComparisonConfig): string {
+  return `${STORAGE_PREFIX}${config.model}@${config.width}/batch${config.batchSize}`;
+}
+
+/** The remembered choice for a setup; anything unreadable counts as none (it is measured again). */
+export function rememberedChoice(config: ComparisonConfig): Choice | null {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(choiceKey(config)) ?? 'null');
+    const { backend, reason } = (saved ?? {}) as { backend?: unknown; reason?: unknown };
+    return NAMES.includes(backend as BackendName) && typeof reason === 'string'
+      ? { backend: backend as BackendName, reason }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function remember(config: ComparisonConfig, choice: Choice): void {
+  try {
+    localStorage.setItem(choiceKey(config), JSON.stringify(choice));
+  } catch {
+    // Storage full or blocked: the choice holds for this page, and is measured again next time.
+  }
+}
+
+export function forgetChoice(config: ComparisonConfig): void {
+  try {
+    localStorage.removeItem(choiceKey(config));
+  } catch {
+    // Nothing stored to forget.
+  }
+}
+
+let measurer: Measurer | null = null;
+let inFlight: { key: string; controller: AbortController; promise: Promise<Choice | null> } | null = null;
+
+export function setMeasurer(m: Measurer): void {
+  measurer = m;
+}
+
+/** Stops a measurement in progress (Reset): nothing is remembered from it. */
+export function cancelMeasuring(): void {
+  inFlight?.controller.abort();
+}
+
+/** Says what a measurement is doing (null when it ends): the store's backendMeasuring. */
+export type MeasureProgress = (text: string | null) => void;
+
+async function measure(
+  config: ComparisonConfig,
+  dataset: () => Promise<DatasetPayload | undefined>,
+  signal: AbortSignal,
+  m: Measurer,
+  progress: MeasureProgress,
+): Promise<Choice | null> {
+  const data = await dataset();
+  if (!data || signal.aborted) return null;
+  const measurements = await m(
+    config,
+    data,
+    (done, current) =>
+      progress(
+        `Measuring the backends with ${setupText(config)}: ` +
+          [...done.map(describe), `${LABEL[current]}…`].join(' · '),
+      ),
+    signal,
+  );
+  if (signal.aborted) return null;
+  const chosen = pickBackend(measurements);
+  // Nothing started at all: the engine's own order and reasons say the rest.
+  if (!chosen) return { backend: 'auto' };
+  const choice = { backend: chosen, reason: choiceReason(chosen, measurements, config) };
+  // A guess holds for this page only: the next visit measures again.
+  if (anyTimed(measurements)) remember(config, choice);
+  return choice;
+}
+
+/**
+ * The backend to start for a setup: a forced one as is; "auto" from memory, else measured now (its progress in the
+ * store). Null when the measurement was cancelled.
+ */
+export function resolveBackend(
+  config: ComparisonConfig,
+  dataset: () => Promise<DatasetPayload | undefined>,
+  progress: MeasureProgress,
+): Promise<Choice | null> {
+  if (config.backend !== 'auto') return Promise.resolve({ backend: config.backend });
+  const known = rememberedChoice(config);
+  if (known) return Promise.resolve(known);
+  const key = choiceKey(config);
+  if (inFlight?.key === key) return inFlight.promise;
+  if (!measurer) return Promise.resolve({ backend: 'auto' });
+  // One measurement at a time: two would share the cores and time each other.
+  inFlight?.controller.abort();
+  const controller = new AbortController();
+  const promise = measure(config, dataset, controller.signal, measurer, progress).finally(() => {
+    if (inFlight?.promise !== promise) return;
+    inFlight = null;
+    progress(null);
+  });
+  inFlight = { key, controller, promise };
+  return promise;
+}
