@@ -81,7 +81,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<AppHar
     url,
     browser,
     openApp: async (query = '') => {
-      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      // The service worker precaches ~25 MB in the background of every page; only offline.test.ts, which opens its
+      // own contexts, is about it. The preview server sends the isolation headers itself.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: 'block' });
       contexts.push(context);
       const page = await context.newPage();
       const errors: string[] = [];
