@@ -142,7 +142,8 @@ export class Runner {
       // The page keeps the newest snapshot, so it can rebuild this run in a new engine if this one stops answering.
       if (event.type === 'report' && c.lastSnapshot && c.lastSnapshot !== posted) {
         posted = c.lastSnapshot;
-        this.post({ type: 'snapshot', snapshot: posted });
+        const steps = { ep: posted.ep.stepsDone, iep: posted.iep.stepsDone };
+        this.post({ type: 'snapshot', snapshot: posted, steps });
       }
       if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
       this.post(event.type === 'error' ? { ...event, ...failure(event.message, c.config) } : event);

@@ -53,7 +53,8 @@ export type RunnerEvent =
   | { type: 'report'; report: StepReport }
   | { type: 'eval'; report: EvalReport }
   /** The state the reports that follow are covered by (the page keeps the latest, to rebuild a wedged engine). */
-  | { type: 'snapshot'; snapshot: EngineSnapshot }
+  /** steps: the steps of each run the snapshot holds (every report up to them came after it). */
+  | { type: 'snapshot'; snapshot: EngineSnapshot; steps: { ep: number; iep: number } }
   /**
    * recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device).
    * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.

@@ -1,9 +1,9 @@
 // The runs stored in this browser: list, open, delete, import and export. An import is fully checked before
 // anything is stored, so a malformed or foreign file changes nothing.
 import { useStore } from './index';
-import { deleteRun, listRuns, loadRun, putRecord, setRunStatus } from './persistence';
+import { deleteRun, listRuns, loadRun, loadSnapshot, putRecord, setRunStatus } from './persistence';
 import { download, fileStem, parseRunFile, recordToCsv, recordToJson } from './runFiles';
-import { stopLive } from './runnerLink';
+import { continueRun, stopLive } from './runnerLink';
 import { recorderIdle } from './recorder';
 import { announceRunsChanged, liveElsewhere } from './runOwnership';
 import { toRecord } from './studio';
@@ -31,6 +31,19 @@ export async function openStored(id: string): Promise<void> {
     useStore.getState().setLibraryError(null);
   } catch (e) {
     fail('The run could not be opened', e);
+  }
+}
+
+/** A run cut short by a closed page goes on, live in this tab, from the snapshot stored with its reports. */
+export async function continueStored(id: string): Promise<void> {
+  try {
+    const { record, meta } = await loadRun(id);
+    const snapshot = await loadSnapshot(id);
+    if (!snapshot || !meta.snapshotSteps) throw new Error('no snapshot of it was stored');
+    await continueRun(record, { runId: id, snapshot, steps: meta.snapshotSteps }, meta.items);
+    useStore.getState().setLibraryError(null);
+  } catch (e) {
+    fail('The run could not be continued', e);
   }
 }
 
@@ -99,7 +112,9 @@ export async function recoverInterrupted(): Promise<void> {
     .getState()
     .addNotice(
       `Recovered the run that was training when the page closed (EP step ${steps.ep}, iEP step ${steps.iep}). ` +
-        'It is shown as recorded; Start begins a new run.',
+        (newest.snapshotSteps
+          ? `It is shown as recorded; Continue goes on from step ${newest.snapshotSteps.ep} / ${newest.snapshotSteps.iep}; Start begins a new run.`
+          : 'It is shown as recorded; Start begins a new run.'),
     );
 }
 

@@ -1,12 +1,16 @@
 // Every run is recorded to IndexedDB as it goes, so it survives a reload or a crashed tab. A run is one meta row
 // (the record without its reports) plus one row per report, appended in small batches: writing the whole record on
 // every report would grow quadratically.
+import type { RunKind } from '../protocol/config';
+import type { EngineSnapshot } from '../protocol/messages';
 import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 
 const DB_NAME = 'supermask-studio';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const RUNS = 'runs';
 const ITEMS = 'items';
+/** One row per run: the engine's newest snapshot that the stored reports cover (v2). */
+const SNAPSHOTS = 'snapshots';
 
 /**
  * 'recording': a tab is training it (or was, until it closed: runOwnership tells which); 'interrupted': its tab
@@ -19,6 +23,8 @@ export type RunMeta = Omit<RunRecord, 'reports' | 'evals'> & {
   items: number;
   /** 'recording' until the engine says the run ended. */
   status: RunStatus;
+  /** The steps of the stored snapshot, when there is one: where the run can go on from. */
+  snapshotSteps?: Record<RunKind, number>;
 };
 
 type Item = StepReport | EvalReport;
@@ -61,6 +67,7 @@ function openDb(): Promise<IDBDatabase> {
       const db = req.result;
       if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(ITEMS)) db.createObjectStore(ITEMS, { keyPath: ['id', 'seq'] });
+      if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS, { keyPath: 'id' });
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(new Error(`IndexedDB unavailable: ${req.error?.message ?? 'unknown error'}`));
@@ -83,14 +90,31 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** Writes the meta row and the items from `firstSeq` on, in one transaction (all or nothing). */
-export async function appendToRun(meta: RunMeta, firstSeq: number, items: Item[]): Promise<void> {
+/**
+ * Writes the meta row, the items from `firstSeq` on and (if given) the snapshot they cover, in one transaction (all
+ * or nothing): a stored snapshot is never ahead of the stored reports.
+ */
+export async function appendToRun(
+  meta: RunMeta,
+  firstSeq: number,
+  items: Item[],
+  snapshot?: EngineSnapshot,
+): Promise<void> {
   const db = await openDb();
-  const tx = db.transaction([RUNS, ITEMS], 'readwrite');
+  const tx = db.transaction([RUNS, ITEMS, SNAPSHOTS], 'readwrite');
   tx.objectStore(RUNS).put(meta);
   const store = tx.objectStore(ITEMS);
   items.forEach((item, i) => store.put({ id: meta.id, seq: firstSeq + i, item: pack(item) } satisfies ItemRow));
+  if (snapshot !== undefined) tx.objectStore(SNAPSHOTS).put({ id: meta.id, snapshot });
   await done(tx);
+}
+
+export async function loadSnapshot(id: string): Promise<EngineSnapshot | null> {
+  const db = await openDb();
+  const row = await request(
+    db.transaction(SNAPSHOTS).objectStore(SNAPSHOTS).get(id) as IDBRequest<{ snapshot: EngineSnapshot } | undefined>,
+  );
+  return row?.snapshot ?? null;
 }
 
 export function metaOf(record: RunRecord, status: RunStatus, items: number): RunMeta {
@@ -136,6 +160,7 @@ export async function loadRun(id: string): Promise<{ record: RunRecord; meta: Ru
   delete rest.updatedAt;
   delete rest.items;
   delete rest.status;
+  delete rest.snapshotSteps;
   const reports: StepReport[] = [];
   const evals: EvalReport[] = [];
   for (const row of rows) {
@@ -148,8 +173,9 @@ export async function loadRun(id: string): Promise<{ record: RunRecord; meta: Ru
 
 export async function deleteRun(id: string): Promise<void> {
   const db = await openDb();
-  const tx = db.transaction([RUNS, ITEMS], 'readwrite');
+  const tx = db.transaction([RUNS, ITEMS, SNAPSHOTS], 'readwrite');
   tx.objectStore(RUNS).delete(id);
+  tx.objectStore(SNAPSHOTS).delete(id);
   tx.objectStore(ITEMS).delete(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]));
   await done(tx);
 }

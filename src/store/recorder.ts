@@ -1,9 +1,12 @@
 // Records the live comparison to IndexedDB as it goes: new reports are appended about once a second, and at once
 // when the run pauses or ends, so a reload or a crashed tab loses at most the last second.
-import type { EvalReport, StepReport } from '../protocol/report';
+import type { RunKind } from '../protocol/config';
+import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 import { useStore } from './index';
 import { appendToRun, listRuns, metaOf, type RunStatus } from './persistence';
 import { announceRunsChanged, claimRun, releaseRun } from './runOwnership';
+import { newestSnapshot } from './liveSnapshot';
+import type { Series } from './series';
 import { toRecord } from './studio';
 
 const FLUSH_MS = 1000;
@@ -12,6 +15,25 @@ interface Progress {
   id: string;
   seq: number;
   written: { ep: { reports: number; evals: number }; iep: { reports: number; evals: number } };
+  /** The steps of the snapshot stored with the run, if any. */
+  snapshotSteps?: Record<RunKind, number>;
+}
+
+function writtenOf(series: Series): Progress['written'] {
+  const count = (run: RunKind) => ({ reports: series[run].reports.length, evals: series[run].evals.length });
+  return { ep: count('ep'), iep: count('iep') };
+}
+
+/**
+ * The newest snapshot of this run that the reports being written cover (the engine sends a snapshot before the
+ * reports it covers, so the newest one may still be ahead of them), if it is newer than the stored one.
+ */
+function snapshotToStore(id: string, series: Series, stored?: Record<RunKind, number>) {
+  const saved = newestSnapshot();
+  if (!saved || saved.runId !== id) return undefined;
+  const covered = (run: RunKind) => saved.steps[run] <= (series[run].reports.at(-1)?.step ?? 0);
+  const newer = !stored || saved.steps.ep !== stored.ep || saved.steps.iep !== stored.iep;
+  return covered('ep') && covered('iep') && newer ? saved : undefined;
 }
 
 let progress: Progress | null = null;
@@ -39,14 +61,16 @@ function flush(statusOverride?: RunStatus): Promise<void> {
   for (const run of ['ep', 'iep'] as const) {
     items.push(...s.series[run].reports.slice(p.written[run].reports));
     items.push(...s.series[run].evals.slice(p.written[run].evals));
-    p.written[run] = { reports: s.series[run].reports.length, evals: s.series[run].evals.length };
   }
+  p.written = writtenOf(s.series);
   const first = p.seq;
   p.seq += items.length;
-  const meta = metaOf(record, statusOverride ?? statusOf(s.runnerState), p.seq);
+  const snapshot = snapshotToStore(record.id, s.series, p.snapshotSteps);
+  if (snapshot) p.snapshotSteps = snapshot.steps;
+  const meta = { ...metaOf(record, statusOverride ?? statusOf(s.runnerState), p.seq), snapshotSteps: p.snapshotSteps };
   // Writes are chained so rows land in order even when one batch is slow.
   writing = writing
-    .then(() => appendToRun(meta, first, items))
+    .then(() => appendToRun(meta, first, items, snapshot?.snapshot))
     .then(async () => {
       if (meta.status !== 'recording') releaseRun(meta.id);
       announceRunsChanged();
@@ -54,6 +78,19 @@ function flush(statusOverride?: RunStatus): Promise<void> {
     })
     .catch((e: unknown) => useStore.getState().setLibraryError(`Recording failed: ${(e as Error).message}`));
   return writing;
+}
+
+/**
+ * A stored run goes on live in this tab: the recorder appends after its `items` stored rows instead of writing it
+ * anew, and keeps its stored snapshot until a newer one is covered.
+ */
+export function continueRecording(record: RunRecord, items: number, snapshotSteps?: Record<RunKind, number>): void {
+  const count = (run: RunKind) => ({
+    reports: record.reports.filter((r) => r.run === run).length,
+    evals: record.evals.filter((e) => e.run === run).length,
+  });
+  progress = { id: record.id, seq: items, written: { ep: count('ep'), iep: count('iep') }, snapshotSteps };
+  writing = writing.then(() => claimRun(record.id));
 }
 
 /** Starts recording; returns the unsubscribe function. */

@@ -1,13 +1,15 @@
 // The wire between the store and a runner (the engine's Web Worker): commands go out, events come back batched so
 // a burst of reports costs one store update and one render. The page never waits on the engine: Pause and Reset
 // show at once, and an engine that does not confirm them in time is replaced (see expectAnswer).
-import type { BackendChoice } from '../protocol/config';
-import type { DatasetPayload, EngineSnapshot, RunnerCommand, RunnerEvent } from '../protocol/messages';
+import type { BackendChoice, ComparisonConfig } from '../protocol/config';
+import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
+import type { RunRecord } from '../protocol/report';
 import { validateConfig } from '../protocol/validate';
 import type { Measurer } from '../runner/measureBackends';
 import { cancelMeasuring, forgetChoice, resolveBackend, setMeasurer, type Choice } from './backendChoice';
 import { useStore } from './index';
-import { finishRecording } from './recorder';
+import { continueRecording, finishRecording } from './recorder';
+import { keepSnapshot, type SavedSnapshot } from './liveSnapshot';
 
 export interface Runner {
   send(cmd: RunnerCommand, transfer?: Transferable[]): void;
@@ -46,7 +48,7 @@ let wish: 'start' | 'step' | null = null;
 /** The live run whose engine was replaced after a pause it never answered: rebuilt on Start or Step. */
 let replacedRunId: string | null = null;
 /** The newest snapshot of the live run, to rebuild it in a new engine. */
-let saved: { runId: string; snapshot: EngineSnapshot } | null = null;
+let saved: SavedSnapshot | null = null;
 /** The backend the engine was last started on: a rebuilt engine starts on the same. */
 let engineBackend: Choice = { backend: 'auto' };
 /** After an out-of-memory the engine cannot go on (a wasm module that aborted): the next run gets a new one. */
@@ -81,7 +83,10 @@ function showNow(event: RunnerEvent): void {
 function hear(event: RunnerEvent): void {
   if (event.type === 'snapshot') {
     const s = useStore.getState();
-    if (s.mode === 'live' && s.comparison) saved = { runId: s.comparison.id, snapshot: event.snapshot };
+    if (s.mode === 'live' && s.comparison) {
+      saved = { runId: s.comparison.id, snapshot: event.snapshot, steps: event.steps };
+      keepSnapshot(saved);
+    }
     return;
   }
   if (awaiting && (event.type === 'error' || (event.type === 'state' && event.state !== 'running'))) {
@@ -226,7 +231,6 @@ async function createRun(then: 'start' | 'step'): Promise<void> {
     return;
   }
   const id = crypto.randomUUID();
-  saved = null;
   s.beginLive(
     {
       id,
@@ -240,15 +244,46 @@ async function createRun(then: 'start' | 'step'): Promise<void> {
     },
     then,
   );
+  await launch(id, config, dataset);
+}
+
+/** The engine builds the live run `id` (from `snapshot` if given) on the backend the config asks for. */
+async function launch(
+  id: string,
+  config: ComparisonConfig,
+  dataset: DatasetPayload | undefined,
+  snapshot?: SavedSnapshot,
+): Promise<void> {
+  saved = snapshot ?? null;
   // A stop the engine never confirmed (Reset during a step of minutes), or an engine an out-of-memory left
   // unusable: the new run gets a new engine at once instead of queueing behind the old one.
   if (awaiting?.command === 'stop' || engineSpent) replaceEngine();
   const choice = await resolveBackend(config, () => Promise.resolve(dataset), showMeasuring);
   // Reset (or another run) while the backends were measured.
-  if (!choice || useStore.getState().comparison?.id !== id) return;
+  if (!runner || !choice || useStore.getState().comparison?.id !== id) return;
   engineBackend = choice;
   runner.send({ type: 'init', ...choice });
-  runner.send({ type: 'create', config, dataset });
+  runner.send({ type: 'create', config, dataset, snapshot: snapshot?.snapshot });
+}
+
+/** A stored run cut short (its page closed mid-run) goes on in this tab from its stored snapshot, then runs. */
+export async function continueRun(record: RunRecord, snapshot: SavedSnapshot, storedItems: number): Promise<void> {
+  const s = useStore.getState();
+  if (!runner) {
+    s.addNotice('The engine is not connected yet; try again in a moment.');
+    return;
+  }
+  let dataset: DatasetPayload | undefined;
+  try {
+    dataset = await datasetSource(record.config.dataset);
+  } catch (e) {
+    s.addNotice(`The dataset ${record.config.dataset} could not be loaded: ${(e as Error).message}`);
+    return;
+  }
+  stopLive();
+  continueRecording(record, storedItems, snapshot.steps);
+  s.resumeLive(record, 'start');
+  await launch(record.id, record.config, dataset, snapshot);
 }
 
 /** Start a new comparison from the setup, or go on with a paused one. */

@@ -81,6 +81,8 @@ export interface StudioSlice {
   applyEvents: (events: RunnerEvent[]) => void;
   beginLive: (comparison: Comparison, pending: 'start' | 'step' | null) => void;
   showRecord: (record: RunRecord) => void;
+  /** A stored run goes on live from where its reports end (the engine rebuilds it from its stored snapshot). */
+  resumeLive: (record: RunRecord, pending: 'start' | 'step') => void;
   clearComparison: () => void;
   setDelay: (delayMs: number) => void;
   setCursor: (step: number | null) => void;
@@ -273,6 +275,19 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       replayPlaying: false,
       pendingAfterCreate: null,
       enlargedLayer: null,
+    });
+  },
+
+  resumeLive: (record, pending) => {
+    get().showRecord(record);
+    set({
+      mode: 'live',
+      comparison: { ...get().comparison!, error: null },
+      runnerState: 'idle',
+      runningSeconds: 0,
+      runningSince: null,
+      pendingAfterCreate: pending,
+      cursor: null,
     });
   },
 

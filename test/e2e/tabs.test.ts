@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, openStudio, slowDown, tinyConfig, waitForStep } from './studioSupport';
+import { configHash, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -34,6 +34,39 @@ function storedStatuses(page: Page): Promise<Record<string, string>> {
           all.onerror = () => reject(all.error);
         };
       }),
+  );
+}
+
+interface StoredRow {
+  kind: string;
+  run: string;
+  step: number;
+}
+
+/** A stored run's meta row and its report rows (kind, run, step), read from IndexedDB in the page. */
+function storedRun(page: Page, id: string): Promise<{ meta: Record<string, unknown> | null; rows: StoredRow[] }> {
+  return page.evaluate(
+    (runId) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('supermask-studio');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction(['runs', 'items']);
+          const meta = tx.objectStore('runs').get(runId);
+          const items = tx.objectStore('items').getAll(IDBKeyRange.bound([runId, 0], [runId, Number.MAX_SAFE_INTEGER]));
+          tx.oncomplete = () => {
+            const rows = (items.result as { item: StoredRow }[]).map(({ item }) => ({
+              kind: item.kind,
+              run: item.run,
+              step: item.step,
+            }));
+            resolve({ meta: (meta.result as Record<string, unknown>) ?? null, rows });
+            open.result.close();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    id,
   );
 }
 
@@ -110,5 +143,75 @@ describe('recording across tabs and reloads', () => {
     await page.reload();
     await page.waitForSelector(`[data-run-id="${id}"]`);
     expect((await notices(page)).some((n) => n.includes('Recovered'))).toBe(false);
+  });
+
+  it('a run cut short by a reload goes on from its stored snapshot, every step recorded once', async () => {
+    const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
+    await slowDown(page);
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'iep', 4);
+    const id = (await page.getAttribute('[data-run-id]', 'data-run-id'))!;
+    // Wait until IndexedDB holds a snapshot past step 2 beside the reports it covers.
+    await page.waitForFunction(
+      (runId) =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open('supermask-studio');
+          open.onsuccess = () => {
+            const get = open.result.transaction('runs').objectStore('runs').get(runId);
+            get.onsuccess = () => {
+              resolve(((get.result as { snapshotSteps?: { ep: number } })?.snapshotSteps?.ep ?? 0) >= 2);
+              open.result.close();
+            };
+          };
+        }),
+      id,
+    );
+    await page.reload();
+    const button = await page.waitForSelector('[data-testid=continue-run]');
+    const before = await storedRun(page, id);
+    expect(before.meta?.status).toBe('interrupted');
+    const from = before.meta?.snapshotSteps as { ep: number; iep: number };
+    expect(await button.textContent()).toContain(`step ${from.ep} / ${from.iep}`);
+    const lastStored = Math.max(...before.rows.filter((r) => r.kind === 'step' && r.run === 'ep').map((r) => r.step));
+    expect(lastStored).toBeGreaterThanOrEqual(from.ep);
+
+    // Every step count the engine states from the click on: a run rebuilt from its snapshot never counts from 0.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { engineSteps: string[] }).engineSteps = seen;
+      const el = document.querySelector('[data-testid=runner-state]')!;
+      new MutationObserver(() => {
+        const steps = el.getAttribute('data-engine-steps');
+        if (steps) seen.push(steps);
+      }).observe(el, { attributes: true });
+    });
+    await page.click('[data-testid=continue-run]');
+    await waitForState(page, 'running');
+    await waitForStep(page, 'ep', lastStored + 3);
+    await waitForStep(page, 'iep', lastStored + 3);
+    await page.click('[data-testid=pause]');
+    await waitForState(page, 'paused');
+    // The pause writes the run at once: wait for the steps past the reload to be stored.
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-run-id] ')?.textContent?.match(/(\d+) reports/)?.[1]) >= n,
+      before.rows.length + 4,
+    );
+    const engineSteps = await page.evaluate(() => (window as unknown as { engineSteps: string[] }).engineSteps);
+    expect(engineSteps.length).toBeGreaterThan(0);
+    for (const steps of engineSteps) {
+      const [ep, iep] = steps.split(' ').map(Number);
+      expect(ep).toBeGreaterThanOrEqual(from.ep);
+      expect(iep).toBeGreaterThanOrEqual(from.iep);
+    }
+    const after = await storedRun(page, id);
+    expect(after.meta?.status).toBe('recording');
+    for (const run of ['ep', 'iep']) {
+      const steps = after.rows.filter((r) => r.kind === 'step' && r.run === run).map((r) => r.step);
+      // A report every step: 1, 2, 3, … with none lost or repeated across the reload.
+      expect(steps).toEqual(steps.map((_, i) => i + 1));
+      expect(steps.length).toBeGreaterThanOrEqual(lastStored + 3);
+    }
+    // The same run, not a new one: one stored run.
+    expect(await page.$$eval('[data-run-id]', (lis) => lis.length)).toBe(1);
   });
 });

@@ -87,7 +87,12 @@ export function Controls() {
             ))}
           </select>
         </label>
-        <span className="run-state" data-testid="runner-state" data-state={live ? state : mode}>
+        <span
+          className="run-state"
+          data-testid="runner-state"
+          data-state={live ? state : mode}
+          data-engine-steps={live ? `${steps.ep} ${steps.iep}` : undefined}
+        >
           {live ? state : mode === 'recorded' ? 'recorded run' : 'no run yet'}
         </span>
         {canLoseDevice && (

@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
+import { continueStored } from '../../store/library';
 import { estimateSteps } from '../../store/schedule';
 import { lastStep } from '../../store/series';
 import { RUN_KINDS, type ComparisonConfig } from '../../protocol/config';
@@ -45,6 +46,16 @@ function describe(c: ComparisonConfig): string {
   );
 }
 
+/** The run on screen, when it is a stored run cut short that can go on from its stored snapshot. */
+function useContinuable(): { id: string; steps: { ep: number; iep: number } } | null {
+  const meta = useStore((s) =>
+    s.mode === 'recorded'
+      ? s.storedRuns.find((r) => r.id === s.comparison?.id && r.status === 'interrupted')
+      : undefined,
+  );
+  return meta?.snapshotSteps ? { id: meta.id, steps: meta.snapshotSteps } : null;
+}
+
 export function Studio() {
   const talkMode = useStore((s) => s.talkMode);
   const mode = useStore((s) => s.mode);
@@ -53,6 +64,7 @@ export function Studio() {
   const dismissNotice = useStore((s) => s.dismissNotice);
   const setConfig = useStore((s) => s.setConfig);
   const runConfig = useStore((s) => s.comparison?.config ?? null);
+  const continuable = useContinuable();
   const remote = useStore((s) => s.comparison?.source === 'remote');
   const scales = useSharedScales();
   const chartsRef = useRef<HTMLDivElement>(null);
@@ -105,6 +117,17 @@ export function Studio() {
                         data-testid="use-setup"
                       >
                         use this setup
+                      </button>
+                    )}
+                    {continuable && (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => void continueStored(continuable.id)}
+                        data-testid="continue-run"
+                        title="This run was cut short when its page closed: go on training it from its last snapshot"
+                      >
+                        continue from step {continuable.steps.ep} / {continuable.steps.iep}
                       </button>
                     )}
                   </>
