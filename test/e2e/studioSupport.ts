@@ -34,8 +34,10 @@ export async function showDataset(page: Page) {
 
 export async function openStudio(h: AppHarness, config: Record<string, unknown>) {
   const opened = await h.openApp(configHash(config));
-  // The dataset loads on its own; the studio's Start button waits for nothing else.
+  // The dataset loads on its own; the studio's Start button waits for nothing else. On a loaded machine the bundled
+  // 18 MB can take longer than a click's 30 s, so the wait for it is explicit and long.
   await opened.page.waitForSelector('[data-testid=studio]');
+  await opened.page.waitForSelector('[data-testid=start]:not([title="Loading the dataset…"])', { timeout: 180_000 });
   return opened;
 }
 

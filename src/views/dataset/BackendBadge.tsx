@@ -44,7 +44,7 @@ export function BackendBadge() {
         </span>
         {backend.adapter && <span className="muted">({backend.adapter})</span>}
       </span>
-      <p className="backend-reason" data-testid="backend-reason">
+      <p className="backend-reason" data-testid="backend-reason" title={backend.reason}>
         {backend.reason}
       </p>
       {measuring ? (
