@@ -82,6 +82,18 @@ class Comparison:
             return "epoch"
         return None
 
+    def cycle_ended(self) -> bool:
+        """Whether a run's cycle ended at its last step (a checkpoint falls due)."""
+        return any(r.steps_done > 0 and r.steps_done == r.cycle.start + r.cycle.length for r in self.runs)
+
+    def state(self) -> dict:
+        """The runs' states; the data order needs nothing more, as step t's batch is a function of (seed, t)."""
+        return {"runs": {r.run.id: r.state() for r in self.runs}}
+
+    def restore(self, state: dict) -> None:
+        for r in self.runs:
+            r.restore(state["runs"][r.run.id])
+
     def run_to_end(self, sink: Sink) -> None:
         while not self.done:
             self.step_once(sink)

@@ -155,6 +155,35 @@ class Search:
         self.window_seconds = 0.0
         return report
 
+    def state(self) -> dict:
+        """Everything the next step depends on, for a checkpoint: scores and BatchNorm statistics (the model's
+        state), momentum, hard iEP's allowed masks, usage counters and the open report window."""
+        return {
+            "model": self.model.state_dict(),
+            "momentum": self.momentum,
+            "allowed": self.allowed,
+            "usage": [{**u.state(), "has_prev": u.has_prev} for u in self.usage],
+            "steps_done": self.steps_done,
+            "loss_sum": self.loss_sum,
+            "correct_sum": self.correct_sum,
+            "window": (self.window_steps, self.window_images, self.window_seconds),
+        }
+
+    @torch.no_grad()
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        for v, saved in zip(self.momentum, state["momentum"]):
+            v.copy_(saved)
+        self.allowed = [None if a is None else a.to(self.device) for a in state["allowed"]]
+        for u, saved in zip(self.usage, state["usage"]):
+            for name, tensor in u.state().items():
+                tensor.copy_(saved[name])
+            u.has_prev = saved["has_prev"]
+        self.steps_done = state["steps_done"]
+        self.loss_sum.copy_(state["loss_sum"])
+        self.correct_sum.copy_(state["correct_sum"])
+        self.window_steps, self.window_images, self.window_seconds = state["window"]
+
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Batch], reason: str) -> dict:
         """Test accuracy and loss with the current cycle's mask and BatchNorm's running statistics."""

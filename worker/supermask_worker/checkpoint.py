@@ -1,0 +1,68 @@
+"""Checkpoints: a comparison's whole state (scores, momentum, allowed masks, BatchNorm statistics, usage counters,
+steps, RNG states) and how many reports its telemetry held then, written atomically: a temporary file in the same
+folder, fsynced, renamed over the previous checkpoint, and the folder fsynced, so a crash at any instant leaves
+either the old checkpoint or the new one, never a torn file.
+"""
+
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import torch
+
+from .comparison import Comparison
+
+CHECKPOINT_FILE = "checkpoint.pt"
+FORMAT = "supermask-worker/checkpoint"
+VERSION = 1
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write) -> None:
+    """Calls write(file) on a temporary file beside `path`, then makes it `path` durably and atomically."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def save_checkpoint(run_dir: Path, comparison: Comparison, reports: int, done: bool) -> None:
+    """`reports`: lines in telemetry.jsonl at this point; a resumed run re-creates those after it identically."""
+    state: Dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "reports": reports,
+        "done": done,
+        # Nothing in the step draws from these today (scores are re-drawn from the seed); kept so that a step that
+        # does (dropout, a sampler) resumes identically too.
+        "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all()},
+        "comparison": comparison.state(),
+    }
+    write_atomic(Path(run_dir) / CHECKPOINT_FILE, lambda f: torch.save(state, f))
+
+
+def load_checkpoint(run_dir: Path) -> Optional[Dict[str, Any]]:
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu")
+    if state.get("format") != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"{path} is not a version {VERSION} worker checkpoint")
+    return state
+
+
+def restore_checkpoint(comparison: Comparison, state: Dict[str, Any]) -> None:
+    comparison.restore(state["comparison"])
+    torch.set_rng_state(state["rng"]["torch"])
+    if torch.cuda.is_available() and state["rng"]["cuda"]:
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
