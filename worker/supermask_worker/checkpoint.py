@@ -1,39 +1,19 @@
 """Checkpoints: a comparison's whole state (scores, momentum, allowed masks, BatchNorm statistics, usage counters,
-steps, RNG states) and how many reports its telemetry held then, written atomically: a temporary file in the same
-folder, fsynced, renamed over the previous checkpoint, and the folder fsynced, so a crash at any instant leaves
-either the old checkpoint or the new one, never a torn file.
+steps, RNG states) and how many reports its telemetry held then, written atomically (files.write_atomic), so a
+crash at any instant leaves the previous checkpoint or the new one, never a torn file.
 """
 
-import os
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 import torch
 
 from .comparison import Comparison
+from .files import write_atomic
 
 CHECKPOINT_FILE = "checkpoint.pt"
 FORMAT = "supermask-worker/checkpoint"
 VERSION = 1
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, write) -> None:
-    """Calls write(file) on a temporary file beside `path`, then makes it `path` durably and atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def save_checkpoint(run_dir: Path, comparison: Comparison, reports: int, done: bool) -> None:

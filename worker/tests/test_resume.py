@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from supermask_worker.runner import HOLD_ENV
+from supermask_worker.process import HOLD_ENV
 from conftest import WORKER, tiny_config
 
 # Fields that measure time, not the search: they differ between any two runs.
