@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Union
 
 from .checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from .comparison import Comparison
@@ -23,8 +24,24 @@ def resume_state(comparison: Comparison, run_dir: Path) -> int:
     return state["reports"]
 
 
-def drive(comparison: Comparison, writer: RunWriter, checkpoint_every: int) -> int:
-    """Runs until done (returns 0) or SIGTERM / SIGINT (returns INTERRUPTED), checkpointing along the way."""
+class Discard:
+    """The writer of ranks other than 0 under torchrun: they make the same reports, rank 0 records them."""
+
+    reports = 0
+
+    def __init__(self, run_dir: Path):
+        self.dir = run_dir
+
+    def write(self, report: dict) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def drive(comparison: Comparison, writer: Union[RunWriter, Discard], checkpoint_every: int) -> int:
+    """Runs until done (returns 0) or SIGTERM / SIGINT (returns INTERRUPTED), checkpointing along the way (rank 0
+    only, under torchrun)."""
     stop = []
     previous = {s: signal.signal(s, lambda *_: stop.append(True)) for s in (signal.SIGTERM, signal.SIGINT)}
     hold = int(os.environ.get(HOLD_ENV, "-1"))
@@ -36,9 +53,11 @@ def drive(comparison: Comparison, writer: RunWriter, checkpoint_every: int) -> i
                 print(f"holding after step {step} ({HOLD_ENV})", file=sys.stderr, flush=True)
                 while not stop:
                     signal.pause()
-            if stop or comparison.done or comparison.cycle_ended() or step % checkpoint_every == 0:
+            stopping = comparison.ranks.any(bool(stop)) if comparison.ranks else bool(stop)
+            due = stopping or comparison.done or comparison.cycle_ended() or step % checkpoint_every == 0
+            if due and (comparison.ranks is None or comparison.ranks.writes):
                 save_checkpoint(writer.dir, comparison, writer.reports, comparison.done)
-            if stop and not comparison.done:
+            if stopping and not comparison.done:
                 return INTERRUPTED
         return 0
     finally:

@@ -47,10 +47,17 @@ def gpu_count() -> int:
     return len(glob.glob("/dev/nvidia[0-9]*"))
 
 
+# torch 1.13's launcher (Debian 12's) on Python 3.11 cannot parse its own default "0" for these (Std.from_str
+# misses the zero flag, which 3.11's Flag iteration no longer yields): give values it can parse. They copy the
+# ranks' stdout into torchrun's log folder as well; stderr is left alone.
+TORCHRUN_PYTHON311_FIX = ["--redirects", "1", "--tee", "1"]
+
+
 def worker_command(args: List[str], gpus: int) -> List[str]:
     """The command that trains a run: one process, or torchrun with one process per GPU."""
     if gpus > 1:
-        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}", "-m"]
+        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"]
+        launcher += [*TORCHRUN_PYTHON311_FIX, "-m"]
     else:
         launcher = ["-m"]
     return [sys.executable, *launcher, "supermask_worker", *args]

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import ComparisonSpec, RunSpec
+from .distributed import Ranks
 from .mask import kept_count, top_mask
 from .models import SupermaskNet
 from .schedule import Cycle, Plan, cycle_at, learning_rate_at
@@ -20,8 +21,17 @@ Batch = Tuple[torch.Tensor, torch.Tensor]
 
 
 class Search:
-    def __init__(self, spec: ComparisonSpec, run: RunSpec, model: SupermaskNet, plan: Plan, device: torch.device):
+    def __init__(
+        self,
+        spec: ComparisonSpec,
+        run: RunSpec,
+        model: SupermaskNet,
+        plan: Plan,
+        device: torch.device,
+        ranks: Optional[Ranks] = None,
+    ):
         self.spec = spec
+        self.ranks = ranks
         self.run = run
         self.model = model.to(device)
         self.plan = plan
@@ -86,6 +96,9 @@ class Search:
             logits = self.model(x)
         loss = F.cross_entropy(logits.float(), y)
         grads = torch.autograd.grad(loss, [l.scores for l in self.layers])
+        if self.ranks:
+            self.ranks.average(grads)
+            self.ranks.broadcast_buffers([b for n in self.model.norms for b in n.buffers()])
         with torch.no_grad():
             self.loss_sum += loss.detach()
             self.correct_sum += (logits.argmax(1) == y).sum()
@@ -120,6 +133,11 @@ class Search:
     def report(self) -> dict:
         """The StepReport of the steps since the previous report (one readback); resets the window."""
         t0 = time.perf_counter()
+        if self.ranks:  # the window over every rank's share of the batches
+            images = self.ranks.total(torch.tensor([float(self.window_images)], device=self.device))
+            self.window_images = int(images.item())
+            self.ranks.average([self.loss_sum])
+            self.ranks.total(self.correct_sum)
         readout = torch.cat(
             [torch.stack([self.loss_sum, self.correct_sum.float()])] + [u.readout(self.steps_done) for u in self.usage]
         )

@@ -2,11 +2,13 @@
 telemetry.jsonl and checkpoints; what `serve` runs for the studio, and what torchrun runs on many GPUs."""
 
 import argparse
+import contextlib
+import hashlib
 import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Tuple
+from typing import ContextManager, Optional, Tuple, Union
 
 import torch
 
@@ -14,10 +16,11 @@ from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
 from .config import ComparisonSpec, ConfigError, from_v1_config
+from .distributed import Ranks, ranks_from_env
 from .imagenet import ImageFolderSource, is_image_folder
 from .models import TORCHVISION_MODELS
 from .process import RunBusy, lock_run
-from .runner import drive, resume_state
+from .runner import Discard, drive, resume_state
 from .telemetry import RUN_FILE, RunWriter, run_header
 
 
@@ -41,49 +44,68 @@ def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
     return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
 
 
-def prepare(config: dict, args: argparse.Namespace) -> Tuple[ComparisonSpec, Comparison]:
+def prepare(config: dict, args: argparse.Namespace, ranks: Optional[Ranks]) -> Tuple[ComparisonSpec, Comparison]:
     """Validates the config and loads its data; raises ConfigError / DatasetError before anything is written."""
     spec = from_v1_config(config)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device)
+    default = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(args.device) if args.device else default
+    return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device, ranks)
 
 
-def execute(comparison: Comparison, writer: RunWriter, args: argparse.Namespace) -> int:
+def masks_digest(comparison: Comparison) -> str:
+    """SHA-256 of every run's current masks: under torchrun, the ranks print it to show they agree."""
+    h = hashlib.sha256()
+    for run in comparison.runs:
+        for m in run.masks_at(run.cycle.p):
+            h.update(m.to(torch.uint8).cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def execute(comparison: Comparison, writer: Union[RunWriter, Discard], lock: ContextManager, every: int) -> int:
     try:
-        code = drive(comparison, writer, args.checkpoint_every)
+        with lock:
+            code = drive(comparison, writer, every)
     finally:
         writer.close()
     done = "done" if code == 0 else "stopped on request, state saved"
     print(f"{writer.dir.name}: {comparison.steps} steps {done}; telemetry in {writer.dir}", flush=True)
+    if comparison.ranks:
+        r = comparison.ranks
+        print(f"rank {r.rank} of {r.world}: masks sha256 {masks_digest(comparison)}", flush=True)
+        r.close()
     return code
 
 
 def train(args: argparse.Namespace) -> int:
+    ranks = ranks_from_env()
     try:
         config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-        spec, comparison = prepare(config, args)
+        spec, comparison = prepare(config, args, ranks)
         run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
-        header = run_header(run_id, config, comparison.summary, backend_info(comparison.device))
-        writer = RunWriter(Path(args.runs_dir) / run_id, header)
+        run_dir = Path(args.runs_dir) / (ranks.from_rank0(run_id) if ranks else run_id)
+        if ranks and not ranks.writes:
+            return execute(comparison, Discard(run_dir), contextlib.nullcontext(), args.checkpoint_every)
+        header = run_header(run_dir.name, config, comparison.summary, backend_info(comparison.device))
+        writer = RunWriter(run_dir, header)
         lock = lock_run(writer.dir, args.lock_wait)
     except (OSError, json.JSONDecodeError, ConfigError, DatasetError, RunBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    with lock:
-        return execute(comparison, writer, args)
+    return execute(comparison, writer, lock, args.checkpoint_every)
 
 
 def resume(args: argparse.Namespace) -> int:
     """Goes on with RUNS/<id> from its last checkpoint (from the start when it has none)."""
+    ranks = ranks_from_env()
     run_dir = Path(args.runs_dir) / args.id
     try:
-        lock = lock_run(run_dir, args.lock_wait)
+        writes = ranks is None or ranks.writes
+        lock = lock_run(run_dir, args.lock_wait) if writes else contextlib.nullcontext()
         header = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-        _, comparison = prepare(header["config"], args)
+        _, comparison = prepare(header["config"], args, ranks)
         reports = resume_state(comparison, run_dir)
-        writer = RunWriter.reopen(run_dir, reports)
+        writer = RunWriter.reopen(run_dir, reports) if writes else Discard(run_dir)
     except (OSError, ValueError, KeyError, DatasetError, RunBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    with lock:
-        return execute(comparison, writer, args)
+    return execute(comparison, writer, lock, args.checkpoint_every)

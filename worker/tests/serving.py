@@ -80,7 +80,15 @@ class Client:
 
 
 def state_is(run: str, state: str) -> Callable[[Dict[str, Any]], bool]:
-    return lambda m: m["type"] == "state" and m["run"]["id"] == run and m["run"]["state"] == state
+    """Waits for the run to reach `state`; a run that fails instead fails the test at once, saying why."""
+
+    def reached(m: Dict[str, Any]) -> bool:
+        if m["type"] != "state" or m["run"]["id"] != run:
+            return False
+        assert m["run"]["state"] != "failed" or state == "failed", f"run {run} failed: {m['run']['error']}"
+        return m["run"]["state"] == state
+
+    return reached
 
 
 def telemetry_lines(run_dir: Path) -> List[Dict[str, Any]]:
