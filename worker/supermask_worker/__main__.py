@@ -42,6 +42,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lock-wait", type=float, default=0, help="seconds to wait for a run another process trains")
 
 
+def run_bench(args: argparse.Namespace) -> int:
+    from .bench import bench
+
+    return bench(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m supermask_worker", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +67,15 @@ def main(argv=None) -> int:
     s.add_argument("--allow-origin", action="append", default=[], metavar="URL", help="another page origin to allow")
     add_run_options(s)
     s.set_defaults(func=run_serve)
+    b = commands.add_parser("bench", help="EP and dense-equivalent step time per phase")
+    b.add_argument("--model", default="resnet20", help="a CIFAR net or torchvision/… (default: %(default)s)")
+    b.add_argument("--width", type=float, default=1.0)
+    b.add_argument("--batch", type=int, default=128)
+    b.add_argument("--steps", type=int, default=10, help="timed steps (default: %(default)s)")
+    b.add_argument("--warmup", type=int, default=3)
+    b.add_argument("--device", help="torch device (default: cuda if available)")
+    b.add_argument("--out", default="bench-results/worker-bench.json", help="JSON file (default: %(default)s)")
+    b.set_defaults(func=run_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 
