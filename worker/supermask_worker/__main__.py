@@ -1,68 +1,51 @@
-"""Command line: `python -m supermask_worker train CONFIG.json --runs-dir DIR` runs a comparison to its end, writing
-DIR/<id>/run.json and DIR/<id>/telemetry.jsonl (what the coming `serve` command will run for the studio)."""
+"""Command line: `train CONFIG.json --runs-dir DIR` runs a comparison to its end, writing DIR/<id>/run.json,
+telemetry.jsonl and checkpoints; `resume ID` goes on from the last checkpoint; `serve` is the WebSocket server the
+studio attaches to, which runs those two in processes of their own. Modules are imported per command: the server
+never loads torch."""
 
 import argparse
-import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
-
-import torch
-
-from .batches import CifarSource
-from .cifar import DatasetError, load_dataset
-from .comparison import Comparison
-from .config import ComparisonSpec, ConfigError, from_v1_config
-from .imagenet import ImageFolderSource, is_image_folder
-from .models import TORCHVISION_MODELS
-from .telemetry import RunWriter, run_header
 
 REPO_DATA = Path(__file__).resolve().parents[2] / "public" / "data"
 
 
-def backend_info(device: torch.device) -> dict:
-    if device.type == "cuda":
-        return {"name": "cuda", "reason": "CUDA device found", "adapter": torch.cuda.get_device_name(device)}
-    return {"name": "torch-cpu", "reason": "no CUDA device" if not torch.cuda.is_available() else "CPU requested"}
+def run_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    return train(args)
 
 
-def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
-    """The torchvision nets train on DATA_ROOT/<dataset>/{train,val} (an ImageFolder tree), the CIFAR nets on a
-    CIFAR-10 dataset of DATA_ROOT/datasets.json."""
-    if spec.model in TORCHVISION_MODELS:
-        folder = data_root / spec.dataset
-        if not is_image_folder(folder):
-            missing = f"{folder}/train and {folder}/val are missing"
-            raise DatasetError(f"{spec.model} trains on an ImageFolder tree: {missing}")
-        cuda = device.type == "cuda"
-        return ImageFolderSource(folder, spec.seed, spec.batch_size, spec.test_limit, pin_memory=cuda)
-    data = load_dataset(data_root, spec.dataset)
-    return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
+def run_resume(args: argparse.Namespace) -> int:
+    from .train import resume
+
+    return resume(args)
 
 
-def train(args: argparse.Namespace) -> int:
-    try:
-        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-        spec = from_v1_config(config)
-        device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        data = load_source(Path(args.data_root), spec, device)
-    except (OSError, json.JSONDecodeError, ConfigError, DatasetError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    comparison = Comparison(spec, data, device)
-    run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
-    try:
-        header = run_header(run_id, config, comparison.summary, backend_info(comparison.device))
-        writer = RunWriter(Path(args.runs_dir) / run_id, header)
-    except FileExistsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        comparison.run_to_end(writer.write)
-    finally:
-        writer.close()
-    print(f"{run_id}: {comparison.steps} steps done, telemetry in {writer.dir}")
-    return 0
+def run_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .server import serve
+
+    return asyncio.run(serve(args))
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-dir", required=True, help="runs are written to RUNS_DIR/<id>/")
+    p.add_argument(
+        "--data-root", default=str(REPO_DATA), help="folder with the app's datasets.json (default: %(default)s)"
+    )
+    p.add_argument("--device", help="torch device, e.g. cpu or cuda:1 (default: cuda if available)")
+    p.add_argument(
+        "--checkpoint-every", type=int, default=100, help="comparison steps between checkpoints (default: %(default)s)"
+    )
+    p.add_argument("--lock-wait", type=float, default=0, help="seconds to wait for a run another process trains")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from .bench import bench
+
+    return bench(args)
 
 
 def main(argv=None) -> int:
@@ -70,13 +53,29 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="run a comparison config to its end, writing its telemetry")
     t.add_argument("config", help="a ComparisonConfig as JSON (the studio's format, src/protocol/config.ts)")
-    t.add_argument("--runs-dir", required=True, help="runs are written to RUNS_DIR/<id>/")
-    t.add_argument(
-        "--data-root", default=str(REPO_DATA), help="folder with the app's datasets.json (default: %(default)s)"
-    )
     t.add_argument("--id", help="the run's id (default: time, model and seed)")
-    t.add_argument("--device", help="torch device, e.g. cpu or cuda:1 (default: cuda if available)")
-    t.set_defaults(func=train)
+    add_run_options(t)
+    t.set_defaults(func=run_train)
+    r = commands.add_parser("resume", help="go on with a run from its last checkpoint")
+    r.add_argument("id", help="the run's id (its folder in RUNS_DIR)")
+    add_run_options(r)
+    r.set_defaults(func=run_resume)
+    s = commands.add_parser("serve", help="the WebSocket server the studio attaches to (docs/protocol.md)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    s.add_argument("--port", type=int, default=8765, help="port (default: %(default)s; 0 picks a free one)")
+    s.add_argument("--token", help="the token clients must send (default: a new random one, printed in the URL)")
+    s.add_argument("--allow-origin", action="append", default=[], metavar="URL", help="another page origin to allow")
+    add_run_options(s)
+    s.set_defaults(func=run_serve)
+    b = commands.add_parser("bench", help="EP and dense-equivalent step time per phase")
+    b.add_argument("--model", default="resnet20", help="a CIFAR net or torchvision/… (default: %(default)s)")
+    b.add_argument("--width", type=float, default=1.0)
+    b.add_argument("--batch", type=int, default=128)
+    b.add_argument("--steps", type=int, default=10, help="timed steps (default: %(default)s)")
+    b.add_argument("--warmup", type=int, default=3)
+    b.add_argument("--device", help="torch device (default: cuda if available)")
+    b.add_argument("--out", default="bench-results/worker-bench.json", help="JSON file (default: %(default)s)")
+    b.set_defaults(func=run_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -4,11 +4,12 @@ Reports and evaluations go to a sink (a callable) as they fall due; runs of diff
 apart, the longer ones going on alone.
 """
 
-from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
+from typing import Callable, Dict, Iterable, Optional, Protocol, Tuple
 
 import torch
 
 from .config import ComparisonSpec, RunSpec
+from .distributed import Ranks
 from .models import build_model, summarize
 from .schedule import Plan, make_plan
 from .search import Search
@@ -31,17 +32,24 @@ class DataSource(Protocol):
 
 
 class Comparison:
-    def __init__(self, spec: ComparisonSpec, data: DataSource, device: Optional[torch.device] = None):
+    def __init__(
+        self,
+        spec: ComparisonSpec,
+        data: DataSource,
+        device: Optional[torch.device] = None,
+        ranks: Optional[Ranks] = None,
+    ):
         self.spec = spec
         self.device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.data = data
+        self.ranks = ranks
         if data.train_count == 0:
             raise ValueError("the training split is empty")
-        self.runs: List[Search] = [
-            Search(spec, run, build_model(spec.model, spec.width, spec.seed, data.classes), self.plan(run), self.device)
-            for run in spec.runs
-        ]
+        self.runs = [Search(spec, run, self.model(), self.plan(run), self.device, ranks) for run in spec.runs]
         self.summary = summarize(self.runs[0].model, spec.model, spec.width, spec.target_pruning_rate)
+
+    def model(self):
+        return build_model(self.spec.model, self.spec.width, self.spec.seed, self.data.classes)
 
     def plan(self, run: RunSpec) -> Plan:
         return make_plan(self.spec, run, self.data.train_count)
@@ -60,6 +68,8 @@ class Comparison:
         if not active:
             return
         batch = self.data.batch(active[0].steps_done)
+        if self.ranks:
+            batch = self.ranks.shard(batch)
         for run in active:
             run.step(batch)
         for run in active:
@@ -81,6 +91,18 @@ class Comparison:
         if s % run.plan.steps_per_epoch == 0:
             return "epoch"
         return None
+
+    def cycle_ended(self) -> bool:
+        """Whether a run's cycle ended at its last step (a checkpoint falls due)."""
+        return any(r.steps_done > 0 and r.steps_done == r.cycle.start + r.cycle.length for r in self.runs)
+
+    def state(self) -> dict:
+        """The runs' states; the data order needs nothing more, as step t's batch is a function of (seed, t)."""
+        return {"runs": {r.run.id: r.state() for r in self.runs}}
+
+    def restore(self, state: dict) -> None:
+        for r in self.runs:
+            r.restore(state["runs"][r.run.id])
 
     def run_to_end(self, sink: Sink) -> None:
         while not self.done:

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import ComparisonSpec, RunSpec
+from .distributed import Ranks
 from .mask import kept_count, top_mask
 from .models import SupermaskNet
 from .schedule import Cycle, Plan, cycle_at, learning_rate_at
@@ -20,8 +21,17 @@ Batch = Tuple[torch.Tensor, torch.Tensor]
 
 
 class Search:
-    def __init__(self, spec: ComparisonSpec, run: RunSpec, model: SupermaskNet, plan: Plan, device: torch.device):
+    def __init__(
+        self,
+        spec: ComparisonSpec,
+        run: RunSpec,
+        model: SupermaskNet,
+        plan: Plan,
+        device: torch.device,
+        ranks: Optional[Ranks] = None,
+    ):
         self.spec = spec
+        self.ranks = ranks
         self.run = run
         self.model = model.to(device)
         self.plan = plan
@@ -86,6 +96,9 @@ class Search:
             logits = self.model(x)
         loss = F.cross_entropy(logits.float(), y)
         grads = torch.autograd.grad(loss, [l.scores for l in self.layers])
+        if self.ranks:
+            self.ranks.average(grads)
+            self.ranks.broadcast_buffers([b for n in self.model.norms for b in n.buffers()])
         with torch.no_grad():
             self.loss_sum += loss.detach()
             self.correct_sum += (logits.argmax(1) == y).sum()
@@ -120,6 +133,11 @@ class Search:
     def report(self) -> dict:
         """The StepReport of the steps since the previous report (one readback); resets the window."""
         t0 = time.perf_counter()
+        if self.ranks:  # the window over every rank's share of the batches
+            images = self.ranks.total(torch.tensor([float(self.window_images)], device=self.device))
+            self.window_images = int(images.item())
+            self.ranks.average([self.loss_sum])
+            self.ranks.total(self.correct_sum)
         readout = torch.cat(
             [torch.stack([self.loss_sum, self.correct_sum.float()])] + [u.readout(self.steps_done) for u in self.usage]
         )
@@ -154,6 +172,35 @@ class Search:
         self.window_steps = self.window_images = 0
         self.window_seconds = 0.0
         return report
+
+    def state(self) -> dict:
+        """Everything the next step depends on, for a checkpoint: scores and BatchNorm statistics (the model's
+        state), momentum, hard iEP's allowed masks, usage counters and the open report window."""
+        return {
+            "model": self.model.state_dict(),
+            "momentum": self.momentum,
+            "allowed": self.allowed,
+            "usage": [{**u.state(), "has_prev": u.has_prev} for u in self.usage],
+            "steps_done": self.steps_done,
+            "loss_sum": self.loss_sum,
+            "correct_sum": self.correct_sum,
+            "window": (self.window_steps, self.window_images, self.window_seconds),
+        }
+
+    @torch.no_grad()
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        for v, saved in zip(self.momentum, state["momentum"]):
+            v.copy_(saved)
+        self.allowed = [None if a is None else a.to(self.device) for a in state["allowed"]]
+        for u, saved in zip(self.usage, state["usage"]):
+            for name, tensor in u.state().items():
+                tensor.copy_(saved[name])
+            u.has_prev = saved["has_prev"]
+        self.steps_done = state["steps_done"]
+        self.loss_sum.copy_(state["loss_sum"])
+        self.correct_sum.copy_(state["correct_sum"])
+        self.window_steps, self.window_images, self.window_seconds = state["window"]
 
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Batch], reason: str) -> dict:

@@ -24,12 +24,43 @@ class RunWriter:
         self.dir.mkdir(parents=True)
         (self.dir / RUN_FILE).write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")
         self._file = open(self.dir / TELEMETRY_FILE, "a", encoding="utf-8")
+        self.lines = 0
+        self.skip = 0
+
+    @classmethod
+    def reopen(cls, run_dir: Path, checkpoint_reports: int) -> "RunWriter":
+        """Appends to a run resumed from a checkpoint taken when its telemetry held `checkpoint_reports` lines. The
+        reports written after that checkpoint stay as they are (nothing recorded is lost); the resumed run makes
+        them again, identically, and those are skipped, so none is repeated. A line torn by a crash is cut off."""
+        path = Path(run_dir) / TELEMETRY_FILE
+        with open(path, "rb+") as f:
+            data = f.read()
+            whole = data.rfind(b"\n") + 1
+            f.truncate(whole)
+        lines = data[:whole].count(b"\n")
+        if lines < checkpoint_reports:
+            raise ValueError(f"{path} has {lines} reports, fewer than the {checkpoint_reports} its checkpoint saw")
+        writer = cls.__new__(cls)
+        writer.dir = Path(run_dir)
+        writer._file = open(path, "a", encoding="utf-8")
+        writer.lines = lines
+        writer.skip = lines - checkpoint_reports
+        return writer
 
     def write(self, report: Dict[str, Any]) -> None:
         validate("StepReport" if report["kind"] == "step" else "EvalReport", report)
+        if self.skip > 0:
+            self.skip -= 1
+            return
         self._file.write(json.dumps(report, separators=(",", ":")) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        self.lines += 1
+
+    @property
+    def reports(self) -> int:
+        """Reports the run has made so far (written now or before a resume)."""
+        return self.lines - self.skip
 
     def close(self) -> None:
         self._file.close()

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from supermask_worker.__main__ import load_source
+from supermask_worker.train import load_source
 from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
 from supermask_worker.config import from_v1_config

@@ -1,0 +1,68 @@
+"""Many processes, one search (torchrun): each rank trains on its share of every batch of the engine's data order
+(the seeded permutation of each epoch, so set_epoch semantics come for free: epoch e's order is a function of
+(seed, e)), the score gradients are averaged across ranks as DistributedDataParallel averages them, and BatchNorm's
+running statistics are broadcast from rank 0 as DDP's broadcast_buffers does. All ranks then hold bit-identical
+scores, hence identical masks; rank 0 alone writes the telemetry and the checkpoints. NCCL on GPUs, gloo on CPUs.
+
+DDP's wrapper itself is not used: it reduces gradients from hooks on `.backward()`, and the search takes its
+straight-through gradients with `torch.autograd.grad`; the all-reduce below is the same reduction, done in one place.
+"""
+
+import os
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.distributed as dist
+
+Batch = Tuple[torch.Tensor, torch.Tensor]
+
+
+class Ranks:
+    def __init__(self) -> None:
+        cuda = torch.cuda.is_available()
+        dist.init_process_group("nccl" if cuda else "gloo")
+        self.rank = dist.get_rank()
+        self.world = dist.get_world_size()
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = torch.device(f"cuda:{local}") if cuda else torch.device("cpu")
+        if cuda:
+            torch.cuda.set_device(self.device)
+
+    @property
+    def writes(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, batch: Batch) -> Batch:
+        """This rank's share of a batch: every world-th image, from its rank on (DistributedSampler's striding)."""
+        x, y = batch
+        return x[self.rank :: self.world], y[self.rank :: self.world]
+
+    def average(self, tensors: Sequence[torch.Tensor]) -> None:
+        for t in tensors:
+            dist.all_reduce(t)
+            t.div_(self.world)
+
+    def broadcast_buffers(self, buffers: List[torch.Tensor]) -> None:
+        for b in buffers:
+            dist.broadcast(b, 0)
+
+    def total(self, t: torch.Tensor) -> torch.Tensor:
+        dist.all_reduce(t)
+        return t
+
+    def any(self, flag: bool) -> bool:
+        """Whether any rank says yes: all ranks stop at the same step, or their collectives would wait forever."""
+        return bool(self.total(torch.tensor([float(flag)], device=self.device)).item() > 0)
+
+    def from_rank0(self, value: str) -> str:
+        box = [value]
+        dist.broadcast_object_list(box, 0)
+        return box[0]
+
+    def close(self) -> None:
+        dist.destroy_process_group()
+
+
+def ranks_from_env() -> Optional[Ranks]:
+    """The process group when started by torchrun with more than one process; None otherwise."""
+    return Ranks() if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None

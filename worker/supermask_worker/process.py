@@ -1,0 +1,34 @@
+"""What a training process and `serve` agree on, without torch (the server never imports it): the exit status of a
+run stopped on request, the lock that keeps a run to one process, and the tests' hold.
+"""
+
+import fcntl
+import time
+from pathlib import Path
+from typing import IO
+
+INTERRUPTED = 75  # exit status of a run that stopped on request, its state saved (EX_TEMPFAIL)
+LOCK_FILE = ".lock"
+# Test seam: after this comparison step the process waits for SIGTERM (then pauses there) or SIGKILL, so a test
+# can stop it mid-run at a known step without racing it.
+HOLD_ENV = "SUPERMASK_HOLD_AFTER_STEP"
+
+
+class RunBusy(RuntimeError):
+    pass
+
+
+def lock_run(run_dir: Path, wait_seconds: float = 0) -> IO:
+    """An exclusive lock on the run for this process's lifetime: two processes never train one run. `serve` waits a
+    little: after it was killed, the process that trained the run may still be dying (and holding the lock)."""
+    f = open(Path(run_dir) / LOCK_FILE, "w")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                f.close()
+                raise RunBusy(f"{run_dir} is being trained by another process")
+            time.sleep(0.1)

@@ -1,0 +1,74 @@
+"""The worker's WebSocket protocol (docs/protocol.md): JSON text messages, each carrying the protocol version `v` and
+a `type`; a request may carry an `id`, which its reply or error repeats as `re`. Errors have a code and, when one
+value is at fault, its field.
+"""
+
+import json
+from typing import Any, Dict, Optional
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 1 << 20  # a config is a few hundred bytes; anything near this is not one
+
+# Close codes (4000-4999 are the application's).
+CLOSE_BAD_TOKEN = 4001
+CLOSE_NO_HELLO = 4002
+CLOSE_VERSION = 4003
+
+# Error codes.
+BAD_MESSAGE = "bad-message"
+UNSUPPORTED_VERSION = "unsupported-version"
+UNKNOWN_TYPE = "unknown-type"
+INVALID_FIELD = "invalid-field"
+INVALID_CONFIG = "invalid-config"
+UNKNOWN_RUN = "unknown-run"
+RUN_EXISTS = "run-exists"
+BAD_STATE = "bad-state"
+
+REQUESTS = ("hello", "list", "start", "pause", "resume", "stop", "subscribe", "unsubscribe")
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, field: Optional[str] = None):
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+def message(type_: str, **fields: Any) -> str:
+    return json.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, separators=(",", ":"))
+
+
+def error(e: ProtocolError, re: Any = None) -> str:
+    fields: Dict[str, Any] = {"code": e.code, "message": str(e)}
+    if e.field is not None:
+        fields["field"] = e.field
+    if re is not None:
+        fields["re"] = re
+    return message("error", **fields)
+
+
+def parse(text: Any) -> Dict[str, Any]:
+    """A client message as a dict with a known `type`; raises ProtocolError otherwise."""
+    if not isinstance(text, str):
+        raise ProtocolError(BAD_MESSAGE, "messages are JSON text, not binary")
+    try:
+        msg = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProtocolError(BAD_MESSAGE, f"not JSON: {e}")
+    if not isinstance(msg, dict):
+        raise ProtocolError(BAD_MESSAGE, "a message is a JSON object")
+    if msg.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(UNSUPPORTED_VERSION, f"this worker speaks protocol version {PROTOCOL_VERSION}", "v")
+    if msg.get("type") not in REQUESTS:
+        raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {msg.get('type')!r}", "type")
+    return msg
+
+
+def field(msg: Dict[str, Any], name: str, kind: type, required: bool = True) -> Any:
+    """msg[name], checked to be a `kind` (ints are not bools)."""
+    value = msg.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(INVALID_FIELD, f"{name} must be a {kind.__name__}", name)
+    return value

@@ -1,0 +1,277 @@
+"""The runs `serve` manages: each trains in its own process (`train`, then `resume` after a pause or a restart; under
+torchrun when the machine has more than one GPU), so the server stays responsive. A run's state is kept in
+RUNS/.serve/<id>.json, written atomically; on restart, runs that were training resume from their checkpoints.
+Reports are read back from RUNS/<id>/telemetry.jsonl (the one record) and fanned out to subscribers: history from
+any point, then live, with nothing lost or repeated between the two.
+"""
+
+import asyncio
+import ctypes
+import glob
+import json
+import os
+import re
+import signal
+import sys
+from collections import deque
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from .config import ConfigError, from_v1_config
+from .files import write_json_atomic
+from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
+from .process import INTERRUPTED
+from .telemetry import RUN_FILE, TELEMETRY_FILE
+
+SERVE_DIR = ".serve"
+POLL_SECONDS = 0.2  # how often a training run's telemetry file is read for new reports
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+
+Send = Callable[[str], None]
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it when the server dies, even by SIGKILL, so that a restarted server never
+    finds an orphan still training the run it resumes (the run's lock would refuse it anyway)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def gpu_count() -> int:
+    """NVIDIA GPUs this process may use, without importing torch (seconds the server does not need to spend)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and not d.strip().startswith("-")])
+    return len(glob.glob("/dev/nvidia[0-9]*"))
+
+
+# torch 1.13's launcher (Debian 12's) on Python 3.11 cannot parse its own default "0" for these (Std.from_str
+# misses the zero flag, which 3.11's Flag iteration no longer yields): give values it can parse. They copy the
+# ranks' stdout into torchrun's log folder as well; stderr is left alone.
+TORCHRUN_PYTHON311_FIX = ["--redirects", "1", "--tee", "1"]
+
+
+def worker_command(args: List[str], gpus: int) -> List[str]:
+    """The command that trains a run: one process, or torchrun with one process per GPU."""
+    if gpus > 1:
+        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"]
+        launcher += [*TORCHRUN_PYTHON311_FIX, "-m"]
+    else:
+        launcher = ["-m"]
+    return [sys.executable, *launcher, "supermask_worker", *args]
+
+
+class Subscriber:
+    def __init__(self, send: Send, from_step: int):
+        self.send = send
+        self.from_step = from_step
+
+
+class Run:
+    def __init__(self, runs_dir: Path, run_id: str, state: str, error: Optional[str] = None):
+        self.id = run_id
+        self.dir = runs_dir / run_id
+        self.state = state
+        self.error = error
+        self.pending: Optional[str] = None  # 'pause' or 'stop', asked of the training process
+        self.process: Optional[asyncio.subprocess.Process] = None
+        self.header: Optional[Dict[str, Any]] = None
+        self.reports: List[Dict[str, Any]] = []
+        self._offset = 0
+        self.subscribers: Dict[Any, Subscriber] = {}
+
+    def info(self) -> Dict[str, Any]:
+        info = {"id": self.id, "state": self.state, "reports": len(self.reports), "error": self.error}
+        if self.pending:
+            info["pending"] = self.pending
+        return info
+
+    def poll(self) -> None:
+        """Reads what the training process has written since the last poll (whole lines only) and sends it on."""
+        if self.header is None and (self.dir / RUN_FILE).exists():
+            self.header = json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8"))
+            for s in self.subscribers.values():
+                s.send(message("header", run=self.id, header=self.header))
+        path = self.dir / TELEMETRY_FILE
+        if not path.exists():
+            return
+        with open(path, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        whole = data.rfind(b"\n") + 1
+        self._offset += whole
+        for line in data[:whole].decode("utf-8").splitlines():
+            report = json.loads(line)
+            self.reports.append(report)
+            for s in self.subscribers.values():
+                self._send(s, len(self.reports) - 1)
+
+    def _send(self, s: Subscriber, seq: int) -> None:
+        report = self.reports[seq]
+        if report["step"] >= s.from_step:
+            s.send(message("report", run=self.id, seq=seq, report=report))
+
+    def subscribe(self, key: Any, send: Send, from_seq: int, from_step: int) -> None:
+        """History from report `from_seq` (and step `from_step`) on, then live: no await in between, so no report
+        can slip between the history and the live stream."""
+        self.poll()
+        s = Subscriber(send, from_step)
+        if self.header is not None:
+            send(message("header", run=self.id, header=self.header))
+        for seq in range(from_seq, len(self.reports)):
+            self._send(s, seq)
+        self.subscribers[key] = s
+
+
+class RunStore:
+    def __init__(self, runs_dir: Path, worker_args: List[str], on_change: Callable[[Run], None], gpus: int = 0):
+        self.runs_dir = Path(runs_dir)
+        self.serve_dir = self.runs_dir / SERVE_DIR
+        self.serve_dir.mkdir(parents=True, exist_ok=True)
+        self.worker_args = worker_args  # --runs-dir, --data-root, --checkpoint-every for train / resume
+        self.on_change = on_change
+        self.gpus = gpus
+        self.runs: Dict[str, Run] = {}
+        self.closing = False
+        self._watchers: List[asyncio.Task] = []
+
+    def load(self) -> None:
+        """The runs of earlier sessions: those this server started (with their state), and runs written by
+        `train` alone ('recorded')."""
+        for entry in sorted(self.serve_dir.glob("*.json")):
+            if entry.name.endswith(".config.json"):
+                continue
+            saved = json.loads(entry.read_text(encoding="utf-8"))
+            self.runs[entry.stem] = Run(self.runs_dir, entry.stem, saved["state"], saved.get("error"))
+        for run_file in sorted(self.runs_dir.glob(f"*/{RUN_FILE}")):
+            run_id = run_file.parent.name
+            if run_id not in self.runs:
+                self.runs[run_id] = Run(self.runs_dir, run_id, "recorded")
+        for run in self.runs.values():
+            run.poll()
+
+    def get(self, run_id: Any) -> Run:
+        if not isinstance(run_id, str) or run_id not in self.runs:
+            raise ProtocolError(UNKNOWN_RUN, f"no run {run_id!r}", "run")
+        return self.runs[run_id]
+
+    def _save(self, run: Run) -> None:
+        write_json_atomic(self.serve_dir / f"{run.id}.json", {"state": run.state, "error": run.error})
+
+    def _set(self, run: Run, state: str, error: Optional[str] = None) -> None:
+        run.state, run.error = state, error
+        self._save(run)
+        self.on_change(run)
+
+    def _new_id(self, config: Dict[str, Any], wanted: Any) -> str:
+        if wanted is not None:
+            if not isinstance(wanted, str) or not RUN_ID.match(wanted):
+                raise ProtocolError(INVALID_FIELD, "a run id is 1-64 letters, digits, '.', '_' or '-'", "run")
+            if wanted in self.runs or (self.runs_dir / wanted).exists():
+                raise ProtocolError(RUN_EXISTS, f"run {wanted!r} exists: a run id is used once", "run")
+            return wanted
+        base = datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{config['model']}-s{config['seed']}")
+        n = 1
+        run_id = base
+        while run_id in self.runs or (self.runs_dir / run_id).exists():
+            n += 1
+            run_id = f"{base}-{n}"
+        return run_id
+
+    async def start(self, config: Any, wanted_id: Any) -> Run:
+        """Validates the config (nothing runs or is written when it is bad), then starts training it."""
+        try:
+            from_v1_config(config)
+        except ConfigError as e:
+            raise ProtocolError(INVALID_CONFIG, str(e), f"config.{e.field}" if e.field != "config" else "config")
+        run_id = self._new_id(config, wanted_id)
+        write_json_atomic(self.serve_dir / f"{run_id}.config.json", config)
+        run = Run(self.runs_dir, run_id, "training")
+        self.runs[run_id] = run
+        self._save(run)
+        await self._spawn(run)
+        return run
+
+    async def _spawn(self, run: Run) -> None:
+        if (run.dir / RUN_FILE).exists():
+            args = ["resume", run.id]
+        else:
+            args = ["train", str(self.serve_dir / f"{run.id}.config.json"), "--id", run.id]
+        path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
+        run.process = await asyncio.create_subprocess_exec(
+            *worker_command(args + self.worker_args, self.gpus),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            preexec_fn=die_with_parent,
+        )
+        self._watchers.append(asyncio.create_task(self._watch(run, run.process)))
+
+    async def _watch(self, run: Run, process: asyncio.subprocess.Process) -> None:
+        """Forwards the run's reports while it trains; when its process ends, records how."""
+        tail: deque = deque(maxlen=20)
+
+        async def read_stderr() -> None:
+            assert process.stderr is not None
+            async for line in process.stderr:
+                tail.append(line.decode("utf-8", "replace").rstrip())
+
+        reader = asyncio.create_task(read_stderr())
+        exited = asyncio.create_task(process.wait())
+        while not exited.done():
+            await asyncio.wait({exited}, timeout=POLL_SECONDS)
+            run.poll()
+        await reader
+        run.process = None
+        if self.closing:
+            return
+        code, pending = process.returncode, run.pending
+        run.pending = None
+        if code == 0:
+            self._set(run, "done")
+        elif code == INTERRUPTED and pending is not None:
+            self._set(run, "paused" if pending == "pause" else "stopped")
+        else:
+            last = next((line for line in reversed(tail) if line.strip()), f"exit status {code}")
+            self._set(run, "failed", last)
+
+    async def resume_interrupted(self) -> None:
+        """Runs that were training when the server stopped go on from their checkpoints."""
+        for run in self.runs.values():
+            if run.state == "training":
+                await self._spawn(run)
+
+    async def pause(self, run: Run) -> None:
+        self._ask(run, "pause")
+
+    async def stop(self, run: Run) -> None:
+        if run.state in ("paused", "failed"):
+            self._set(run, "stopped", run.error)
+        else:
+            self._ask(run, "stop")
+
+    def _ask(self, run: Run, what: str) -> None:
+        if run.state != "training" or run.process is None:
+            raise ProtocolError(BAD_STATE, f"run {run.id} is {run.state}, not training", "run")
+        run.pending = what
+        run.process.send_signal(signal.SIGTERM)  # the run checkpoints after the step under way and exits
+        self.on_change(run)
+
+    async def resume(self, run: Run) -> None:
+        if run.state not in ("paused", "failed"):
+            raise ProtocolError(BAD_STATE, f"run {run.id} is {run.state}; only a paused or failed run resumes", "run")
+        self._set(run, "training")
+        await self._spawn(run)
+
+    async def shutdown(self) -> None:
+        """Stops the training processes after their current step, with a checkpoint; their state stays 'training'
+        so the next start resumes them."""
+        self.closing = True
+        for run in self.runs.values():
+            if run.process is not None:
+                run.process.send_signal(signal.SIGTERM)
+        await asyncio.gather(*self._watchers, return_exceptions=True)

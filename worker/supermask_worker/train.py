@@ -1,0 +1,111 @@
+"""`train` and `resume`: a comparison run in this process to its end (or until SIGTERM), writing RUNS/<id>/run.json,
+telemetry.jsonl and checkpoints; what `serve` runs for the studio, and what torchrun runs on many GPUs."""
+
+import argparse
+import contextlib
+import hashlib
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import ContextManager, Optional, Tuple, Union
+
+import torch
+
+from .batches import CifarSource
+from .cifar import DatasetError, load_dataset
+from .comparison import Comparison
+from .config import ComparisonSpec, ConfigError, from_v1_config
+from .distributed import Ranks, ranks_from_env
+from .imagenet import ImageFolderSource, is_image_folder
+from .models import TORCHVISION_MODELS
+from .process import RunBusy, lock_run
+from .runner import Discard, drive, resume_state
+from .telemetry import RUN_FILE, RunWriter, run_header
+
+
+def backend_info(device: torch.device) -> dict:
+    if device.type == "cuda":
+        return {"name": "cuda", "reason": "CUDA device found", "adapter": torch.cuda.get_device_name(device)}
+    return {"name": "torch-cpu", "reason": "no CUDA device" if not torch.cuda.is_available() else "CPU requested"}
+
+
+def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
+    """The torchvision nets train on DATA_ROOT/<dataset>/{train,val} (an ImageFolder tree), the CIFAR nets on a
+    CIFAR-10 dataset of DATA_ROOT/datasets.json."""
+    if spec.model in TORCHVISION_MODELS:
+        folder = data_root / spec.dataset
+        if not is_image_folder(folder):
+            missing = f"{folder}/train and {folder}/val are missing"
+            raise DatasetError(f"{spec.model} trains on an ImageFolder tree: {missing}")
+        cuda = device.type == "cuda"
+        return ImageFolderSource(folder, spec.seed, spec.batch_size, spec.test_limit, pin_memory=cuda)
+    data = load_dataset(data_root, spec.dataset)
+    return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
+
+
+def prepare(config: dict, args: argparse.Namespace, ranks: Optional[Ranks]) -> Tuple[ComparisonSpec, Comparison]:
+    """Validates the config and loads its data; raises ConfigError / DatasetError before anything is written."""
+    spec = from_v1_config(config)
+    default = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(args.device) if args.device else default
+    return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device, ranks)
+
+
+def masks_digest(comparison: Comparison) -> str:
+    """SHA-256 of every run's current masks: under torchrun, the ranks print it to show they agree."""
+    h = hashlib.sha256()
+    for run in comparison.runs:
+        for m in run.masks_at(run.cycle.p):
+            h.update(m.to(torch.uint8).cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def execute(comparison: Comparison, writer: Union[RunWriter, Discard], lock: ContextManager, every: int) -> int:
+    try:
+        with lock:
+            code = drive(comparison, writer, every)
+    finally:
+        writer.close()
+    done = "done" if code == 0 else "stopped on request, state saved"
+    print(f"{writer.dir.name}: {comparison.steps} steps {done}; telemetry in {writer.dir}", flush=True)
+    if comparison.ranks:
+        r = comparison.ranks
+        print(f"rank {r.rank} of {r.world}: masks sha256 {masks_digest(comparison)}", flush=True)
+        r.close()
+    return code
+
+
+def train(args: argparse.Namespace) -> int:
+    ranks = ranks_from_env()
+    try:
+        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        spec, comparison = prepare(config, args, ranks)
+        run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
+        run_dir = Path(args.runs_dir) / (ranks.from_rank0(run_id) if ranks else run_id)
+        if ranks and not ranks.writes:
+            return execute(comparison, Discard(run_dir), contextlib.nullcontext(), args.checkpoint_every)
+        header = run_header(run_dir.name, config, comparison.summary, backend_info(comparison.device))
+        writer = RunWriter(run_dir, header)
+        lock = lock_run(writer.dir, args.lock_wait)
+    except (OSError, json.JSONDecodeError, ConfigError, DatasetError, RunBusy) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return execute(comparison, writer, lock, args.checkpoint_every)
+
+
+def resume(args: argparse.Namespace) -> int:
+    """Goes on with RUNS/<id> from its last checkpoint (from the start when it has none)."""
+    ranks = ranks_from_env()
+    run_dir = Path(args.runs_dir) / args.id
+    try:
+        writes = ranks is None or ranks.writes
+        lock = lock_run(run_dir, args.lock_wait) if writes else contextlib.nullcontext()
+        header = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        _, comparison = prepare(header["config"], args, ranks)
+        reports = resume_state(comparison, run_dir)
+        writer = RunWriter.reopen(run_dir, reports) if writes else Discard(run_dir)
+    except (OSError, ValueError, KeyError, DatasetError, RunBusy) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return execute(comparison, writer, lock, args.checkpoint_every)

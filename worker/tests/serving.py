@@ -1,0 +1,99 @@
+"""A real `serve` process on loopback (port 0: the server picks a free port and prints its URL) and a small
+WebSocket client for the tests, built on the websockets package the worker itself uses."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import websockets
+
+from conftest import WORKER
+
+TOKEN = "test-token-0123456789"
+# One thread, so torch's CPU reductions add in one order and runs compare bit for bit.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+GIVE_UP_SECONDS = 240  # a safety net against a hung test, never a measure of speed
+
+
+def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str):
+    """Starts `serve` and returns (process, url) once it prints the URL to paste into the studio."""
+    args = [sys.executable, "-m", "supermask_worker", "serve", "--runs-dir", str(runs_dir), "--port", "0"]
+    args += ["--token", TOKEN, "--checkpoint-every", "4", *extra]
+    p = subprocess.Popen(args, cwd=WORKER, env=env or ENV, stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    for line in p.stdout:
+        if line.startswith("ws://"):
+            return p, line.strip()
+    raise AssertionError(f"serve exited with {p.wait()} before printing its URL")
+
+
+def base_url(url: str) -> str:
+    return url.split("?")[0]
+
+
+class Client:
+    """Requests with ids; every message received is kept in `inbox`, in order."""
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self.inbox: List[Dict[str, Any]] = []
+        self._next_id = 0
+
+    @classmethod
+    async def connect(cls, url: str, token: str = TOKEN, **kwargs: Any) -> "Client":
+        client = cls(await websockets.connect(base_url(url), **kwargs))
+        await client.send("hello", token=token)
+        welcome = await client.next()
+        assert welcome["type"] == "welcome" and welcome["protocol"] == 1, welcome
+        return client
+
+    async def send(self, type_: str, **fields: Any) -> int:
+        self._next_id += 1
+        await self.ws.send(json.dumps({"v": 1, "type": type_, "id": self._next_id, **fields}))
+        return self._next_id
+
+    async def next(self) -> Dict[str, Any]:
+        msg = json.loads(await asyncio.wait_for(self.ws.recv(), GIVE_UP_SECONDS))
+        self.inbox.append(msg)
+        return msg
+
+    async def until(self, done: Callable[[Dict[str, Any]], bool]) -> Dict[str, Any]:
+        """Receives until a message satisfies `done`; returns it."""
+        while True:
+            msg = await self.next()
+            if done(msg):
+                return msg
+
+    async def request(self, type_: str, **fields: Any) -> Dict[str, Any]:
+        request_id = await self.send(type_, **fields)
+        return await self.until(lambda m: m.get("re") == request_id)
+
+    def reports(self, run: str) -> List[Dict[str, Any]]:
+        return [m for m in self.inbox if m["type"] == "report" and m["run"] == run]
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def state_is(run: str, state: str) -> Callable[[Dict[str, Any]], bool]:
+    """Waits for the run to reach `state`; a run that fails instead fails the test at once, saying why."""
+
+    def reached(m: Dict[str, Any]) -> bool:
+        if m["type"] != "state" or m["run"]["id"] != run:
+            return False
+        assert m["run"]["state"] != "failed" or state == "failed", f"run {run} failed: {m['run']['error']}"
+        return m["run"]["state"] == state
+
+    return reached
+
+
+def telemetry_lines(run_dir: Path) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in (run_dir / "telemetry.jsonl").read_text().splitlines()]
+
+
+def run(coroutine) -> Any:
+    return asyncio.run(coroutine)
