@@ -1,6 +1,9 @@
 // Step budgets, pruning-rate schedules and learning-rate schedules for EP and iEP (docs/engine.md explains each).
 import type { ComparisonConfig, RunKind } from '../protocol/config';
 import { ConfigError } from '../protocol/validate';
+import { cycleRate, evenCycleStarts, type PresetSchedule } from '../protocol/schedule';
+
+export { cycleRate };
 
 export interface Cycle {
   /** 1-based. */
@@ -32,13 +35,6 @@ export function epTotalSteps(config: ComparisonConfig, trainCount: number): numb
   return Math.max(1, Math.ceil(stepsPerEpoch(trainCount, config.batchSize) * config.epochs));
 }
 
-/** Pruning rate of cycle c (1-based) of C for the built-in schedules. */
-export function cycleRate(schedule: 'geometric' | 'linear' | 'one-shot', c: number, C: number, target: number): number {
-  if (schedule === 'geometric') return 1 - Math.pow(1 - target, c / C);
-  if (schedule === 'linear') return (target * c) / C;
-  return target;
-}
-
 export function makePlan(config: ComparisonConfig, run: RunKind, trainCount: number): Plan {
   const spe = stepsPerEpoch(trainCount, config.batchSize);
   const epSteps = epTotalSteps(config, trainCount);
@@ -65,11 +61,8 @@ export function makePlan(config: ComparisonConfig, run: RunKind, trainCount: num
     starts = points.map((pt) => pt.step);
     rates = points.map((pt) => pt.p);
   } else {
-    // Cycle c spans [round((c-1)T/C), round(cT/C)): an even split, lengths differing by at most one step.
-    starts = Array.from({ length: C }, (_, i) => Math.round((i * total) / C));
-    rates = Array.from({ length: C }, (_, i) =>
-      cycleRate(iep.schedule as 'geometric' | 'linear' | 'one-shot', i + 1, C, config.targetPruningRate),
-    );
+    starts = evenCycleStarts(total, C);
+    rates = starts.map((_, i) => cycleRate(iep.schedule as PresetSchedule, i + 1, C, config.targetPruningRate));
   }
   const cycles = starts.map((start, i) => ({
     index: i + 1,

@@ -142,6 +142,50 @@ export const FIELD_LIMITS = {
 
 export type LimitedField = keyof typeof FIELD_LIMITS;
 
+/** A choice of a select field: the value the protocol holds and the words the setup form shows for it. */
+export interface FieldOption<T extends string = string> {
+  value: T;
+  label: string;
+}
+
+const asOptions = <T extends string>(values: readonly T[]): FieldOption<T>[] =>
+  values.map((value) => ({ value, label: value }));
+
+/**
+ * The choices of every select field, in the order the form lists them: validateConfig accepts exactly these values
+ * and test/unit/protocol/fields.test.ts holds them to the JSON Schema's enums.
+ */
+export const FIELD_OPTIONS = {
+  model: asOptions(MODEL_NAMES),
+  budget: [
+    { value: 'equal-compute', label: 'equal compute' },
+    { value: 'full-cycles', label: 'full cycles (iEP × cycles)' },
+  ] as FieldOption<BudgetMode>[],
+  'iep.schedule': asOptions<ScheduleKind>(['geometric', 'linear', 'one-shot', 'custom']),
+  'iep.variant': asOptions<IepConfig['variant']>(['soft', 'hard']),
+  'iep.scores': asOptions<IepConfig['scores']>(['carry', 'rewind', 'reinit']),
+  backend: [
+    { value: 'auto', label: 'auto (WebGPU, else WebGL, else CPU)' },
+    { value: 'webgpu', label: 'WebGPU' },
+    { value: 'webgl', label: 'WebGL' },
+    { value: 'wasm', label: 'WASM' },
+    { value: 'cpu', label: 'CPU' },
+  ] as FieldOption<BackendChoice>[],
+};
+
+export type SelectField = keyof typeof FIELD_OPTIONS;
+
+/** The values a select field accepts. */
+export function optionValues<F extends SelectField>(field: F): (typeof FIELD_OPTIONS)[F][number]['value'][] {
+  return FIELD_OPTIONS[field].map((o) => o.value);
+}
+
+/** Numeric fields where null means "the default" (weight decay) or "all of the split" (the limits). */
+export const NULLABLE_FIELDS: readonly LimitedField[] = ['weightDecay', 'trainLimit', 'testLimit'];
+
+/** The on/off fields. */
+export const BOOLEAN_FIELDS = ['iep.lrRewind'] as const;
+
 /** Whether v is a number the field accepts (finite, in range, whole where it must be). */
 export function withinLimit(field: LimitedField, v: unknown): v is number {
   const limit: FieldLimit = FIELD_LIMITS[field];

@@ -7,8 +7,8 @@ import schema from './telemetry.schema.json';
 import {
   FIELD_LIMITS,
   MAX_CYCLES,
-  MODEL_NAMES,
   PROTOCOL_VERSION,
+  optionValues,
   withinLimit,
   type ComparisonConfig,
   type LimitedField,
@@ -79,7 +79,7 @@ export function validateConfig(x: unknown): ComparisonConfig {
   const config: ComparisonConfig = {
     version: PROTOCOL_VERSION,
     dataset: x.dataset,
-    model: oneOf(x, 'model', 'model', MODEL_NAMES),
+    model: oneOf(x, 'model', 'model', optionValues('model')),
     width: num(x, 'width', 'width'),
     seed: num(x, 'seed', 'seed'),
     targetPruningRate: num(x, 'targetPruningRate', 'targetPruningRate'),
@@ -88,12 +88,12 @@ export function validateConfig(x: unknown): ComparisonConfig {
     learningRate: num(x, 'learningRate', 'learningRate'),
     momentum: num(x, 'momentum', 'momentum'),
     weightDecay: nullable(x, 'weightDecay', () => num(x, 'weightDecay', 'weightDecay')),
-    budget: oneOf(x, 'budget', 'budget', ['equal-compute', 'full-cycles'] as const),
+    budget: oneOf(x, 'budget', 'budget', optionValues('budget')),
     iep: {
       cycles: num(iep, 'cycles', 'iep.cycles'),
-      schedule: oneOf(iep, 'schedule', 'iep.schedule', ['geometric', 'linear', 'one-shot', 'custom'] as const),
-      variant: oneOf(iep, 'variant', 'iep.variant', ['soft', 'hard'] as const),
-      scores: oneOf(iep, 'scores', 'iep.scores', ['carry', 'rewind', 'reinit'] as const),
+      schedule: oneOf(iep, 'schedule', 'iep.schedule', optionValues('iep.schedule')),
+      variant: oneOf(iep, 'variant', 'iep.variant', optionValues('iep.variant')),
+      scores: oneOf(iep, 'scores', 'iep.scores', optionValues('iep.scores')),
       lrRewind: (() => {
         if (typeof iep.lrRewind !== 'boolean') throw new ConfigError('iep.lrRewind', 'must be true or false');
         return iep.lrRewind;
@@ -102,7 +102,7 @@ export function validateConfig(x: unknown): ComparisonConfig {
     reportEvery: num(x, 'reportEvery', 'reportEvery'),
     trainLimit: nullable(x, 'trainLimit', () => num(x, 'trainLimit', 'trainLimit')),
     testLimit: nullable(x, 'testLimit', () => num(x, 'testLimit', 'testLimit')),
-    backend: oneOf(x, 'backend', 'backend', ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const),
+    backend: oneOf(x, 'backend', 'backend', optionValues('backend')),
   };
   if (config.iep.schedule === 'custom') {
     config.iep.points = validatePoints(iep.points, config.iep.cycles, config.targetPruningRate);

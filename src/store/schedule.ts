@@ -2,16 +2,13 @@
 // definitions (config.ts); step counts are an estimate until the engine reports the real totals.
 import { withinLimit, type ComparisonConfig, type SchedulePoint } from '../protocol/config';
 import { estimateSteps } from '../protocol/memory';
+import { cycleRate, evenCycleStarts } from '../protocol/schedule';
 
 // The estimate lives with the tab's limits (protocol/memory.ts), which count reports from it.
 export { estimateSteps };
 
-/** Pruning rate of cycle c (1-based) of C under a preset. */
-export function presetRate(kind: 'geometric' | 'linear' | 'one-shot', c: number, cycles: number, target: number) {
-  if (kind === 'geometric') return 1 - Math.pow(1 - target, c / cycles);
-  if (kind === 'linear') return (target * c) / cycles;
-  return target;
-}
+/** Pruning rate of cycle c (1-based) of C under a preset: the engine's own arithmetic (protocol/schedule.ts). */
+export const presetRate = cycleRate;
 
 /**
  * The points a config's schedule stands for (a preset's cycles spread evenly over iEP's steps). None while the cycle
@@ -22,9 +19,9 @@ export function schedulePoints(config: ComparisonConfig, iepSteps: number): Sche
   const { schedule, cycles, points } = config.iep;
   if (schedule === 'custom') return points ?? [];
   if (!withinLimit('iep.cycles', cycles) || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
-  return Array.from({ length: cycles }, (_, i) => ({
-    step: Math.round((i * iepSteps) / cycles),
-    p: presetRate(schedule, i + 1, cycles, config.targetPruningRate),
+  return evenCycleStarts(iepSteps, cycles).map((step, i) => ({
+    step,
+    p: cycleRate(schedule, i + 1, cycles, config.targetPruningRate),
   }));
 }
 

@@ -3,7 +3,7 @@
 import { useStore } from '../../store';
 import {
   FIELD_LIMITS,
-  MODEL_NAMES,
+  FIELD_OPTIONS,
   withinLimit,
   type ComparisonConfig,
   type LimitedField,
@@ -17,14 +17,6 @@ const DATASETS = [
   { value: 'cifar10-subset', label: 'CIFAR-10 subset (bundled)' },
   { value: 'cifar10', label: 'CIFAR-10 (full)' },
 ];
-
-const BACKENDS = [
-  { value: 'auto', label: 'auto (WebGPU, else WebGL, else CPU)' },
-  { value: 'webgpu', label: 'WebGPU' },
-  { value: 'webgl', label: 'WebGL' },
-  { value: 'wasm', label: 'WASM' },
-  { value: 'cpu', label: 'CPU' },
-] as const;
 
 /** The browser's own range hints for a number field, from the protocol's field table. */
 function rangeOf(field: LimitedField): { min: number; max: number } {
@@ -77,7 +69,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
               <Select
                 id={id}
                 value={config.model}
-                options={MODEL_NAMES}
+                options={FIELD_OPTIONS.model}
                 onChange={(v) => set('model', v)}
                 disabled={locked}
               />
@@ -165,10 +157,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
               <Select
                 id={id}
                 value={config.budget}
-                options={[
-                  { value: 'equal-compute', label: 'equal compute' },
-                  { value: 'full-cycles', label: 'full cycles (iEP × cycles)' },
-                ]}
+                options={FIELD_OPTIONS.budget}
                 onChange={(v) => set('budget', v)}
                 disabled={locked}
               />
@@ -192,7 +181,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
               <Select
                 id={id}
                 value={config.backend}
-                options={BACKENDS}
+                options={FIELD_OPTIONS.backend}
                 onChange={(v) => set('backend', v)}
                 disabled={locked}
               />
@@ -289,7 +278,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 <Select
                   id={id}
                   value={config.iep.variant}
-                  options={['soft', 'hard'] as const}
+                  options={FIELD_OPTIONS['iep.variant']}
                   onChange={(v) => setIep('variant', v)}
                   disabled={locked}
                 />
@@ -300,7 +289,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 <Select
                   id={id}
                   value={config.iep.scores}
-                  options={['carry', 'rewind', 'reinit'] as const}
+                  options={FIELD_OPTIONS['iep.scores']}
                   onChange={(v) => setIep('scores', v)}
                   disabled={locked}
                 />
