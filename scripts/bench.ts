@@ -1,7 +1,9 @@
 // Engine benchmark: steps/s and images/s of one supermask search step (masks, forward, straight-through backward,
 // SGD on the scores, usage counters) per model x backend available in Node, plus tensor counts before and after.
-// Usage: npm run bench [-- --models conv2,resnet20 --backends wasm,cpu --steps 3 --batch 32 --width 1 --out file.json]
-// By default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
+// Usage: npm run bench [-- --suite ep-dense,masks,engine --models conv2,resnet20 --backends wasm,cpu --steps 3 ...]
+// Suites (default ep-dense,masks; see docs/performance.md): ep-dense = EP and iEP against dense training of the same
+// net (scripts/bench/epDense.ts), masks = mask selection against layer size (scripts/bench/maskSize.ts), engine =
+// the per-model search step table below. The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
@@ -15,12 +17,15 @@ import { useNodeBackend } from '../src/engine/node-backend';
 import { makePlan } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
 import { defaultConfig, MODEL_NAMES, type ModelName } from '../src/protocol/config';
+import { benchEpDense, type EpDenseRow } from './bench/epDense';
+import { benchMaskSize, MASK_SIZES, type MaskSizeRow } from './bench/maskSize';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
+const suites = arg('suite', 'ep-dense,masks').split(',');
 const models = arg('models', 'conv2,conv4,conv6,resnet20,resnet32,resnet18').split(',') as ModelName[];
 const backends = arg('backends', 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
 const steps = Number(arg('steps', '3'));
@@ -95,7 +100,102 @@ async function benchOne(model: ModelName, backend: 'wasm' | 'cpu', width: number
   };
 }
 
+function machine(): Record<string, unknown> {
+  return {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverage: os.loadavg(),
+  };
+}
+
+function write(file: string, figures: Record<string, unknown>): void {
+  mkdirSync('bench-results', { recursive: true });
+  const loadBefore = figures.loadBefore;
+  const out = {
+    date: new Date().toISOString(),
+    machine: { ...machine(), loadBefore },
+    tfjs: tf.version.tfjs,
+    ...figures,
+  };
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${file}`);
+}
+
+/** EP / dense per model and backend: wasm at the paper's widths; cpu only where a step takes seconds, not minutes. */
+async function epDenseSuite(): Promise<void> {
+  const loadBefore = os.loadavg();
+  const epModels = arg('ep-models', 'conv4,resnet20').split(',') as ModelName[];
+  const jobs: [ModelName, 'wasm' | 'cpu', number][] = [];
+  for (const model of epModels) {
+    if (backends.includes('wasm')) jobs.push([model, 'wasm', widthArg ? Number(widthArg) : defaultWidth[model]]);
+    // On cpu the full-width nets' filter gradient takes minutes a step in Node: width 0.25 there, on wasm too.
+    if (backends.includes('cpu')) jobs.push([model, 'cpu', cpuWidth], [model, 'wasm', cpuWidth]);
+  }
+  const rows: EpDenseRow[] = [];
+  for (const [model, backend, width] of jobs) {
+    await useNodeBackend(backend);
+    const order = new BatchOrder(train, defaultConfig().seed, batch);
+    const row = await benchEpDense(model, width, backend, order, batch, train.count, steps);
+    rows.push(row);
+    console.log(
+      `${model} w${width} ${backend}: EP ${row.epStepMs} ms, iEP ${row.iepStepMs} ms, dense ${row.denseStepMs} ms`,
+    );
+  }
+  console.log('\n| model | width | backend | edges | EP ms | iEP ms | dense ms | EP/dense | iEP/dense |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.model} | ${r.width} | ${r.backend} | ${r.edges.toLocaleString('en-US')} | ${r.epStepMs} | ${r.iepStepMs} | ${r.denseStepMs} | ${r.epOverDense} | ${r.iepOverDense} |`,
+    );
+  }
+  console.log('\nEP step by phase (ms, each with its own readback):');
+  console.log('| model | width | backend | masks | target masks | forward | backward | optimiser | usage |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const p = r.profile;
+    console.log(
+      `| ${r.model} | ${r.width} | ${r.backend} | ${p.masks} | ${p.targetMasks} | ${p.forward} | ${p.backward} | ${p.optimiser} | ${p.usage} |`,
+    );
+  }
+  write(arg('ep-out', 'bench-results/ep-dense.json'), { loadBefore, steps, batch, rows });
+}
+
+/** Mask selection against layer size; cpu stops at the first size past `cpu-mask-limit-ms`. */
+async function maskSuite(): Promise<void> {
+  const loadBefore = os.loadavg();
+  const limitMs = Number(arg('cpu-mask-limit-ms', '3000'));
+  const p = defaultConfig().targetPruningRate;
+  const rows: MaskSizeRow[] = [];
+  for (const backend of backends) {
+    await useNodeBackend(backend);
+    for (const edges of MASK_SIZES) {
+      const row = await benchMaskSize(backend, edges, p, Math.max(1, steps));
+      rows.push(row);
+      console.log(`mask ${backend} ${edges.toLocaleString('en-US')} edges: ${row.maskMs} ms`);
+      if (backend === 'cpu' && row.maskMs > limitMs) break;
+    }
+  }
+  console.log('\n| backend | edges | kept | ms per mask |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.backend} | ${r.edges.toLocaleString('en-US')} | ${r.kept.toLocaleString('en-US')} | ${r.maskMs} |`,
+    );
+  }
+  write(arg('mask-out', 'bench-results/mask-size.json'), { loadBefore, pruningRate: p, repeats: steps, rows });
+}
+
 async function main(): Promise<void> {
+  for (const suite of suites) {
+    if (suite === 'ep-dense') await epDenseSuite();
+    else if (suite === 'masks') await maskSuite();
+    else if (suite === 'engine') await engineSuite();
+    else throw new Error(`unknown suite ${suite}; one of ep-dense, masks, engine`);
+  }
+}
+
+async function engineSuite(): Promise<void> {
   const rows: Row[] = [];
   const jobs: [ModelName, 'wasm' | 'cpu', number][] = [];
   for (const model of models) {
@@ -123,22 +223,7 @@ async function main(): Promise<void> {
       `| ${r.model} | ${r.width} | ${r.backend} | ${r.edges.toLocaleString('en-US')} | ${r.stepMs} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.tensorsBefore} / ${r.tensorsAfter} |`,
     );
   }
-  mkdirSync('bench-results', { recursive: true });
-  const out = {
-    date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      node: process.version,
-      loadAverage: os.loadavg(),
-    },
-    tfjs: tf.version.tfjs,
-    steps,
-    batch,
-    rows,
-  };
-  writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
-  console.log(`\nwrote ${outFile}`);
+  write(outFile, { steps, batch, rows });
 }
 
 void main();
