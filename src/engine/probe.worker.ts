@@ -15,7 +15,7 @@ self.addEventListener('message', (e: MessageEvent<ProbeRequest | ProbeStop>) => 
     post({ type: 'stopped' });
     return;
   }
-  const { backend, config, dataset, steps } = e.data;
+  const { backend, config, dataset, steps, timeSoftware } = e.data;
   void (async () => {
     try {
       const info = await selectBackend(backend, `${backend}: measured`);
@@ -24,7 +24,12 @@ self.addEventListener('message', (e: MessageEvent<ProbeRequest | ProbeStop>) => 
         post({ type: 'failed', message: info.reason });
         return;
       }
-      post({ type: 'started', backend: info, software: await softwareEmulation(backend) });
+      const software = await softwareEmulation(backend);
+      post({ type: 'started', backend: info, software });
+      if (software && !timeSoftware) {
+        post({ type: 'untimed' });
+        return;
+      }
       await timeSteps(config, dataset, steps, (seconds) => post({ type: 'step', seconds }));
     } catch (err) {
       post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });

@@ -12,6 +12,12 @@ export interface ProbeRequest {
   dataset: DatasetPayload;
   /** Comparison steps to time; the first includes compiling (shaders, kernels) and is reported apart. */
   steps: number;
+  /**
+   * Whether to time a software emulation of a GPU (SwiftShader and the like). Only when nothing native was timed
+   * before it: the emulation runs in the browser's GPU process, which then draws no frame of the page until the step
+   * ends (seconds, even tens of seconds), and it uses the same cores that wasm uses directly.
+   */
+  timeSoftware: boolean;
 }
 
 /** Sent when the probe's time is up: drop the device (abandonDevice), answer 'stopped', then be terminated. */
@@ -23,6 +29,8 @@ export type ProbeEvent =
   | { type: 'stopped' }
   /** The backend started; software: "software renderer: SwiftShader" where the device is a CPU emulation. */
   | { type: 'started'; backend: BackendInfo; software: string | null }
+  /** A software emulation that the request said not to time: nothing ran on it. */
+  | { type: 'untimed' }
   /** One comparison step (EP and iEP on the same batch) took this many seconds, its work finished. */
   | { type: 'step'; seconds: number }
   /** The backend did not start, or a step failed. */

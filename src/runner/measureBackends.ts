@@ -13,6 +13,8 @@ export interface Measurement {
   failure: string | null;
   /** "software adapter: SwiftShader" and the like where the device is a CPU emulation. */
   software: string | null;
+  /** A software emulation left untimed because a native backend was timed before it (see ProbeRequest). */
+  untimed: boolean;
   /** Seconds of each finished comparison step, in order (the first includes compiling). */
   stepSeconds: number[];
   /** The time the candidate had, start-up included. */
@@ -41,6 +43,7 @@ function measureOne(request: ProbeRequest, signal: AbortSignal): Promise<Measure
     started: false,
     failure: null,
     software: null,
+    untimed: false,
     stepSeconds: [],
     boundSeconds: BOUND_MS / 1000,
   };
@@ -69,6 +72,9 @@ function measureOne(request: ProbeRequest, signal: AbortSignal): Promise<Measure
       } else if (event.type === 'started') {
         result.started = true;
         result.software = event.software;
+      } else if (event.type === 'untimed') {
+        result.untimed = true;
+        finish();
       } else if (event.type === 'step') {
         result.stepSeconds.push(event.seconds);
         if (result.stepSeconds.length >= request.steps) finish();
@@ -93,7 +99,8 @@ export const measureBackends: Measurer = async (config, dataset, onProgress, sig
   for (const backend of CANDIDATES) {
     if (signal.aborted) break;
     onProgress(done, backend);
-    done.push(await measureOne({ backend, config, dataset: data, steps: STEPS }, signal));
+    const timeSoftware = !done.some((m) => m.stepSeconds.length > 0);
+    done.push(await measureOne({ backend, config, dataset: data, steps: STEPS, timeSoftware }, signal));
   }
   return done;
 };

@@ -60,6 +60,8 @@ function describe(m: Measurement): string {
   if (!m.started) return `${LABEL[m.backend]}: did not start (${m.failure ?? `nothing within ${m.boundSeconds} s`})`;
   const rate = stepsPerSecond(m);
   if (rate !== null) return `${LABEL[m.backend]} ${figure(rate)} steps/s${software}`;
+  if (m.untimed)
+    return `${LABEL[m.backend]}: not timed, an emulation on the CPU that stops the page drawing${software}`;
   const why = m.failure ? `failed (${m.failure})` : `too slow, no step within ${m.boundSeconds} s`;
   return `${LABEL[m.backend]}: ${why}${software}`;
 }

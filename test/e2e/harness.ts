@@ -35,6 +35,18 @@ export interface AppHarness {
   close: () => Promise<void>;
 }
 
+// Every context any harness opened, so that each test's pages are closed when it ends (test/e2e/setup.ts). A page
+// left open keeps training, measuring backends and queueing software-GPU work that starves the next test's frames:
+// Playwright's clicks wait for animation frames, and on two cores they can wait past their 30 s.
+const openContexts = new Set<BrowserContext>();
+
+/** Closes every page opened by openApp so far (run after each test). */
+export async function closeOpenPages(): Promise<void> {
+  const contexts = [...openContexts];
+  openContexts.clear();
+  await Promise.allSettled(contexts.map((c) => c.close()));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -85,6 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<AppHar
       // own contexts, is about it. The preview server sends the isolation headers itself.
       const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, serviceWorkers: 'block' });
       contexts.push(context);
+      openContexts.add(context);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('console', (msg) => {

@@ -151,21 +151,13 @@ describe('recording across tabs and reloads', () => {
     await page.click('[data-testid=start]');
     await waitForStep(page, 'iep', 4);
     const id = (await page.getAttribute('[data-run-id]', 'data-run-id'))!;
-    // Wait until IndexedDB holds a snapshot past step 2 beside the reports it covers.
-    await page.waitForFunction(
-      (runId) =>
-        new Promise<boolean>((resolve) => {
-          const open = indexedDB.open('supermask-studio');
-          open.onsuccess = () => {
-            const get = open.result.transaction('runs').objectStore('runs').get(runId);
-            get.onsuccess = () => {
-              resolve(((get.result as { snapshotSteps?: { ep: number } })?.snapshotSteps?.ep ?? 0) >= 2);
-              open.result.close();
-            };
-          };
-        }),
-      id,
-    );
+    // Wait until IndexedDB holds a snapshot past step 2 beside the reports it covers. (A promise returned to
+    // page.waitForFunction counts as truthy at once, so the stored run is polled from here.)
+    await expect
+      .poll(async () => ((await storedRun(page, id)).meta?.snapshotSteps as { ep: number } | undefined)?.ep ?? 0, {
+        timeout: 60_000,
+      })
+      .toBeGreaterThanOrEqual(2);
     await page.reload();
     const button = await page.waitForSelector('[data-testid=continue-run]');
     const before = await storedRun(page, id);

@@ -5,7 +5,16 @@ import { measurementText, pickBackend, stepsPerSecond } from '../../../src/store
 import type { Measurement } from '../../../src/runner/measureBackends';
 
 function measured(backend: Measurement['backend'], stepSeconds: number[], extra: Partial<Measurement> = {}) {
-  return { backend, started: true, failure: null, software: null, stepSeconds, boundSeconds: 8, ...extra };
+  return {
+    backend,
+    started: true,
+    failure: null,
+    software: null,
+    untimed: false,
+    stepSeconds,
+    boundSeconds: 8,
+    ...extra,
+  };
 }
 
 // Shaped like this machine's figures for a tiny net (shared notes, browser.md): first step compiles, then steady.
@@ -37,6 +46,13 @@ describe('choosing a backend from measurements', () => {
     expect(measurementText([webgpu, webgl, wasm])).toBe(
       'wasm 20.0 steps/s · WebGL 9.5 steps/s (software renderer: SwiftShader) · ' +
         'WebGPU: too slow, no step within 8 s (software adapter: SwiftShader)',
+    );
+    // A software emulation after a timed wasm is left untimed: its steps would freeze the page's frames.
+    const untimed = measured('webgpu', [], { software: 'software adapter: SwiftShader', untimed: true });
+    expect(pickBackend([wasm, untimed])).toBe('wasm');
+    expect(measurementText([untimed, wasm])).toBe(
+      'wasm 20.0 steps/s · WebGPU: not timed, an emulation on the CPU that stops the page drawing ' +
+        '(software adapter: SwiftShader)',
     );
     expect(measurementText([measured('webgpu', [], { started: false, failure: 'no adapter' })])).toBe(
       'WebGPU: did not start (no adapter)',
