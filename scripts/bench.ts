@@ -16,7 +16,7 @@ import { buildModel } from '../src/engine/models';
 import { useNodeBackend } from '../src/engine/node-backend';
 import { makePlan } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
-import { defaultConfig, MODEL_NAMES, type ModelName } from '../src/protocol/config';
+import { defaultConfig, findRun, MODEL_NAMES, type ModelName } from '../src/protocol/config';
 import { benchEpDense, type EpDenseRow } from './bench/epDense';
 import { benchMaskSize, MASK_SIZES, type MaskSizeRow } from './bench/maskSize';
 
@@ -66,7 +66,7 @@ interface Row {
 async function benchOne(model: ModelName, backend: 'wasm' | 'cpu', width: number): Promise<Row> {
   await useNodeBackend(backend);
   const config = { ...defaultConfig(), model, width, batchSize: batch, epochs: 1 };
-  const search = new Search(config, 'ep', buildModel(model, width, config.seed), makePlan(config, 'ep', train.count));
+  const search = new Search(config, findRun(config, 'ep'), buildModel(model, width, config.seed), makePlan(config, findRun(config, 'ep'), train.count));
   const order = new BatchOrder(train, config.seed, batch);
   const edges = search.model.layers.reduce((a, l) => a + l.edges, 0);
   const stepAt = async (t: number) => {

@@ -12,7 +12,7 @@ import { toTfLayout } from '../src/engine/init';
 import { buildModel } from '../src/engine/models';
 import { makePlan, learningRateAt, cycleAt } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
-import { defaultConfig, type ComparisonConfig, RUN_KINDS } from '../src/protocol/config';
+import { defaultConfig, withIep, type ComparisonConfig } from '../src/protocol/config';
 import type { EvalReport, Heatmap, StepReport } from '../src/protocol/report';
 import { validateConfig } from '../src/protocol/validate';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from './cifar-source';
@@ -92,16 +92,11 @@ export function goldenConfigs(): { name: string; config: ComparisonConfig }[] {
   return [
     {
       name: 'conv2-w0.0625-soft-carry',
-      config: { ...base, model: 'conv2', width: 0.0625, iep: { ...base.iep, cycles: 4 } },
+      config: withIep({ ...base, model: 'conv2', width: 0.0625 }, { cycles: 4 }),
     },
     {
       name: 'resnet20-w0.25-hard-reinit',
-      config: {
-        ...base,
-        model: 'resnet20',
-        width: 0.25,
-        iep: { ...base.iep, cycles: 4, variant: 'hard', scores: 'reinit' },
-      },
+      config: withIep({ ...base, model: 'resnet20', width: 0.25 }, { cycles: 4, variant: 'hard', scores: 'reinit' }),
     },
   ];
 }
@@ -170,12 +165,13 @@ function toNchw(x: Float32Array, n: number): Float32Array {
   return out;
 }
 
-async function runCase(name: string, config: ComparisonConfig, test: CifarSplit): Promise<GoldenCase> {
-  validateConfig(config);
+async function runCase(name: string, given: ComparisonConfig, test: CifarSplit): Promise<GoldenCase> {
+  // The vectors hold protocol v1 configs (EP and one iEP); they read as v2.
+  const config = validateConfig(given);
   const trainCount = config.trainLimit!;
-  const searches = RUN_KINDS.map(
-    (kind) =>
-      new Search(config, kind, buildModel(config.model, config.width, config.seed), makePlan(config, kind, trainCount)),
+  const searches = config.runs.map(
+    (run) =>
+      new Search(config, run, buildModel(config.model, config.width, config.seed), makePlan(config, run, trainCount)),
   );
   const model = searches[0].model;
   const layers = await Promise.all(
@@ -252,7 +248,7 @@ function dataOrder(train: CifarSplit): GoldenDataOrder {
 
 export function goldenComparisonConfig(): ComparisonConfig {
   const base = goldenConfigs()[0].config;
-  return { ...base, reportEvery: 3, testLimit: 20, iep: { ...base.iep, variant: 'hard', scores: 'rewind' } };
+  return withIep({ ...base, reportEvery: 3, testLimit: 20 }, { variant: 'hard', scores: 'rewind' });
 }
 
 async function comparison(train: CifarSplit, test: CifarSplit): Promise<GoldenComparison> {

@@ -11,7 +11,7 @@ import { makePlan } from '../../src/engine/schedule';
 import { Search, type Batch } from '../../src/engine/search';
 import { maskedWeight, type SupermaskLayer } from '../../src/engine/supermask';
 import { LayerUsage } from '../../src/engine/usage';
-import { defaultConfig, type ModelName } from '../../src/protocol/config';
+import { defaultConfig, findRun, type ModelName } from '../../src/protocol/config';
 
 export interface EpDenseRow {
   model: ModelName;
@@ -129,7 +129,7 @@ export async function benchEpDense(
     b.y.dispose();
   };
   const searchMs = async (run: 'ep' | 'iep') => {
-    const search = new Search(config, run, buildModel(model, width, config.seed), makePlan(config, run, trainCount));
+    const search = new Search(config, findRun(config, run), buildModel(model, width, config.seed), makePlan(config, findRun(config, run), trainCount));
     const ms = await meanMs(steps, (t) =>
       withBatch(t, async (b) => {
         search.step(b);

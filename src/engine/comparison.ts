@@ -1,20 +1,39 @@
-// A comparison: EP at the target rate and iEP from the same weights and scores, advanced interleaved (one EP step,
-// one iEP step) on the same batches. The API the worker drives: start, pause, step, stop, subscribe.
-import type { ComparisonConfig, RunKind } from '../protocol/config';
-import type { RunnerEvent, RunnerState } from '../protocol/messages';
+// A comparison: its runs (EP, iEP schedules, dense, IteRand) from the same weights and scores, advanced interleaved
+// (one step of each run in turn) on the same batches. The API the worker drives: start, pause, step, stop, subscribe.
+import type { ComparisonConfig, RunConfig, RunId } from '../protocol/config';
+import type { PerRun, RunnerEvent, RunnerState } from '../protocol/messages';
 import type { EvalReport, ModelSummary } from '../protocol/report';
 import { validateConfig } from '../protocol/validate';
 import { BatchOrder, limitSplit, testBatches, type SearchData } from './data';
+import { DenseRun, type DenseSnapshot } from './dense';
+import { IteRandSearch } from './iterand';
 import { buildModel, summarize } from './models';
 import { makePlan } from './schedule';
 import { Search, type SearchSnapshot } from './search';
 
 export type Listener = (event: RunnerEvent) => void;
 
+/** One run of a comparison as the engine trains it: a search (EP, iEP, IteRand) or the dense baseline. */
+export type RunTrainer = Search | DenseRun;
+type RunSnapshot = SearchSnapshot | DenseSnapshot;
+
 export interface ComparisonSnapshot {
   config: ComparisonConfig;
-  ep: SearchSnapshot;
-  iep: SearchSnapshot;
+  /** Each run's state, by run id. */
+  runs: Record<RunId, RunSnapshot>;
+}
+
+/** Builds one run of the comparison; every model is built from the same seed, so weights and scores are shared. */
+function buildRun(c: ComparisonConfig, run: RunConfig, trainCount: number): RunTrainer {
+  if (run.method === 'dense') return new DenseRun(c, trainCount, run);
+  const model = buildModel(c.model, c.width, c.seed);
+  const plan = makePlan(c, run, trainCount);
+  if (run.method === 'iterand') return new IteRandSearch(c, model, plan, run.iterand, run);
+  return new Search(c, run, model, plan);
+}
+
+function perRun(runs: readonly RunTrainer[], f: (r: RunTrainer) => number): PerRun {
+  return Object.fromEntries(runs.map((r) => [r.run, f(r)]));
 }
 
 export interface ComparisonOptions {
@@ -52,7 +71,10 @@ function yieldToEvents(ms = 0): Promise<void> {
 export class Comparison {
   readonly config: ComparisonConfig;
   readonly summary: ModelSummary;
-  readonly runs: Record<RunKind, Search>;
+  /** The runs in the config's order (the order they step in). */
+  readonly list: RunTrainer[];
+  /** The same runs by id. */
+  readonly runs: Record<RunId, RunTrainer>;
   private readonly data: SearchData;
   private readonly order: BatchOrder;
   private readonly testCount: number;
@@ -68,7 +90,7 @@ export class Comparison {
   /** The state after the latest report (both runs), to go on from after an error. */
   lastSnapshot: ComparisonSnapshot | null = null;
 
-  /** Validates the config (throws ConfigError naming the field) and builds both runs from one seed. */
+  /** Validates the config (throws ConfigError naming the field) and builds every run from one seed. */
   constructor(config: unknown, data: SearchData, options: ComparisonOptions = {}) {
     this.config = validateConfig(config);
     const c = this.config;
@@ -76,12 +98,9 @@ export class Comparison {
     if (this.data.train.count === 0) throw new Error('the training split is empty');
     this.testCount = this.data.test.count;
     this.order = new BatchOrder(this.data.train, c.seed, c.batchSize);
-    const planEp = makePlan(c, 'ep', this.data.train.count);
-    const planIep = makePlan(c, 'iep', this.data.train.count);
-    const ep = new Search(c, 'ep', buildModel(c.model, c.width, c.seed), planEp);
-    const iep = new Search(c, 'iep', buildModel(c.model, c.width, c.seed), planIep);
-    this.runs = { ep, iep };
-    this.summary = summarize(ep.model, c.targetPruningRate);
+    this.list = c.runs.map((run) => buildRun(c, run, this.data.train.count));
+    this.runs = Object.fromEntries(this.list.map((r) => [r.run, r]));
+    this.summary = summarize(this.list[0].model, c.targetPruningRate);
     this.snapshotsOn = options.snapshots ?? true;
     this.snapshotEveryReport = this.summary.totalEdges <= (options.snapshotEveryReportUpTo ?? 2_000_000);
     this.now = options.now ?? (() => performance.now());
@@ -90,29 +109,33 @@ export class Comparison {
   /** Rebuilds a comparison from a snapshot (e.g. on another backend) that continues exactly where it was. */
   static restore(snapshot: ComparisonSnapshot, data: SearchData, options: ComparisonOptions = {}): Comparison {
     const c = new Comparison(snapshot.config, data, options);
-    c.runs.ep.restore(snapshot.ep);
-    c.runs.iep.restore(snapshot.iep);
+    for (const run of c.list) {
+      const saved = snapshot.runs?.[run.run];
+      if (!saved) throw new Error(`the snapshot holds no state of run ${run.run}`);
+      // A run restores only its own kind of snapshot; restore() checks the fit.
+      (run.restore as (s: RunSnapshot) => void)(saved);
+    }
     c.lastSnapshot = snapshot;
     c.state = 'paused';
     return c;
   }
 
-  get totalSteps(): { ep: number; iep: number } {
-    return { ep: this.runs.ep.plan.totalSteps, iep: this.runs.iep.plan.totalSteps };
+  get totalSteps(): PerRun {
+    return perRun(this.list, (r) => r.plan.totalSteps);
   }
 
-  get steps(): { ep: number; iep: number } {
-    return { ep: this.runs.ep.stepsDone, iep: this.runs.iep.stepsDone };
+  get steps(): PerRun {
+    return perRun(this.list, (r) => r.stepsDone);
   }
 
-  /** Where the run goes on from after an error: the last snapshot's steps (all reported), else the steps done. */
-  get resumableSteps(): { ep: number; iep: number } {
+  /** Where the runs go on from after an error: the last snapshot's steps (all reported), else the steps done. */
+  get resumableSteps(): PerRun {
     const saved = this.lastSnapshot;
-    return saved ? { ep: saved.ep.stepsDone, iep: saved.iep.stepsDone } : this.steps;
+    return saved ? perRun(this.list, (r) => saved.runs[r.run].stepsDone) : this.steps;
   }
 
   get done(): boolean {
-    return this.runs.ep.done && this.runs.iep.done;
+    return this.list.every((r) => r.done);
   }
 
   get currentState(): RunnerState {
@@ -142,7 +165,7 @@ export class Comparison {
    * reports this step whatever `reportEvery` says: a single Step or a slowed run must move the heatmaps every step.
    */
   async stepOnce(reportNow = this.delayMs > 0): Promise<void> {
-    const active = [this.runs.ep, this.runs.iep].filter((r) => !r.done);
+    const active = this.list.filter((r) => !r.done);
     if (active.length === 0) return;
     const t = active[0].stepsDone;
     const batch = this.order.batch(t);
@@ -175,7 +198,7 @@ export class Comparison {
     out.forEach((e) => this.emit(e));
   }
 
-  private evalReason(run: Search): EvalReport['reason'] | null {
+  private evalReason(run: RunTrainer): EvalReport['reason'] | null {
     const s = run.stepsDone;
     if (run.done) return 'final';
     const cycle = run.cycle;
@@ -260,12 +283,13 @@ export class Comparison {
   }
 
   async snapshot(): Promise<ComparisonSnapshot> {
-    return { config: this.config, ep: await this.runs.ep.snapshot(), iep: await this.runs.iep.snapshot() };
+    const runs: Record<RunId, RunSnapshot> = {};
+    for (const r of this.list) runs[r.run] = await r.snapshot();
+    return { config: this.config, runs };
   }
 
   dispose(): void {
-    this.runs.ep.dispose();
-    this.runs.iep.dispose();
+    this.list.forEach((r) => r.dispose());
     this.listeners.clear();
   }
 }

@@ -1,47 +1,36 @@
 // The dense baseline ("regular weight" in the seed paper): the same architecture with its weights trained as usual,
 // no mask. Kaiming-normal weights, BatchNorm with learnable scale and shift, and the searches' optimiser recipe
 // (SGD with momentum, weight decay per model, one cosine over the run) on every trainable parameter. It trains on
-// the batches of the engine's BatchOrder for (seed, t), as EP and iEP do, with EP's step budget.
+// the batches of the engine's BatchOrder for (seed, t), as every run does, with EP's step budget. Its reports are the
+// searches' StepReport with pruning rate 0, one cycle and no layers: a dense net has no mask and no edge usage.
 import * as tf from '@tensorflow/tfjs';
-import type { ComparisonConfig } from '../protocol/config';
+import type { ComparisonConfig, RunConfig, RunId } from '../protocol/config';
+import type { EvalReport, StepReport } from '../protocol/report';
 import { defaultWeightDecay } from '../protocol/config';
 import { kaimingNormal, tfShape, toTfLayout } from './init';
 import { lossAndCorrect, sgdUpdate, testMetrics, closeWindow } from './metrics';
 import { buildModel, type Model } from './models';
-import { learningRateAt, makePlan, type Plan } from './schedule';
+import { learningRateAt, makePlan, type Cycle, type Plan } from './schedule';
 import type { Batch } from './search';
 import type { SupermaskLayer } from './supermask';
-import { variable } from './vars';
+import { floats, variable } from './vars';
 
-/**
- * A dense step report: loss and accuracy only (a dense net has no mask, so no pruning rate and no edge usage).
- * Local to the engine until protocol v2 gives every run of a comparison a method and an id.
- */
-export interface DenseStepReport {
-  kind: 'step';
-  method: 'dense';
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  learningRate: number;
-  /** Mean training loss and accuracy over the steps since the previous report. */
-  loss: number;
-  trainAccuracy: number;
-  imagesPerSecond: number;
+/** Everything a dense run needs to go on exactly where it was: its trained parameters are not in the seed. */
+export interface DenseSnapshot {
+  run: RunId;
+  stepsDone: number;
+  /** Weights, then BatchNorm scales and shifts, in DenseRun's parameter order; momentum alike. */
+  params: Float32Array[];
+  momentum: Float32Array[];
+  norms: { name: string; mean: Float32Array; variance: Float32Array }[];
+  window: { steps: number; images: number; lossSum: number; correct: number };
 }
 
-export interface DenseEvalReport {
-  kind: 'eval';
-  method: 'dense';
-  step: number;
-  epoch: number;
-  testAccuracy: number;
-  testLoss: number;
-  reason: 'epoch' | 'final';
-}
+const DEFAULT_RUN: RunConfig = { id: 'dense', label: 'dense', method: 'dense', dense: { learningRate: null } };
 
 export class DenseRun {
   readonly method = 'dense';
+  readonly run: RunId;
   readonly model: Model;
   readonly plan: Plan;
   /** The trained weights, one per masked layer of the searches' model (TF.js layout). */
@@ -57,15 +46,17 @@ export class DenseRun {
   private window = { steps: 0, images: 0, ms: 0 };
   private readonly weightDecay: number;
 
-  /** `trainCount`: images in the (limited) training split, for EP's budget. */
+  /** `trainCount`: images in the (limited) training split, for EP's budget; `run`: its id and learning rate. */
   constructor(
     private readonly config: ComparisonConfig,
     trainCount: number,
+    run: RunConfig = DEFAULT_RUN,
   ) {
     const { seed } = config;
+    this.run = run.id;
     // The model's own frozen weights and scores go unused: the forward pass takes these weights instead.
     this.model = buildModel(config.model, config.width, seed, { affineNorms: true });
-    this.plan = makePlan(config, 'ep', trainCount);
+    this.plan = makePlan(config, run.method === 'dense' ? run : DEFAULT_RUN, trainCount);
     this.weights = this.model.layers.map((l) =>
       variable(() => tf.tensor(toTfLayout(kaimingNormal(l.shape, seed, l.name), l.shape), tfShape(l.shape)), true),
     );
@@ -79,6 +70,18 @@ export class DenseRun {
 
   get done(): boolean {
     return this.stepsDone >= this.plan.totalSteps;
+  }
+
+  /** Its one cycle, at pruning rate 0. */
+  get cycle(): Cycle {
+    return this.plan.cycles[0];
+  }
+
+  /** Waits for this run's queued work, so its images/s stay its own (as Search.settle). */
+  async settle(): Promise<void> {
+    const t0 = performance.now();
+    await this.lossSum.data();
+    this.window.ms += performance.now() - t0;
   }
 
   /** One SGD step on a batch. Reads nothing back. */
@@ -104,7 +107,7 @@ export class DenseRun {
   }
 
   /** Loss and accuracy since the previous report (one readback); resets the window. */
-  async report(): Promise<DenseStepReport> {
+  async report(): Promise<StepReport> {
     const readout = tf.tidy(() => tf.stack([this.lossSum, this.correctSum]));
     const t0 = performance.now();
     const [lossSum, correct] = (await readout.data()) as Float32Array;
@@ -112,30 +115,72 @@ export class DenseRun {
     readout.dispose();
     const w = this.window;
     const sums = { loss: this.lossSum, correct: this.correctSum };
-    const report: DenseStepReport = {
+    const report: StepReport = {
       kind: 'step',
-      method: 'dense',
+      run: this.run,
       step: this.stepsDone,
       totalSteps: this.plan.totalSteps,
       epoch: this.stepsDone / this.plan.stepsPerEpoch,
+      cycle: 1,
+      cycles: 1,
+      pruningRate: 0,
       learningRate: learningRateAt(this.plan, Math.max(0, this.stepsDone - 1)),
       ...closeWindow(w, sums, lossSum, correct),
+      layers: [],
     };
     this.window = { steps: 0, images: 0, ms: 0 };
     return report;
   }
 
   /** Test accuracy and loss on the given batches (disposed here), with BatchNorm's running statistics. */
-  async evaluate(batches: Iterable<Batch>, reason: DenseEvalReport['reason']): Promise<DenseEvalReport> {
+  async evaluate(batches: Iterable<Batch>, reason: EvalReport['reason']): Promise<EvalReport> {
     const metrics = await testMetrics(batches, (x) => this.model.forward(x, this.weightOf, false));
     return {
       kind: 'eval',
-      method: 'dense',
+      run: this.run,
       step: this.stepsDone,
       epoch: this.stepsDone / this.plan.stepsPerEpoch,
+      cycle: 1,
+      pruningRate: 0,
       ...metrics,
       reason,
     };
+  }
+
+  async snapshot(): Promise<DenseSnapshot> {
+    const [lossSum, correct] = [(await this.lossSum.data())[0], (await this.correctSum.data())[0]];
+    return {
+      run: this.run,
+      stepsDone: this.stepsDone,
+      params: await Promise.all(this.params.map((p) => floats(p))),
+      momentum: await Promise.all(this.momentum.map((m) => floats(m))),
+      norms: await Promise.all(
+        this.model.norms.map(async (n) => ({
+          name: n.name,
+          mean: await floats(n.runningMean),
+          variance: await floats(n.runningVar),
+        })),
+      ),
+      window: { steps: this.window.steps, images: this.window.images, lossSum, correct },
+    };
+  }
+
+  restore(s: DenseSnapshot): void {
+    if (s.run !== this.run || s.params.length !== this.params.length) {
+      throw new Error(`snapshot of ${s.run} (${s.params.length} parameters) does not fit this dense run ${this.run}`);
+    }
+    tf.tidy(() => {
+      this.params.forEach((p, i) => p.assign(tf.tensor(s.params[i], p.shape, 'float32')));
+      this.momentum.forEach((m, i) => m.assign(tf.tensor(s.momentum[i], m.shape, 'float32')));
+      this.model.norms.forEach((n, i) => {
+        n.runningMean.assign(tf.tensor(s.norms[i].mean, undefined, 'float32'));
+        n.runningVar.assign(tf.tensor(s.norms[i].variance, undefined, 'float32'));
+      });
+      this.lossSum.assign(tf.scalar(s.window.lossSum));
+      this.correctSum.assign(tf.scalar(s.window.correct));
+    });
+    this.stepsDone = s.stepsDone;
+    this.window = { steps: s.window.steps, images: s.window.images, ms: 0 };
   }
 
   dispose(): void {

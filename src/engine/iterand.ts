@@ -5,7 +5,7 @@
 // Kaiming constant); kept weights never change and the scores carry on. Edge usage is per edge, whatever its current
 // weight: an edge never selected is a dying edge even if its weight was re-drawn.
 import * as tf from '@tensorflow/tfjs';
-import type { ComparisonConfig } from '../protocol/config';
+import type { ComparisonConfig, RunConfig } from '../protocol/config';
 import { signedKaimingConstant, tfShape, toTfLayout, uniforms } from './init';
 import { keptCount, topMask } from './mask';
 import type { Model } from './models';
@@ -37,15 +37,21 @@ export class IteRandSearch extends Search {
   readonly settings: IteRandSettings;
   private readonly seed: number;
 
-  /** EP's plan: one cycle at the target rate. */
-  constructor(config: ComparisonConfig, model: Model, plan: Plan, settings: IteRandSettings = ITERAND_DEFAULTS) {
+  /** EP's plan: one cycle at the target rate. `run` names the run (its id) in the comparison's reports. */
+  constructor(
+    config: ComparisonConfig,
+    model: Model,
+    plan: Plan,
+    settings: IteRandSettings = ITERAND_DEFAULTS,
+    run: RunConfig = { id: 'iterand', label: 'IteRand', method: 'iterand', iterand: settings },
+  ) {
     if (!Number.isInteger(settings.kPer) || settings.kPer < 1) {
       throw new Error(`IteRand: K_per must be a whole number of steps >= 1, got ${settings.kPer}`);
     }
     if (!(settings.lambda >= 0 && settings.lambda <= 1)) {
       throw new Error(`IteRand: lambda must be between 0 and 1, got ${settings.lambda}`);
     }
-    super(config, 'ep', model, plan);
+    super(config, run, model, plan);
     this.settings = settings;
     this.seed = config.seed;
   }

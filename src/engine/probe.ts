@@ -10,7 +10,9 @@ import { payloadToData } from './runner';
  * schedule and budget under which no evaluation falls due in the timed steps, and every image given used.
  */
 export function probeConfig(config: ComparisonConfig): ComparisonConfig {
-  return { ...config, epochs: 8, budget: 'equal-compute', iep: defaultIepConfig(), trainLimit: null, testLimit: null };
+  // Every run stays (the time is theirs together); a custom schedule may not fit the probe's budget, a preset does.
+  const runs = config.runs.map((run) => (run.method === 'iep' ? { ...run, iep: defaultIepConfig() } : run));
+  return { ...config, epochs: 8, budget: 'equal-compute', runs, trainLimit: null, testLimit: null };
 }
 
 /** Runs `steps` comparison steps, calling `onStep` with each one's seconds (its GPU work included). */

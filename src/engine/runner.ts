@@ -142,7 +142,7 @@ export class Runner {
       // The page keeps the newest snapshot, so it can rebuild this run in a new engine if this one stops answering.
       if (event.type === 'report' && c.lastSnapshot && c.lastSnapshot !== posted) {
         posted = c.lastSnapshot;
-        const steps = { ep: posted.ep.stepsDone, iep: posted.iep.stepsDone };
+        const steps = Object.fromEntries(Object.entries(posted.runs).map(([id, r]) => [id, r.stepsDone]));
         this.post({ type: 'snapshot', snapshot: posted, steps });
       }
       if (event.type === 'error' && event.recoverable) this.pendingRecovery = c.lastSnapshot;
@@ -164,7 +164,7 @@ export class Runner {
     }
     this.post({ type: 'error', message, recoverable: this.pendingRecovery !== null });
     // The steps the run goes on from: a step cut short by the loss is not counted, so no counter runs ahead.
-    this.post({ type: 'state', state: 'error', steps: c?.resumableSteps ?? { ep: 0, iep: 0 } });
+    this.post({ type: 'state', state: 'error', steps: c?.resumableSteps ?? {} });
   }
 
   /** The comparison being driven (tests). */

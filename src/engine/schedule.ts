@@ -1,9 +1,18 @@
-// Step budgets, pruning-rate schedules and learning-rate schedules for EP and iEP (docs/engine.md explains each).
-import type { ComparisonConfig, RunKind } from '../protocol/config';
+// Step plans and learning-rate schedules for every method (docs/engine.md explains each); the budget and cycle
+// arithmetic itself lives in src/protocol/schedule.ts, shared with the store and the editor.
+import type { ComparisonConfig, RunConfig, RunId } from '../protocol/config';
 import { ConfigError } from '../protocol/validate';
-import { cycleRate, evenCycleStarts, type PresetSchedule } from '../protocol/schedule';
+import {
+  cycleCount,
+  cycleRate,
+  epTotalSteps,
+  evenCycleStarts,
+  runTotalSteps,
+  stepsPerEpoch,
+  type PresetSchedule,
+} from '../protocol/schedule';
 
-export { cycleRate };
+export { cycleRate, epTotalSteps, stepsPerEpoch };
 
 export interface Cycle {
   /** 1-based. */
@@ -11,12 +20,12 @@ export interface Cycle {
   /** First step of the cycle (0-based, the run's own step count). */
   start: number;
   length: number;
-  /** Pruning rate searched at in this cycle. */
+  /** Pruning rate searched at in this cycle (0 for a dense run: nothing pruned). */
   p: number;
 }
 
 export interface Plan {
-  run: RunKind;
+  run: RunId;
   totalSteps: number;
   stepsPerEpoch: number;
   cycles: Cycle[];
@@ -25,29 +34,22 @@ export interface Plan {
   lrRewind: boolean;
 }
 
-/** Batches per epoch: ceil(train images / batch), the last batch of an epoch smaller (PyTorch's drop_last=False). */
-export function stepsPerEpoch(trainCount: number, batchSize: number): number {
-  return Math.ceil(trainCount / batchSize);
-}
-
-/** EP's budget: ceil(steps per epoch x epochs) (epochs may be fractional), at least one step. */
-export function epTotalSteps(config: ComparisonConfig, trainCount: number): number {
-  return Math.max(1, Math.ceil(stepsPerEpoch(trainCount, config.batchSize) * config.epochs));
-}
-
-export function makePlan(config: ComparisonConfig, run: RunKind, trainCount: number): Plan {
+export function makePlan(config: ComparisonConfig, run: RunConfig, trainCount: number): Plan {
   const spe = stepsPerEpoch(trainCount, config.batchSize);
-  const epSteps = epTotalSteps(config, trainCount);
-  const base = { run, stepsPerEpoch: spe, learningRate: config.learningRate };
-  if (run === 'ep') {
-    const cycles = [{ index: 1, start: 0, length: epSteps, p: config.targetPruningRate }];
-    return { ...base, totalSteps: epSteps, cycles, lrRewind: true };
+  const total = runTotalSteps(config, run, trainCount);
+  const base = { run: run.id, stepsPerEpoch: spe, learningRate: config.learningRate, totalSteps: total };
+  if (run.method === 'dense') {
+    const learningRate = run.dense.learningRate ?? config.learningRate;
+    return { ...base, learningRate, cycles: [{ index: 1, start: 0, length: total, p: 0 }], lrRewind: true };
   }
-  const { iep } = config;
-  const C = iep.schedule === 'custom' ? (iep.points?.length ?? 0) : iep.cycles;
-  const total = config.budget === 'equal-compute' ? epSteps : epSteps * C;
+  if (run.method !== 'iep') {
+    return { ...base, cycles: [{ index: 1, start: 0, length: total, p: config.targetPruningRate }], lrRewind: true };
+  }
+  const { iep } = run;
+  const at = `runs[${config.runs.indexOf(run)}].iep`;
+  const C = cycleCount(iep);
   if (total < C) {
-    throw new ConfigError('iep.cycles', `${C} cycles need at least ${C} steps; the budget gives ${total}`);
+    throw new ConfigError(`${at}.cycles`, `${C} cycles need at least ${C} steps; the budget gives ${total}`);
   }
   let starts: number[];
   let rates: number[];
@@ -55,7 +57,7 @@ export function makePlan(config: ComparisonConfig, run: RunKind, trainCount: num
     const points = iep.points ?? [];
     points.forEach((pt, i) => {
       if (pt.step >= total) {
-        throw new ConfigError(`iep.points[${i}].step`, `must be below iEP's total of ${total} steps`);
+        throw new ConfigError(`${at}.points[${i}].step`, `must be below this run's total of ${total} steps`);
       }
     });
     starts = points.map((pt) => pt.step);
@@ -70,7 +72,7 @@ export function makePlan(config: ComparisonConfig, run: RunKind, trainCount: num
     length: (i + 1 < C ? starts[i + 1] : total) - start,
     p: rates[i],
   }));
-  return { ...base, totalSteps: total, cycles, lrRewind: iep.lrRewind };
+  return { ...base, cycles, lrRewind: iep.lrRewind };
 }
 
 /** The cycle a step (0-based) belongs to. */

@@ -1,8 +1,8 @@
-// One search (EP or iEP) over a supermask model: the training step (masks, straight-through gradient, SGD on the
+// One search (EP, iEP or, through IteRandSearch, IteRand) over a supermask model: the training step (masks, straight-through gradient, SGD on the
 // scores), cycle starts (score carry / rewind / re-init, hard iEP's allowed mask), telemetry and evaluation.
 import * as tf from '@tensorflow/tfjs';
 import { floats, variable } from './vars';
-import type { ComparisonConfig, RunKind } from '../protocol/config';
+import type { ComparisonConfig, IepConfig, RunConfig, RunId } from '../protocol/config';
 import { defaultWeightDecay } from '../protocol/config';
 import type { EvalReport, LayerReport, StepReport } from '../protocol/report';
 import { keptCount, topMask } from './mask';
@@ -19,7 +19,7 @@ export interface Batch {
 
 /** Everything a search needs to continue exactly where it was (weights are re-drawn from the seed). */
 export interface SearchSnapshot {
-  run: RunKind;
+  run: RunId;
   stepsDone: number;
   layers: {
     name: string;
@@ -33,8 +33,10 @@ export interface SearchSnapshot {
 }
 
 export class Search {
-  readonly run: RunKind;
+  readonly run: RunId;
   readonly plan: Plan;
+  /** iEP's settings; null for a single-cycle search (EP, IteRand). */
+  private readonly iep: IepConfig | null;
   readonly model: Model;
   stepsDone = 0;
   private readonly usage: LayerUsage[];
@@ -48,11 +50,13 @@ export class Search {
 
   constructor(
     private readonly config: ComparisonConfig,
-    run: RunKind,
+    run: RunConfig,
     model: Model,
     plan: Plan,
   ) {
-    this.run = run;
+    if (run.method === 'dense') throw new Error(`${run.id}: a dense run is not a search (engine/dense.ts)`);
+    this.run = run.id;
+    this.iep = run.method === 'iep' ? run.iep : null;
     this.model = model;
     this.plan = plan;
     this.usage = model.layers.map((l) => new LayerUsage(l));
@@ -115,8 +119,11 @@ export class Search {
   /** A cycle starts: fix hard iEP's search space, then carry / rewind / re-draw the scores, reset momentum. */
   private beginCycle(cycle: Cycle): void {
     const previous = this.plan.cycles[cycle.index - 2];
-    const { iep, seed } = this.config;
+    const { iep } = this;
+    const { seed } = this.config;
     const layers = this.model.layers;
+    // Only iEP has more than one cycle.
+    if (!iep) return;
     if (iep.variant === 'hard') {
       // The previous cycle's mask, from its final scores, before they are rewound or re-drawn.
       const masks = this.masksAt(previous.p);

@@ -3,7 +3,8 @@
 // No tf here: the layer plan below mirrors src/engine/models.ts (test/unit/protocol/memory.test.ts checks that it
 // lists exactly the layers the engine builds), so the studio can also draw each layer's place before the first run.
 import { ConfigError } from './validate';
-import type { ComparisonConfig, ModelName } from './config';
+import { hasMask, type ComparisonConfig, type ModelName, type RunId } from './config';
+import { runTotalSteps } from './schedule';
 
 export interface PlannedLayer {
   name: string;
@@ -124,7 +125,7 @@ const BASE_HEAP = 16 * MiB;
 
 /**
  * Reports are all kept (the timeline can go back to any of them) and recorded to IndexedDB; their heatmaps are the
- * bulk. 512 MiB of them for both runs together is a long run at a small interval, and leaves the training its room.
+ * bulk. 512 MiB of them for all runs together is a long run at a small interval, and leaves the training its room.
  */
 export const REPORT_MEMORY_BUDGET = 512 * MiB;
 /** A heatmap cell holds two numbers (usage and dying), 8 bytes each in a JS array. */
@@ -134,14 +135,12 @@ const BYTES_PER_CELL = 16;
 export const KNOWN_TRAIN_SIZES: Record<string, number> = { 'cifar10-subset': 5000, cifar10: 50000 };
 export const LARGEST_TRAIN_SPLIT = 60000;
 
-/** Steps EP and iEP will take, from the config and the training split's size (plain arithmetic, any input). */
-export function estimateSteps(config: ComparisonConfig, trainImages?: number): { ep: number; iep: number } {
+/** The steps each run will take, by run id, from the config and the training split's size (any input). */
+export function estimateSteps(config: ComparisonConfig, trainImages?: number): Record<RunId, number> {
   const available = trainImages ?? KNOWN_TRAIN_SIZES[config.dataset] ?? LARGEST_TRAIN_SPLIT;
-  const images = config.trainLimit === null ? available : Math.min(config.trainLimit, available);
-  const perEpoch = Math.max(1, Math.ceil(images / Math.max(1, config.batchSize)));
-  // As the engine counts (src/engine/schedule.ts): ceil(steps per epoch x epochs), at least one.
-  const ep = Math.max(1, Math.ceil(perEpoch * config.epochs));
-  return { ep, iep: config.budget === 'equal-compute' ? ep : ep * config.iep.cycles };
+  const images = Math.max(1, config.trainLimit === null ? available : Math.min(config.trainLimit, available));
+  const sane = { ...config, batchSize: Math.max(1, config.batchSize) };
+  return Object.fromEntries(config.runs.map((run) => [run.id, runTotalSteps(sane, run, images)]));
 }
 
 export interface MemoryEstimate {
@@ -199,10 +198,12 @@ export function tabLimitProblem(config: ComparisonConfig, trainImages?: number):
     );
   }
   const steps = estimateSteps(config, trainImages);
-  const reports = Math.ceil(steps.ep / config.reportEvery) + Math.ceil(steps.iep / config.reportEvery);
+  // Only runs with a mask report heatmaps.
+  const counted = config.runs.filter(hasMask).map((run) => steps[run.id]);
+  const reports = counted.reduce((a, n) => a + Math.ceil(n / config.reportEvery), 0);
   const maxReports = Math.floor(REPORT_MEMORY_BUDGET / m.reportBytes);
   if (reports > maxReports) {
-    const every = Math.ceil((steps.ep + steps.iep) / maxReports);
+    const every = Math.ceil(counted.reduce((a, n) => a + n, 0) / maxReports);
     return new ConfigError(
       'reportEvery',
       `${reports.toLocaleString('en-US')} reports would not fit in a tab (at most ` +

@@ -1,7 +1,7 @@
 // Messages between the page and a runner: the in-browser engine (a Web Worker) or the remote GPU worker
 // (a WebSocket). Both speak these, so the store never knows which one it drives.
 
-import type { BackendChoice, ComparisonConfig } from './config';
+import type { BackendChoice, ComparisonConfig, RunId } from './config';
 import type { BackendInfo, EvalReport, ModelSummary, StepReport } from './report';
 
 /** Raw CIFAR-style data handed to the in-browser engine (transferred, not copied). */
@@ -46,15 +46,18 @@ export type EngineSnapshot = unknown;
 
 export type RunnerState = 'idle' | 'ready' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
+/** A number per run of the comparison, keyed by run id (steps done, total steps). */
+export type PerRun = Record<RunId, number>;
+
 export type RunnerEvent =
   | { type: 'backend'; backend: BackendInfo }
-  | { type: 'created'; summary: ModelSummary; totalSteps: { ep: number; iep: number } }
-  | { type: 'state'; state: RunnerState; steps: { ep: number; iep: number } }
+  | { type: 'created'; summary: ModelSummary; totalSteps: PerRun }
+  | { type: 'state'; state: RunnerState; steps: PerRun }
   | { type: 'report'; report: StepReport }
   | { type: 'eval'; report: EvalReport }
   /** The state the reports that follow are covered by (the page keeps the latest, to rebuild a wedged engine). */
   /** steps: the steps of each run the snapshot holds (every report up to them came after it). */
-  | { type: 'snapshot'; snapshot: EngineSnapshot; steps: { ep: number; iep: number } }
+  | { type: 'snapshot'; snapshot: EngineSnapshot; steps: PerRun }
   /**
    * recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device).
    * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.

@@ -1,7 +1,7 @@
 // Telemetry: what a search reports, in the browser and on the remote worker alike. The JSON Schema in
 // telemetry.schema.json describes exactly these types; keep the two in step and bump PROTOCOL_VERSION on change.
 
-import type { BackendName, ComparisonConfig, RunKind } from './config';
+import type { BackendName, ComparisonConfig, RunId } from './config';
 
 /** One masked layer as the model summary lists it. */
 export interface LayerSummary {
@@ -49,28 +49,31 @@ export interface LayerReport {
 
 export interface StepReport {
   kind: 'step';
-  run: RunKind;
+  /** The id of the run in its comparison's config.runs. */
+  run: RunId;
   /** Steps done by this run (1-based after the first step). */
   step: number;
   totalSteps: number;
   /** Epochs done, fractional. */
   epoch: number;
-  /** 1-based cycle (EP is always cycle 1). */
+  /** 1-based cycle (EP, dense and IteRand are always cycle 1 of 1). */
   cycle: number;
   cycles: number;
-  /** Pruning rate p at this step (fraction pruned). */
+  /** Pruning rate p at this step (fraction pruned; 0 for a dense run). */
   pruningRate: number;
   learningRate: number;
   /** Mean training loss and accuracy over the steps since the previous report. */
   loss: number;
   trainAccuracy: number;
   imagesPerSecond: number;
+  /** Every masked layer's edge usage; empty for a dense run (no mask). */
   layers: LayerReport[];
 }
 
 export interface EvalReport {
   kind: 'eval';
-  run: RunKind;
+  /** The id of the run in its comparison's config.runs. */
+  run: RunId;
   step: number;
   epoch: number;
   cycle: number;

@@ -1,7 +1,8 @@
 // Every run is recorded to IndexedDB as it goes, so it survives a reload or a crashed tab. A run is one meta row
 // (the record without its reports) plus one row per report, appended in small batches: writing the whole record on
 // every report would grow quadratically.
-import type { RunKind } from '../protocol/config';
+import type { RunId } from '../protocol/config';
+import { upgradeRecord } from '../protocol/convert';
 import type { EngineSnapshot } from '../protocol/messages';
 import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 
@@ -24,7 +25,7 @@ export type RunMeta = Omit<RunRecord, 'reports' | 'evals'> & {
   /** 'recording' until the engine says the run ended. */
   status: RunStatus;
   /** The steps of the stored snapshot, when there is one: where the run can go on from. */
-  snapshotSteps?: Record<RunKind, number>;
+  snapshotSteps?: Record<RunId, number>;
 };
 
 type Item = StepReport | EvalReport;
@@ -146,14 +147,16 @@ export async function setRunStatus(id: string, status: RunStatus): Promise<void>
 export async function listRuns(): Promise<RunMeta[]> {
   const db = await openDb();
   const metas = await request(db.transaction(RUNS).objectStore(RUNS).getAll() as IDBRequest<RunMeta[]>);
-  return metas.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  // Runs stored by a protocol v1 version of the app are read as v2 (their reports need no change).
+  return metas.map((m) => upgradeRecord(m) as RunMeta).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }
 
 export async function loadRun(id: string): Promise<{ record: RunRecord; meta: RunMeta }> {
   const db = await openDb();
   const tx = db.transaction([RUNS, ITEMS]);
-  const meta = await request(tx.objectStore(RUNS).get(id) as IDBRequest<RunMeta | undefined>);
-  if (!meta) throw new Error(`No stored run with id ${id}`);
+  const stored = await request(tx.objectStore(RUNS).get(id) as IDBRequest<RunMeta | undefined>);
+  if (!stored) throw new Error(`No stored run with id ${id}`);
+  const meta = upgradeRecord(stored) as RunMeta;
   const range = IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
   const rows = await request(tx.objectStore(ITEMS).getAll(range) as IDBRequest<ItemRow[]>);
   const rest: Omit<RunRecord, 'reports' | 'evals'> & Partial<RunMeta> = { ...meta };

@@ -1,6 +1,6 @@
 // Records the live comparison to IndexedDB as it goes: new reports are appended about once a second, and at once
 // when the run pauses or ends, so a reload or a crashed tab loses at most the last second.
-import type { RunKind } from '../protocol/config';
+import type { RunId } from '../protocol/config';
 import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 import { useStore } from './index';
 import { appendToRun, listRuns, metaOf, type RunStatus } from './persistence';
@@ -14,26 +14,29 @@ const FLUSH_MS = 1000;
 interface Progress {
   id: string;
   seq: number;
-  written: { ep: { reports: number; evals: number }; iep: { reports: number; evals: number } };
+  /** Reports and evaluations of each run already written, by run id. */
+  written: Record<RunId, { reports: number; evals: number }>;
   /** The steps of the snapshot stored with the run, if any. */
-  snapshotSteps?: Record<RunKind, number>;
+  snapshotSteps?: Record<RunId, number>;
 }
 
 function writtenOf(series: Series): Progress['written'] {
-  const count = (run: RunKind) => ({ reports: series[run].reports.length, evals: series[run].evals.length });
-  return { ep: count('ep'), iep: count('iep') };
+  return Object.fromEntries(
+    Object.entries(series).map(([id, r]) => [id, { reports: r.reports.length, evals: r.evals.length }]),
+  );
 }
 
 /**
  * The newest snapshot of this run that the reports being written cover (the engine sends a snapshot before the
  * reports it covers, so the newest one may still be ahead of them), if it is newer than the stored one.
  */
-function snapshotToStore(id: string, series: Series, stored?: Record<RunKind, number>) {
+function snapshotToStore(id: string, series: Series, stored?: Record<RunId, number>) {
   const saved = newestSnapshot();
   if (!saved || saved.runId !== id) return undefined;
-  const covered = (run: RunKind) => saved.steps[run] <= (series[run].reports.at(-1)?.step ?? 0);
-  const newer = !stored || saved.steps.ep !== stored.ep || saved.steps.iep !== stored.iep;
-  return covered('ep') && covered('iep') && newer ? saved : undefined;
+  const runs = Object.keys(saved.steps);
+  const covered = runs.every((run) => saved.steps[run] <= (series[run]?.reports.at(-1)?.step ?? 0));
+  const newer = !stored || runs.some((run) => saved.steps[run] !== stored[run]);
+  return covered && newer ? saved : undefined;
 }
 
 let progress: Progress | null = null;
@@ -51,16 +54,16 @@ function flush(statusOverride?: RunStatus): Promise<void> {
   const record = toRecord(s);
   if (s.mode !== 'live' || !record) return writing;
   if (!progress || progress.id !== record.id) {
-    progress = { id: record.id, seq: 0, written: { ep: { reports: 0, evals: 0 }, iep: { reports: 0, evals: 0 } } };
+    progress = { id: record.id, seq: 0, written: {} };
     // Held before the first row says 'recording', so no other tab ever takes this run for one cut short.
     const id = record.id;
     writing = writing.then(() => claimRun(id));
   }
   const p = progress;
   const items: (StepReport | EvalReport)[] = [];
-  for (const run of ['ep', 'iep'] as const) {
-    items.push(...s.series[run].reports.slice(p.written[run].reports));
-    items.push(...s.series[run].evals.slice(p.written[run].evals));
+  for (const [run, r] of Object.entries(s.series)) {
+    items.push(...r.reports.slice(p.written[run]?.reports ?? 0));
+    items.push(...r.evals.slice(p.written[run]?.evals ?? 0));
   }
   p.written = writtenOf(s.series);
   const first = p.seq;
@@ -84,12 +87,13 @@ function flush(statusOverride?: RunStatus): Promise<void> {
  * A stored run goes on live in this tab: the recorder appends after its `items` stored rows instead of writing it
  * anew, and keeps its stored snapshot until a newer one is covered.
  */
-export function continueRecording(record: RunRecord, items: number, snapshotSteps?: Record<RunKind, number>): void {
-  const count = (run: RunKind) => ({
+export function continueRecording(record: RunRecord, items: number, snapshotSteps?: Record<RunId, number>): void {
+  const count = (run: RunId) => ({
     reports: record.reports.filter((r) => r.run === run).length,
     evals: record.evals.filter((e) => e.run === run).length,
   });
-  progress = { id: record.id, seq: items, written: { ep: count('ep'), iep: count('iep') }, snapshotSteps };
+  const written = Object.fromEntries(record.config.runs.map((r) => [r.id, count(r.id)]));
+  progress = { id: record.id, seq: items, written, snapshotSteps };
   writing = writing.then(() => claimRun(record.id));
 }
 

@@ -1,6 +1,6 @@
 // iEP's schedule as the editor draws it: one (step, p) point per cycle start. The presets follow the protocol's
 // definitions (config.ts); step counts are an estimate until the engine reports the real totals.
-import { withinLimit, type ComparisonConfig, type SchedulePoint } from '../protocol/config';
+import { withinLimit, type IepConfig, type SchedulePoint } from '../protocol/config';
 import { estimateSteps } from '../protocol/memory';
 import { cycleRate, evenCycleStarts } from '../protocol/schedule';
 
@@ -15,14 +15,11 @@ export const presetRate = cycleRate;
  * count or the target rate is out of range: a typed 1e9 cycles must not build a billion points before the field
  * says it is wrong, and an empty target must not draw NaN.
  */
-export function schedulePoints(config: ComparisonConfig, iepSteps: number): SchedulePoint[] {
-  const { schedule, cycles, points } = config.iep;
+export function schedulePoints(iep: IepConfig, target: number, iepSteps: number): SchedulePoint[] {
+  const { schedule, cycles, points } = iep;
   if (schedule === 'custom') return points ?? [];
-  if (!withinLimit('iep.cycles', cycles) || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
-  return evenCycleStarts(iepSteps, cycles).map((step, i) => ({
-    step,
-    p: cycleRate(schedule, i + 1, cycles, config.targetPruningRate),
-  }));
+  if (!withinLimit('iep.cycles', cycles) || !withinLimit('targetPruningRate', target)) return [];
+  return evenCycleStarts(iepSteps, cycles).map((step, i) => ({ step, p: cycleRate(schedule, i + 1, cycles, target) }));
 }
 
 /** p in force at `step` under a schedule's points (each point holds until the next). */

@@ -1,6 +1,6 @@
 // Reading the report series: what each run looked like at a timeline step, and the summaries charts draw.
 // Pure functions over plain data (shared by the store, the views and the exports).
-import type { RunKind } from '../protocol/config';
+import type { ComparisonConfig, RunId } from '../protocol/config';
 import type { EvalReport, LayerReport, ModelSummary, StepReport } from '../protocol/report';
 
 export interface RunSeries {
@@ -8,10 +8,24 @@ export interface RunSeries {
   evals: EvalReport[];
 }
 
-export type Series = Record<RunKind, RunSeries>;
+/** Every run's reports, by run id (the comparison's config.runs says their order). */
+export type Series = Record<RunId, RunSeries>;
 
-export function emptySeries(): Series {
-  return { ep: { reports: [], evals: [] }, iep: { reports: [], evals: [] } };
+/** No reports yet for each run of the config (none at all without one). */
+export function emptySeries(config?: ComparisonConfig): Series {
+  return Object.fromEntries((config?.runs ?? []).map((r) => [r.id, { reports: [], evals: [] }]));
+}
+
+const NO_REPORTS: RunSeries = { reports: [], evals: [] };
+
+/** A run's series, empty where it has none (a view may ask before its first report). */
+export function seriesOf(series: Series, run: RunId): RunSeries {
+  return series[run] ?? NO_REPORTS;
+}
+
+/** The step and total of each run's newest report, by run id (0 before any). */
+export function newestSteps(series: Series, field: 'step' | 'totalSteps'): Record<RunId, number> {
+  return Object.fromEntries(Object.entries(series).map(([id, r]) => [id, r.reports.at(-1)?.[field] ?? 0]));
 }
 
 /** Index of the last item with step <= `step` (items sorted by step), or -1. */
@@ -37,17 +51,16 @@ export function reportAt(run: RunSeries, step: number | null): StepReport | null
   return i < 0 ? null : run.reports[i];
 }
 
-/** The last step either run has reported: the end of the timeline. */
+/** The last step any run has reported: the end of the timeline. */
 export function lastStep(series: Series): number {
   const last = (r: RunSeries) => (r.reports.length ? r.reports[r.reports.length - 1].step : 0);
-  return Math.max(last(series.ep), last(series.iep));
+  return Math.max(0, ...Object.values(series).map(last));
 }
 
 /** Every distinct reported step, sorted: the stops of the timeline and of replay. */
 export function reportSteps(series: Series): number[] {
   const steps = new Set<number>();
-  for (const r of series.ep.reports) steps.add(r.step);
-  for (const r of series.iep.reports) steps.add(r.step);
+  for (const run of Object.values(series)) for (const r of run.reports) steps.add(r.step);
   return [...steps].sort((a, b) => a - b);
 }
 
@@ -80,7 +93,7 @@ export function channelRange(index: number, cells: number, channels: number): st
   return lo === hi ? `${lo}` : `${lo}–${hi}`;
 }
 
-/** Remaining wall-clock seconds for both runs at their combined recent rate; null until there is a rate. */
+/** Remaining wall-clock seconds for all runs at their combined recent rate; null until there is a rate. */
 export function secondsLeft(done: number, total: number, elapsedSeconds: number): number | null {
   if (done <= 0 || elapsedSeconds <= 0 || total <= done) return total <= done && done > 0 ? 0 : null;
   return ((total - done) * elapsedSeconds) / done;

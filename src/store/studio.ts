@@ -3,13 +3,21 @@
 // engine's events come in through applyEvents (see runnerLink.ts), batched.
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
-import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunKind } from '../protocol/config';
+import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunId } from '../protocol/config';
 import type { RunnerEvent, RunnerState } from '../protocol/messages';
 import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
 import { tabLimitProblem } from '../protocol/memory';
 import { ConfigError, validateConfig } from '../protocol/validate';
 import type { RunMeta } from './persistence';
-import { emptySeries, lastStep, reportSteps, type DyingAverage, type RunSeries, type Series } from './series';
+import {
+  emptySeries,
+  lastStep,
+  newestSteps,
+  reportSteps,
+  type DyingAverage,
+  type RunSeries,
+  type Series,
+} from './series';
 
 export interface FieldError {
   field: string;
@@ -25,7 +33,7 @@ export interface Comparison {
   source: RunRecord['source'];
   config: ComparisonConfig;
   summary: ModelSummary | null;
-  totalSteps: Record<RunKind, number> | null;
+  totalSteps: Record<RunId, number> | null;
   error: string | null;
   /** The engine can go on from its last snapshot after 'init' with another backend (e.g. a lost WebGPU device). */
   recoverable: boolean;
@@ -48,7 +56,7 @@ export interface StudioSlice {
   series: Series;
   backend: BackendInfo | null;
   runnerState: RunnerState;
-  runnerSteps: Record<RunKind, number>;
+  runnerSteps: Record<RunId, number>;
   /** Seconds spent running up to the last event batch (paused time excluded), for images/s and time left. */
   runningSeconds: number;
   /** performance.now() of the last batch while running; null while not running. */
@@ -128,17 +136,18 @@ export function toRecord(state: Pick<StudioSlice, 'comparison' | 'series' | 'bac
     backend: state.backend,
     config: c.config,
     summary: c.summary,
-    reports: [...state.series.ep.reports, ...state.series.iep.reports],
-    evals: [...state.series.ep.evals, ...state.series.iep.evals],
+    reports: c.config.runs.flatMap((r) => state.series[r.id]?.reports ?? []),
+    evals: c.config.runs.flatMap((r) => state.series[r.id]?.evals ?? []),
     error: c.error,
   };
 }
 
-function seriesOf(record: RunRecord): Series {
-  const series = emptySeries();
-  for (const r of record.reports) series[r.run].reports.push(r);
-  for (const e of record.evals) series[e.run].evals.push(e);
-  for (const run of [series.ep, series.iep]) {
+function recordSeries(record: RunRecord): Series {
+  const series = emptySeries(record.config);
+  // validateRunRecord lets no report name a run its config lacks; a stored one is skipped rather than crash a view.
+  for (const r of record.reports) series[r.run]?.reports.push(r);
+  for (const e of record.evals) series[e.run]?.evals.push(e);
+  for (const run of Object.values(series)) {
     run.reports.sort((a, b) => a.step - b.step);
     run.evals.sort((a, b) => a.step - b.step);
   }
@@ -154,7 +163,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   series: emptySeries(),
   backend: null,
   runnerState: 'idle',
-  runnerSteps: { ep: 0, iep: 0 },
+  runnerSteps: {},
   runningSeconds: 0,
   runningSince: null,
   pendingAfterCreate: null,
@@ -179,8 +188,9 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
     let { comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, configError } = s;
     let series = s.series;
     // Copy-on-write: the series (and every view reading it) only changes when reports arrive.
-    const grow = (run: RunKind): RunSeries => {
-      if (series === s.series) series = { ep: { ...s.series.ep }, iep: { ...s.series.iep } };
+    const grow = (run: RunId): RunSeries => {
+      if (series === s.series) series = Object.fromEntries(Object.entries(s.series).map(([id, r]) => [id, { ...r }]));
+      series[run] ??= { reports: [], evals: [] };
       return series[run];
     };
     const now = performance.now();
@@ -210,7 +220,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
         // After a recovery from a snapshot older than the last report (big nets snapshot once a minute), the engine
         // re-runs and re-reports steps the series already has: the run is deterministic, so the first copy is kept.
         case 'report': {
-          const last = series[ev.report.run].reports.at(-1);
+          const last = series[ev.report.run]?.reports.at(-1);
           if (last && ev.report.step <= last.step) break;
           const run = grow(ev.report.run);
           run.reports = [...run.reports, ev.report];
@@ -218,7 +228,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
         }
         case 'eval': {
           const { step, reason } = ev.report;
-          if (series[ev.report.run].evals.some((e) => e.step === step && e.reason === reason)) break;
+          if (series[ev.report.run]?.evals.some((e) => e.step === step && e.reason === reason)) break;
           const run = grow(ev.report.run);
           run.evals = [...run.evals, ev.report];
           break;
@@ -238,9 +248,9 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
     set({
       mode: 'live',
       comparison,
-      series: emptySeries(),
+      series: emptySeries(comparison.config),
       runnerState: 'idle',
-      runnerSteps: { ep: 0, iep: 0 },
+      runnerSteps: {},
       runningSeconds: 0,
       runningSince: null,
       pendingAfterCreate: pending,
@@ -250,7 +260,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
     }),
 
   showRecord: (record) => {
-    const series = seriesOf(record);
+    const series = recordSeries(record);
     const steps = reportSteps(series);
     set({
       mode: 'recorded',
@@ -260,17 +270,14 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
         source: record.source,
         config: record.config,
         summary: record.summary,
-        totalSteps: {
-          ep: series.ep.reports.at(-1)?.totalSteps ?? 0,
-          iep: series.iep.reports.at(-1)?.totalSteps ?? 0,
-        },
+        totalSteps: newestSteps(series, 'totalSteps'),
         error: record.error,
         recoverable: false,
       },
       series,
       backend: record.backend,
       runnerState: 'idle',
-      runnerSteps: { ep: series.ep.reports.at(-1)?.step ?? 0, iep: series.iep.reports.at(-1)?.step ?? 0 },
+      runnerSteps: newestSteps(series, 'step'),
       cursor: steps.length ? steps[steps.length - 1] : null,
       replayPlaying: false,
       pendingAfterCreate: null,
@@ -297,7 +304,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       comparison: null,
       series: emptySeries(),
       runnerState: 'idle',
-      runnerSteps: { ep: 0, iep: 0 },
+      runnerSteps: {},
       runningSeconds: 0,
       runningSince: null,
       pendingAfterCreate: null,

@@ -1,7 +1,16 @@
 // Share a comparison by link: the whole config lives in the URL hash as JSON, so a link opened elsewhere (or pasted
-// into a slide) restores exactly the same setup. Partial JSON is filled from the defaults, so hand-written links like
-// #config={"model":"conv2"} work too.
-import { defaultConfig, defaultIepConfig, type ComparisonConfig } from '../protocol/config';
+// into a slide) restores exactly the same setup, its whole list of runs included. Partial JSON is filled from the
+// defaults, so hand-written links like #config={"model":"conv2"} work too; a link of protocol v1 (its `iep` settings
+// at the top) opens as EP against that iEP.
+import {
+  PROTOCOL_VERSION,
+  defaultConfig,
+  defaultRun,
+  defaultRuns,
+  optionValues,
+  type ComparisonConfig,
+  type RunMethod,
+} from '../protocol/config';
 import { ConfigError, validateConfig } from '../protocol/validate';
 
 const KEY = 'config=';
@@ -11,6 +20,29 @@ export function configToHash(config: ComparisonConfig): string {
 }
 
 export type HashResult = { config: ComparisonConfig } | { error: string } | null;
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** A method's settings filled from its defaults (a hand-written custom schedule counts one cycle per point). */
+function fillSettings(defaults: Obj, given: unknown): Obj {
+  const settings: Obj = isObj(given) ? { ...given } : {};
+  if (Array.isArray(settings.points) && settings.cycles === undefined) settings.cycles = settings.points.length;
+  return { ...defaults, ...settings };
+}
+
+/** A partial run filled from its method's defaults; anything else is left for validateConfig to name. */
+function fillRun(given: unknown, i: number): unknown {
+  if (!isObj(given)) return given;
+  const method = (optionValues('method') as unknown[]).includes(given.method) ? (given.method as RunMethod) : 'ep';
+  const base = defaultRun(method, `run-${i + 1}`) as unknown as Obj;
+  const run: Obj = { ...base, ...given };
+  if (method !== 'ep') run[method] = fillSettings(base[method] as Obj, given[method]);
+  return run;
+}
 
 /** null when the hash holds no config; an error message names the bad field when it holds a broken one. */
 export function configFromHash(hash: string): HashResult {
@@ -23,15 +55,14 @@ export function configFromHash(hash: string): HashResult {
   } catch {
     return { error: 'The link’s config is not valid JSON; the defaults are shown instead.' };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isObj(parsed)) {
     return { error: 'The link’s config is not an object; the defaults are shown instead.' };
   }
-  const given = parsed as Record<string, unknown>;
-  const base = defaultConfig();
-  const iep: Record<string, unknown> = typeof given.iep === 'object' && given.iep !== null ? { ...given.iep } : {};
-  // A hand-written custom schedule need not count its cycles: one per point (as the editor sets it), not the default.
-  if (Array.isArray(iep.points) && iep.cycles === undefined) iep.cycles = iep.points.length;
-  const merged = { ...base, ...given, iep: { ...defaultIepConfig(), ...iep } };
+  const { iep, runs, ...given } = parsed;
+  const listed = Array.isArray(runs)
+    ? runs.map(fillRun)
+    : defaultRuns().map((r) => (r.method === 'iep' ? { ...r, iep: fillSettings(r.iep as unknown as Obj, iep) } : r));
+  const merged = { ...defaultConfig(), ...given, version: PROTOCOL_VERSION, runs: listed };
   try {
     return { config: validateConfig(merged) };
   } catch (e) {

@@ -6,7 +6,7 @@ import { DenseRun } from '../../../src/engine/dense';
 import { buildModel } from '../../../src/engine/models';
 import { makePlan } from '../../../src/engine/schedule';
 import { Search, type Batch } from '../../../src/engine/search';
-import { defaultConfig, type BackendName, type ModelName } from '../../../src/protocol/config';
+import { defaultConfig, findRun, type BackendName, type ModelName } from '../../../src/protocol/config';
 
 declare global {
   interface Window {
@@ -49,7 +49,7 @@ window.runEpDense = async (backend, model, width, batch, steps) => {
       tf.dispose([b.x, b.y]);
     });
   const searchMs = async (kind: 'ep' | 'iep') => {
-    const search = new Search(config, kind, buildModel(model, width, config.seed), makePlan(config, kind, trainCount));
+    const search = new Search(config, findRun(config, kind), buildModel(model, width, config.seed), makePlan(config, findRun(config, kind), trainCount));
     const ms = await timed(search, () => search.settle());
     search.dispose();
     return ms;

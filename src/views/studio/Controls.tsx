@@ -1,10 +1,9 @@
 // Start, Pause, Step, Reset, the speed, and where both runs are: progress, epoch, cycle, images/s, time left.
 import { useStore } from '../../store';
-import { RUN_KINDS } from '../../protocol/config';
 import { loseDevice, pause, reset, setSpeed, start, step } from '../../store/runnerLink';
 import { debugFromUrl } from '../../runner/browserRunner';
 import { secondsLeft } from '../../store/series';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import { useRunLooks } from './colors';
 
 const SPEEDS = [
   { delayMs: 0, label: 'full speed' },
@@ -38,9 +37,10 @@ export function Controls() {
   const creating = live && state === 'idle';
   const elapsed = runningSeconds;
   // The engine says its step counts when its state changes; while running, the reports carry them.
-  const stepOf = (run: 'ep' | 'iep') => Math.max(live ? steps[run] : 0, series[run].reports.at(-1)?.step ?? 0);
-  const done = stepOf('ep') + stepOf('iep');
-  const total = totals ? totals.ep + totals.iep : 0;
+  const looks = useRunLooks();
+  const stepOf = (run: string) => Math.max(live ? (steps[run] ?? 0) : 0, series[run]?.reports.at(-1)?.step ?? 0);
+  const done = looks.reduce((a, r) => a + stepOf(r.id), 0);
+  const total = totals ? looks.reduce((a, r) => a + (totals[r.id] ?? 0), 0) : 0;
   const left = live ? secondsLeft(done, total, elapsed) : null;
   // ?debug=1 only: a real device loss, to demonstrate (and test end to end) that a run survives one.
   const canLoseDevice =
@@ -91,7 +91,7 @@ export function Controls() {
           className="run-state"
           data-testid="runner-state"
           data-state={live ? state : mode}
-          data-engine-steps={live ? `${steps.ep} ${steps.iep}` : undefined}
+          data-engine-steps={live ? looks.map((r) => steps[r.id] ?? 0).join(' ') : undefined}
         >
           {live ? state : mode === 'recorded' ? 'recorded run' : 'no run yet'}
         </span>
@@ -108,16 +108,16 @@ export function Controls() {
         )}
       </div>
       <div className="progress-rows">
-        {RUN_KINDS.map((run) => {
-          const last = series[run].reports.at(-1);
+        {looks.map(({ id: run, label, color }) => {
+          const last = series[run]?.reports.at(-1);
           const n = stepOf(run);
           const t = totals?.[run] ?? 0;
           return (
             <div className="progress-row" key={run}>
-              <span className="progress-label" style={{ color: RUN_COLOR[run] }}>
-                {RUN_LABEL[run]}
+              <span className="progress-label" style={{ color }}>
+                {label}
               </span>
-              <progress max={Math.max(t, 1)} value={Math.min(n, t)} aria-label={`${RUN_LABEL[run]} progress`} />
+              <progress max={Math.max(t, 1)} value={Math.min(n, t)} aria-label={`${label} progress`} />
               <span className="progress-text" data-testid={`${run}-progress`} data-step={n}>
                 step {n} / {t || '–'} · epoch {last ? last.epoch.toFixed(2) : '–'} · cycle{' '}
                 {last ? `${last.cycle}/${last.cycles}` : '–'}

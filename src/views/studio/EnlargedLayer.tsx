@@ -1,8 +1,7 @@
 // One layer, large, for both runs side by side (opened by clicking a heatmap; Escape or a click outside closes it).
 import { useStore } from '../../store';
-import { RUN_KINDS } from '../../protocol/config';
-import { reportAt } from '../../store/series';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import { reportAt, seriesOf } from '../../store/series';
+import { useRunLooks } from './colors';
 import { HeatmapTile } from './HeatmapTile';
 
 const SIZE = 380;
@@ -13,6 +12,8 @@ export function EnlargedLayer() {
   const series = useStore((s) => s.series);
   const cursor = useStore((s) => s.cursor);
   const close = useStore((s) => s.setEnlargedLayer);
+  // A dense run has no mask, so no heatmap of this layer.
+  const looks = useRunLooks().filter((l) => l.masked);
   const layer = summary?.layers.find((l) => l.name === name);
   if (!name || !layer) return null;
   return (
@@ -36,16 +37,16 @@ export function EnlargedLayer() {
           </button>
         </header>
         <div className="enlarged-maps">
-          {RUN_KINDS.map((run) => {
-            const report = reportAt(series[run], cursor);
+          {looks.map(({ id: run, label, color }) => {
+            const report = reportAt(seriesOf(series, run), cursor);
             const l = report?.layers.find((x) => x.name === name);
             return (
               <div key={run}>
-                <h3 style={{ color: RUN_COLOR[run] }}>
-                  {RUN_LABEL[run]}
+                <h3 style={{ color }}>
+                  {label}
                   {l ? ` · d = ${l.dyingRatio.toFixed(3)} · at target ${l.dyingRatioAtTarget.toFixed(3)}` : ''}
                 </h3>
-                <HeatmapTile layer={l} summary={layer} run={RUN_LABEL[run]} size={SIZE} />
+                <HeatmapTile layer={l} summary={layer} run={label} size={SIZE} />
               </div>
             );
           })}

@@ -3,9 +3,10 @@
 import { useRef } from 'react';
 import { useStore } from '../../store';
 import { deleteStored, exportCsv, exportJson, importFile, openStored } from '../../store/library';
-import { reportAt } from '../../store/series';
+import { reportAt, seriesOf } from '../../store/series';
 import { fileStem } from '../../store/runFiles';
 import { toRecord } from '../../store/studio';
+import { runLooks } from './colors';
 import { chartsPng, chartsSvg, heatmapsPng, heatmapsSvg } from './exportImages';
 
 /** The run on screen, named for files, with the reports at the timeline cursor (what the heatmap pictures show). */
@@ -13,8 +14,12 @@ function snapshot() {
   const s = useStore.getState();
   const record = toRecord(s);
   if (!record) return null;
-  const reports = { ep: reportAt(s.series.ep, s.cursor), iep: reportAt(s.series.iep, s.cursor) };
-  return { name: fileStem(record), heatmaps: { summary: record.summary, reports } };
+  const looks = runLooks(record.config.runs);
+  // A dense run has no heatmaps to picture.
+  const runs = looks
+    .filter((l) => l.masked)
+    .map((look) => ({ look, report: reportAt(seriesOf(s.series, look.id), s.cursor) }));
+  return { name: fileStem(record), looks, heatmaps: { summary: record.summary, runs } };
 }
 
 function exportActions(chartsRoot: () => Element | null) {
@@ -38,12 +43,12 @@ function exportActions(chartsRoot: () => Element | null) {
     {
       id: 'charts-png',
       label: 'Charts PNG',
-      run: withSnapshot((s, root) => root && chartsPng(root, `${s.name}-charts.png`)),
+      run: withSnapshot((s, root) => root && chartsPng(root, s.looks, `${s.name}-charts.png`)),
     },
     {
       id: 'charts-svg',
       label: 'Charts SVG',
-      run: withSnapshot((s, root) => root && chartsSvg(root, `${s.name}-charts.svg`)),
+      run: withSnapshot((s, root) => root && chartsSvg(root, s.looks, `${s.name}-charts.svg`)),
     },
   ];
 }

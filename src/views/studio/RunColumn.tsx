@@ -1,12 +1,13 @@
-// One search's column: where it is (step, cycle, p, learning rate), its curves, its per-layer heatmaps and dying
-// ratios, all as they were at the timeline cursor. EP and iEP columns share every scale.
+// One run's column: where it is (step, cycle, p, learning rate), its curves, its per-layer heatmaps and dying
+// ratios, all as they were at the timeline cursor. Every column shares every scale. A dense run has no mask: its
+// column shows its curves and says so where the heatmaps would be.
 import { useMemo, useRef } from 'react';
 import { useStore } from '../../store';
-import { withinLimit, type ModelName, type RunKind } from '../../protocol/config';
+import { withinLimit, type ModelName } from '../../protocol/config';
 import { layerPlan } from '../../protocol/memory';
 import type { LayerSummary } from '../../protocol/report';
-import { lastAtOrBefore, reportAt } from '../../store/series';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import { lastAtOrBefore, reportAt, seriesOf } from '../../store/series';
+import type { RunLook } from './colors';
 import { DyingBars } from './DyingBars';
 import { Explain } from './Explain';
 import { HeatmapTile } from './HeatmapTile';
@@ -48,8 +49,9 @@ function useLayers(running: LayerSummary[] | null): LayerSummary[] {
   }, [running, model, width]);
 }
 
-export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales }) {
-  const series = useStore((s) => s.series[run]);
+export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScales }) {
+  const run = look.id;
+  const series = useStore((s) => seriesOf(s.series, run));
   const cursor = useStore((s) => s.cursor);
   const summary = useStore((s) => s.comparison?.summary ?? null);
   const total = useStore((s) => s.comparison?.totalSteps?.[run] ?? null);
@@ -62,14 +64,19 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
   const upTo = cursor === null ? series.reports.length : lastAtOrBefore(series.reports, cursor) + 1;
   const shown = series.reports.slice(0, upTo);
   const evals = cursor === null ? series.evals : series.evals.filter((e) => e.step <= cursor);
-  const color = RUN_COLOR[run];
+  const { color, label } = look;
   const lastEval = evals[evals.length - 1];
 
   return (
-    <section className={`run-column run-${run}`} aria-label={`${RUN_LABEL[run]} column`} data-run={run}>
+    <section
+      className={`run-column run-${look.method}`}
+      aria-label={`${label} column`}
+      data-run={run}
+      data-method={look.method}
+    >
       <header className="run-head" style={{ borderColor: color }}>
-        <h2 style={{ color }}>
-          <Explain term={run}>{RUN_LABEL[run]}</Explain>
+        <h2 style={{ color }} title={`${label} (${look.method})`}>
+          <Explain term={look.method}>{label}</Explain>
         </h2>
         <dl className="run-stats">
           <div>
@@ -101,11 +108,17 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
           </div>
         </dl>
       </header>
-      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef}>
+      {!look.masked && (
+        <p className="muted dense-note" data-testid={`${run}-no-mask`}>
+          Dense: its weights are trained and nothing is pruned, so it has no mask, no edge usage and no dying edges;
+          its loss and accuracy are the baseline the searches are measured against.
+        </p>
+      )}
+      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef} hidden={!look.masked}>
         {layers.map((layer) => (
           <HeatmapTile
             key={layer.name}
-            run={RUN_LABEL[run]}
+            run={label}
             summary={layer}
             layer={report?.layers.find((l) => l.name === layer.name)}
             size={tile}
@@ -137,13 +150,13 @@ export function RunColumn({ run, scales }: { run: RunKind; scales: SharedScales 
           cursor={cursor}
         />
       </div>
-      {summary && (
+      {summary && look.masked && (
         <DyingBars
           layers={summary.layers}
           reports={report?.layers ?? null}
           pruningRate={report?.pruningRate ?? null}
           color={color}
-          run={RUN_LABEL[run]}
+          run={label}
         />
       )}
     </section>

@@ -1,11 +1,20 @@
-// iEP's schedule, drawn and edited: drag a cycle's point to change when it starts (x) and its pruning rate (y), or
-// pick a preset. A schedule that breaks a rule stays drawn, with the rule said under it and the point in question
+// An iEP run's schedule, drawn and edited: drag a cycle's point to change when it starts (x) and its pruning rate
+// (y), or pick a preset. Every other iEP run of the setup is drawn on the same axes, dashed, in its own colour, so
+// schedules are compared where they are made. A schedule that breaks a rule stays drawn, with the rule said under it and the point in question
 // marked, so nothing the user drew is thrown away.
 import { useRef } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
 import { estimateSteps, repairSchedule, schedulePoints } from '../../store/schedule';
-import { MAX_CYCLES, withinLimit, type ComparisonConfig, type SchedulePoint } from '../../protocol/config';
+import {
+  MAX_CYCLES,
+  withinLimit,
+  type ComparisonConfig,
+  type IepConfig,
+  type IepRun,
+  type SchedulePoint,
+} from '../../protocol/config';
+import { PALETTE } from './colors';
 import { schedulePointProblems, type ConfigError } from '../../protocol/validate';
 import { useFieldError } from './fields';
 import { Explain } from './Explain';
@@ -15,7 +24,7 @@ const H = 190;
 const M = { top: 14, right: 52, bottom: 34, left: 52 };
 
 function pointIndex(field: string): number | null {
-  const m = field.match(/^iep\.points\[(\d+)\]/);
+  const m = field.match(/\.points\[(\d+)\]/);
   return m ? Number(m[1]) : null;
 }
 
@@ -29,9 +38,9 @@ function stepsKnown(config: ComparisonConfig): boolean {
 }
 
 /** Every rule the drawn schedule breaks (custom schedules only: presets are valid by construction). */
-function scheduleProblems(config: ComparisonConfig, points: SchedulePoint[]): ConfigError[] {
-  if (config.iep.schedule !== 'custom' || !withinLimit('targetPruningRate', config.targetPruningRate)) return [];
-  return schedulePointProblems(points, config.iep.cycles, config.targetPruningRate);
+function scheduleProblems(iep: IepConfig, target: number, points: SchedulePoint[], at: string): ConfigError[] {
+  if (iep.schedule !== 'custom' || !withinLimit('targetPruningRate', target)) return [];
+  return schedulePointProblems(points, iep.cycles, target, at);
 }
 
 /** The message without its field path: the editor names the cycle in words. */
@@ -42,23 +51,43 @@ function said(e: ConfigError): string {
 
 const clampP = (p: number) => Math.round(Math.min(0.999, Math.max(0, p)) * 1000) / 1000;
 
-export function ScheduleEditor({ disabled }: { disabled: boolean }) {
+/** Edits the schedule of the iEP run at `index` of the setup's runs. */
+export function ScheduleEditor({ disabled, index }: { disabled: boolean; index: number }) {
   const config = useStore((s) => s.config);
   const setConfig = useStore((s) => s.setConfig);
-  const pointsError = useFieldError('iep.points');
-  const cyclesError = useFieldError('iep.cycles');
+  const run = config.runs[index] as IepRun;
+  const iep = run.iep;
+  const at = `runs[${index}].iep`;
+  const pointsError = useFieldError(`${at}.points`);
+  const cyclesError = useFieldError(`${at}.cycles`);
   const svgRef = useRef<SVGSVGElement>(null);
   const dragging = useRef<number | null>(null);
   const trainImages = useStore((s) => s.datasets.find((d) => d.id === s.config.dataset)?.train);
 
   const valid = stepsKnown(config);
-  const steps = valid ? estimateSteps(config, trainImages).iep : 1;
-  const points = schedulePoints(config, steps);
-  const problems = scheduleProblems(config, points);
+  const estimate = valid ? estimateSteps(config, trainImages) : null;
+  const steps = estimate?.[run.id] ?? 1;
+  const points = schedulePoints(iep, config.targetPruningRate, steps);
+  const problems = scheduleProblems(iep, config.targetPruningRate, points, at);
+  const others = config.runs.flatMap((r, k) =>
+    r.method === 'iep' && k !== index
+      ? [
+          {
+            id: r.id,
+            color: PALETTE[k % PALETTE.length],
+            points: schedulePoints(r.iep, config.targetPruningRate, estimate?.[r.id] ?? 1),
+          },
+        ]
+      : [],
+  );
   // The schedule's own rules, all of them; else a field's range (the cycle count, a point's value).
   const errors = problems.length > 0 ? problems.map(said) : [pointsError ?? cyclesError].filter((e) => e !== null);
   const bad = new Set(problems.map((e) => pointIndex(e.field)));
-  const xMax = Math.max(steps, ...points.map((p) => p.step + 1));
+  const xMax = Math.max(
+    steps,
+    ...points.map((p) => p.step + 1),
+    ...others.flatMap((o) => o.points.map((p) => p.step + 1)),
+  );
   const x = d3
     .scaleLinear()
     .domain([0, xMax])
@@ -70,13 +99,16 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
   // A custom point beyond iEP's budget (say, after the epochs were lowered) is legal but never reached.
   const late = valid ? points.findIndex((p) => p.step >= steps) : -1;
 
+  const setIep = (next: IepConfig) =>
+    setConfig({ ...config, runs: config.runs.map((r, k) => (k === index ? { ...run, iep: next } : r)) });
+
   const setPoints = (next: SchedulePoint[]) =>
-    setConfig({ ...config, iep: { ...config.iep, schedule: 'custom', points: next, cycles: next.length } });
+    setIep({ ...iep, schedule: 'custom', points: next, cycles: next.length });
 
   const setPreset = (schedule: 'geometric' | 'linear' | 'one-shot') => {
-    const iep = { ...config.iep, schedule };
-    delete iep.points;
-    setConfig({ ...config, iep });
+    const preset = { ...iep, schedule };
+    delete preset.points;
+    setIep(preset);
   };
 
   const onPointerMove = (e: React.PointerEvent<SVGSVGElement>) => {
@@ -134,17 +166,19 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
   };
 
   // The p in force over iEP's steps: each point holds until the next one.
-  const path = d3
-    .line<SchedulePoint>()
-    .curve(d3.curveStepAfter)
-    .x((d) => x(d.step))
-    .y((d) => y(d.p))([...points, { step: xMax, p: points[points.length - 1]?.p ?? 0 }]);
+  const pathOf = (pts: SchedulePoint[]) =>
+    d3
+      .line<SchedulePoint>()
+      .curve(d3.curveStepAfter)
+      .x((d) => x(d.step))
+      .y((d) => y(d.p))([...pts, { step: xMax, p: pts[pts.length - 1]?.p ?? 0 }]);
+  const path = pathOf(points);
 
   return (
     <div className="schedule-editor" data-testid="schedule-editor">
       <div className="schedule-head">
         <span className="panel-label">
-          <Explain term="iep">iEP schedule</Explain>
+          <Explain term="iep">{run.label} schedule</Explain>
         </span>
         <div className="schedule-presets" role="group" aria-label="schedule presets">
           {(['geometric', 'linear', 'one-shot'] as const).map((k) => (
@@ -152,7 +186,7 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
               key={k}
               type="button"
               disabled={disabled}
-              aria-pressed={config.iep.schedule === k}
+              aria-pressed={iep.schedule === k}
               onClick={() => setPreset(k)}
             >
               {k === 'geometric' ? '1 − 0.8^c' : k}
@@ -213,7 +247,16 @@ export function ScheduleEditor({ disabled }: { disabled: boolean }) {
             y2={y(config.targetPruningRate)}
           />
         )}
-        {path && <path className="schedule-line" d={path} />}
+        {others.map((o) => (
+          <path
+            key={o.id}
+            className="schedule-other"
+            d={pathOf(o.points) ?? undefined}
+            stroke={o.color}
+            data-run={o.id}
+          />
+        ))}
+        {path && <path className="schedule-line" d={path} stroke={PALETTE[index % PALETTE.length]} />}
         {points.map((pt, i) => (
           <circle
             key={i}

@@ -1,9 +1,9 @@
 // The comparison in numbers at the timeline cursor, with its budget named: a verdict without the budget is no
-// verdict (unequal compute is the standard objection to iEP).
+// verdict (unequal compute is the standard objection to iEP). Rows keep the columns' order; the last column ranks
+// the runs by their latest test accuracy at the cursor.
 import { useStore } from '../../store';
-import { RUN_KINDS } from '../../protocol/config';
-import { networkDying, reportAt } from '../../store/series';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import { networkDying, reportAt, seriesOf } from '../../store/series';
+import { useRunLooks } from './colors';
 
 function pct(v: number | undefined): string {
   return v === undefined ? '–' : `${(v * 100).toFixed(1)}%`;
@@ -16,13 +16,21 @@ export function Scoreboard() {
   const average = useStore((s) => s.dyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? null);
   const totals = useStore((s) => s.comparison?.totalSteps ?? null);
+  const looks = useRunLooks();
   if (!summary) return null;
+  const rows = looks.map((look) => {
+    const run = seriesOf(series, look.id);
+    const report = reportAt(run, cursor);
+    const evals = run.evals.filter((e) => cursor === null || e.step <= cursor);
+    return { look, report, evals, latest: evals.at(-1)?.testAccuracy };
+  });
+  const ranked = rows.filter((r) => r.latest !== undefined).sort((a, b) => b.latest! - a.latest!);
 
   return (
     <table className="scoreboard" data-testid="scoreboard">
       <caption>
         At this step · budget {budget}
-        {totals ? ` (EP ${totals.ep} steps, iEP ${totals.iep} steps)` : ''}
+        {totals ? ` (${looks.map((l) => `${l.label} ${totals[l.id] ?? 0} steps`).join(', ')})` : ''}
       </caption>
       <thead>
         <tr>
@@ -35,24 +43,26 @@ export function Scoreboard() {
           <th>
             d<sub>t</sub> at target
           </th>
+          <th>rank</th>
         </tr>
       </thead>
       <tbody>
-        {RUN_KINDS.map((run) => {
-          const report = reportAt(series[run], cursor);
-          const evals = series[run].evals.filter((e) => cursor === null || e.step <= cursor);
+        {rows.map(({ look, report, evals }) => {
+          const run = look.id;
+          const rank = ranked.findIndex((r) => r.look.id === run);
           const best = evals.length ? Math.max(...evals.map((e) => e.testAccuracy)) : undefined;
           const dying = report ? networkDying(report.layers, summary, average) : NaN;
           const atTarget = report ? networkDying(report.layers, summary, average, true) : NaN;
           return (
             <tr key={run} data-run={run}>
-              <th style={{ color: RUN_COLOR[run] }}>{RUN_LABEL[run]}</th>
+              <th style={{ color: look.color }}>{look.label}</th>
               <td>{report?.step ?? 0}</td>
               <td>
                 {pct(evals.at(-1)?.testAccuracy)} ({pct(best)})
               </td>
               <td>{Number.isFinite(dying) ? dying.toFixed(3) : '–'}</td>
               <td>{Number.isFinite(atTarget) ? atTarget.toFixed(3) : '–'}</td>
+              <td data-testid="rank">{rank < 0 ? '–' : `#${rank + 1}`}</td>
             </tr>
           );
         })}

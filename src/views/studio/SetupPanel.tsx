@@ -1,4 +1,5 @@
-// The setup of the next comparison. Every field is checked by the protocol's validateConfig and a problem is said at
+// The setup of the next comparison: what its runs share (network, seed, data, budget), then the runs themselves,
+// each with its method's settings. Every field is checked by the protocol's validateConfig and a problem is said at
 // the field; the whole config also lives in the URL (see store/url.ts), so a link restores it.
 import { useStore } from '../../store';
 import {
@@ -11,7 +12,7 @@ import {
 import { memoryEstimate } from '../../protocol/memory';
 import { Explain } from './Explain';
 import { Field, NumberInput, Select } from './fields';
-import { ScheduleEditor } from './ScheduleEditor';
+import { RunsEditor } from './RunsEditor';
 
 const DATASETS = [
   { value: 'cifar10-subset', label: 'CIFAR-10 subset (bundled)' },
@@ -33,8 +34,6 @@ export function SetupPanel({ locked }: { locked: boolean }) {
   const selectDataset = useStore((s) => s.selectDataset);
   const set = <K extends keyof ComparisonConfig>(key: K, value: ComparisonConfig[K]) =>
     setConfig({ ...config, [key]: value });
-  const setIep = <K extends keyof ComparisonConfig['iep']>(key: K, value: ComparisonConfig['iep'][K]) =>
-    setConfig({ ...config, iep: { ...config.iep, [key]: value } });
   const known = useStore((s) => s.datasets);
   const listed = known.length
     ? known.map((d) => ({ value: d.id, label: d.available ? d.name : `${d.name} (not installed)` }))
@@ -163,19 +162,6 @@ export function SetupPanel({ locked }: { locked: boolean }) {
               />
             )}
           </Field>
-          <Field field="iep.cycles" label={<Explain term="cycle">iEP cycles</Explain>}>
-            {(id, invalid) => (
-              <NumberInput
-                id={id}
-                value={config.iep.cycles}
-                step={1}
-                {...rangeOf('iep.cycles')}
-                invalid={invalid}
-                disabled={locked || config.iep.schedule === 'custom'}
-                onChange={(v) => setIep('cycles', v ?? NaN)}
-              />
-            )}
-          </Field>
           <Field field="backend" label="Backend">
             {(id) => (
               <Select
@@ -188,7 +174,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
             )}
           </Field>
         </div>
-        <ScheduleEditor disabled={locked} />
+        <RunsEditor locked={locked} />
         <details className="setup-more">
           <summary>More settings</summary>
           <div className="setup-grid">
@@ -270,39 +256,6 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                   invalid={invalid}
                   disabled={locked}
                   onChange={(v) => set('testLimit', v)}
-                />
-              )}
-            </Field>
-            <Field field="iep.variant" label="iEP variant">
-              {(id) => (
-                <Select
-                  id={id}
-                  value={config.iep.variant}
-                  options={FIELD_OPTIONS['iep.variant']}
-                  onChange={(v) => setIep('variant', v)}
-                  disabled={locked}
-                />
-              )}
-            </Field>
-            <Field field="iep.scores" label="Scores at each cycle">
-              {(id) => (
-                <Select
-                  id={id}
-                  value={config.iep.scores}
-                  options={FIELD_OPTIONS['iep.scores']}
-                  onChange={(v) => setIep('scores', v)}
-                  disabled={locked}
-                />
-              )}
-            </Field>
-            <Field field="iep.lrRewind" label="Rewind learning rate">
-              {(id) => (
-                <input
-                  id={id}
-                  type="checkbox"
-                  checked={config.iep.lrRewind}
-                  disabled={locked}
-                  onChange={(e) => setIep('lrRewind', e.target.checked)}
                 />
               )}
             </Field>

@@ -1,8 +1,8 @@
-// EP and iEP on one chart: the network's dying ratio (and at the target rate) and test accuracy against steps.
+// Every run on one chart, in its own colour: the network's dying ratio (and at the target rate) and test accuracy
+// against steps. A dense run has no dying ratio; its accuracy is the baseline.
 import { useStore } from '../../store';
-import { RUN_KINDS } from '../../protocol/config';
-import { lastAtOrBefore, networkDying } from '../../store/series';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import { lastAtOrBefore, networkDying, seriesOf } from '../../store/series';
+import { useRunLooks } from './colors';
 import { Explain } from './Explain';
 import { ChartLegend, LineChart, type Line } from './LineChart';
 
@@ -19,24 +19,26 @@ export function SharedChart({ steps }: { steps: number }) {
 
   const dying: Line[] = [];
   const accuracy: Line[] = [];
-  for (const run of RUN_KINDS) {
-    const { reports, evals } = series[run];
+  const looks = useRunLooks();
+  for (const { id, label, color, masked } of looks) {
+    const { reports, evals } = seriesOf(series, id);
     const upTo = cursor === null ? reports.length : lastAtOrBefore(reports, cursor) + 1;
     const shown = reports.slice(0, upTo);
-    const color = RUN_COLOR[run];
-    dying.push({
-      label: `${RUN_LABEL[run]} d_t`,
-      color,
-      points: shown.map((r) => [r.step, networkDying(r.layers, summary, average)]),
-    });
-    dying.push({
-      label: `${RUN_LABEL[run]} at target`,
-      color,
-      dashed: true,
-      points: shown.map((r) => [r.step, networkDying(r.layers, summary, average, true)]),
-    });
+    if (masked) {
+      dying.push({
+        label: `${label} d_t`,
+        color,
+        points: shown.map((r) => [r.step, networkDying(r.layers, summary, average)]),
+      });
+      dying.push({
+        label: `${label} at target`,
+        color,
+        dashed: true,
+        points: shown.map((r) => [r.step, networkDying(r.layers, summary, average, true)]),
+      });
+    }
     accuracy.push({
-      label: `${RUN_LABEL[run]} test acc.`,
+      label: `${label} test acc.`,
       color,
       dots: true,
       points: evals.filter((e) => cursor === null || e.step <= cursor).map((e) => [e.step, e.testAccuracy]),
@@ -44,9 +46,9 @@ export function SharedChart({ steps }: { steps: number }) {
   }
 
   return (
-    <section className="shared-chart panel" aria-label="EP and iEP compared">
+    <section className="shared-chart panel" aria-label="the runs compared">
       <div className="shared-head">
-        <h2>EP vs iEP</h2>
+        <h2>{looks.map((l) => l.label).join(' vs ')}</h2>
         <label>
           over layers{' '}
           <select value={average} onChange={(e) => setAverage(e.target.value as typeof average)}>

@@ -7,7 +7,8 @@ import { useStore } from '../../store';
 import { continueStored } from '../../store/library';
 import { estimateSteps } from '../../store/schedule';
 import { lastStep } from '../../store/series';
-import { RUN_KINDS, type ComparisonConfig } from '../../protocol/config';
+import type { ComparisonConfig, RunId } from '../../protocol/config';
+import { useRunLooks } from './colors';
 import { PanelBoundary } from '../PanelBoundary';
 import { Controls } from './Controls';
 import { EnlargedLayer } from './EnlargedLayer';
@@ -32,8 +33,9 @@ function useSharedScales(): SharedScales {
   const trainImages = useStore((s) => s.datasets.find((d) => d.id === config.dataset)?.train);
   // Nothing is estimated from fields out of range (a typed 1e308 epochs would draw an axis of 1e308 steps).
   const estimated = configError === null ? estimateSteps(config, trainImages) : null;
-  const steps = Math.max(1, totals?.ep ?? 0, totals?.iep ?? 0, lastStep(series), totals ? 0 : (estimated?.iep ?? 0));
-  const maxLoss = d3.max([...series.ep.reports, ...series.iep.reports], (r) => r.loss) ?? 2.5;
+  const planned = Object.values(totals ?? estimated ?? {});
+  const steps = Math.max(1, lastStep(series), ...planned);
+  const maxLoss = d3.max(Object.values(series).flatMap((r) => r.reports), (r) => r.loss) ?? 2.5;
   // Rounded up to half units so the axis only moves when the loss really outgrows it.
   return { steps, lossMax: Math.max(2.5, Math.ceil(maxLoss * 2) / 2) };
 }
@@ -41,13 +43,14 @@ function useSharedScales(): SharedScales {
 /** The running comparison's setup in one line (the full line is its tooltip where the column cuts it). */
 function describe(c: ComparisonConfig): string {
   return (
-    `${c.model} ×${c.width} · target p ${c.targetPruningRate} (kept ${((1 - c.targetPruningRate) * 100).toFixed(1)}%)` +
-    ` · ${c.epochs} epochs · batch ${c.batchSize} · ${c.budget} · seed ${c.seed}`
+    `${c.runs.map((r) => r.label).join(' · ')} — ${c.model} ×${c.width} · target p ${c.targetPruningRate} ` +
+    `(kept ${((1 - c.targetPruningRate) * 100).toFixed(1)}%) · ${c.epochs} epochs · batch ${c.batchSize} · ` +
+    `${c.budget} · seed ${c.seed}`
   );
 }
 
 /** The run on screen, when it is a stored run cut short that can go on from its stored snapshot. */
-function useContinuable(): { id: string; steps: { ep: number; iep: number } } | null {
+function useContinuable(): { id: string; steps: Record<RunId, number> } | null {
   const meta = useStore((s) =>
     s.mode === 'recorded'
       ? s.storedRuns.find((r) => r.id === s.comparison?.id && r.status === 'interrupted')
@@ -67,6 +70,7 @@ export function Studio() {
   const continuable = useContinuable();
   const remote = useStore((s) => s.comparison?.source === 'remote');
   const scales = useSharedScales();
+  const looks = useRunLooks();
   const chartsRef = useRef<HTMLDivElement>(null);
   useEffect(() => startStudio(), []);
   useStudioKeys();
@@ -127,7 +131,7 @@ export function Studio() {
                         data-testid="continue-run"
                         title="This run was cut short when its page closed: go on training it from its last snapshot"
                       >
-                        continue from step {continuable.steps.ep} / {continuable.steps.iep}
+                        continue from step {Object.values(continuable.steps).join(' / ')}
                       </button>
                     )}
                   </>
@@ -163,10 +167,10 @@ export function Studio() {
               </PanelBoundary>
             </div>
           </div>
-          <div className="columns">
-            {RUN_KINDS.map((run) => (
-              <PanelBoundary key={run} name={`The ${run === 'ep' ? 'EP' : 'iEP'} column`}>
-                <RunColumn run={run} scales={scales} />
+          <div className={`columns${looks.length > 2 ? ' compact' : ''}`} data-runs={looks.length}>
+            {looks.map((look) => (
+              <PanelBoundary key={look.id} name={`The ${look.label} column`}>
+                <RunColumn look={look} scales={scales} />
               </PanelBoundary>
             ))}
           </div>

@@ -1,13 +1,11 @@
 // Pictures for slides and papers: the heatmaps of both runs at the timeline cursor (PNG or SVG) and the charts on
 // screen (SVG, or PNG rendered from the SVG). Everything is drawn from the store's data, not screen-scraped, except
 // the charts, whose SVG is the picture.
-import type { RunKind } from '../../protocol/config';
-import { RUN_KINDS } from '../../protocol/config';
 import type { StepReport, ModelSummary } from '../../protocol/report';
 import { download } from '../../store/runFiles';
 import * as d3 from 'd3';
 import { DEAD_COLOR, drawHeatmap, heatmapSvgRects, usageScale } from './heatmapDraw';
-import { RUN_COLOR, RUN_LABEL } from './colors';
+import type { RunLook } from './colors';
 
 const TILE = 160;
 const GAP = 16;
@@ -24,20 +22,21 @@ function rowY(r: number): number {
 
 export interface HeatmapSnapshot {
   summary: ModelSummary;
-  reports: Record<RunKind, StepReport | null>;
+  /** The runs with a mask, in the columns' order, each with its report at the timeline cursor. */
+  runs: { look: RunLook; report: StepReport | null }[];
 }
 
 function layout(s: HeatmapSnapshot) {
   const n = s.summary.layers.length;
-  return { width: Math.max(720, GAP + n * (TILE + GAP) + 60), height: rowY(RUN_KINDS.length) + LEGEND };
+  return { width: Math.max(720, GAP + n * (TILE + GAP) + 60), height: rowY(s.runs.length) + LEGEND };
 }
 
 function tileX(i: number): number {
   return GAP + i * (TILE + GAP);
 }
 
-function runTitle(run: RunKind, report: StepReport | null): string {
-  return `${RUN_LABEL[run]}${report ? ` · step ${report.step} · p ${report.pruningRate.toFixed(3)} (kept ${((1 - report.pruningRate) * 100).toFixed(1)}%)` : ''}`;
+function runTitle(look: RunLook, report: StepReport | null): string {
+  return `${look.label}${report ? ` · step ${report.step} · p ${report.pruningRate.toFixed(3)} (kept ${((1 - report.pruningRate) * 100).toFixed(1)}%)` : ''}`;
 }
 
 const LEGEND_TEXT = 'edge usage (mean selection rate over all steps so far)';
@@ -52,12 +51,11 @@ export async function heatmapsPng(s: HeatmapSnapshot, name: string): Promise<voi
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, width, height);
   ctx.font = FONT;
-  RUN_KINDS.forEach((run, r) => {
+  s.runs.forEach(({ look, report }, r) => {
     const y = rowY(r);
-    const report = s.reports[run];
     ctx.fillStyle = '#111111';
     ctx.textAlign = 'left';
-    ctx.fillText(runTitle(run, report), GAP, y + 16);
+    ctx.fillText(runTitle(look, report), GAP, y + 16);
     s.summary.layers.forEach((layer, i) => {
       const tile = document.createElement('canvas');
       const heatmap = report?.layers.find((l) => l.name === layer.name)?.heatmap ?? null;
@@ -67,7 +65,7 @@ export async function heatmapsPng(s: HeatmapSnapshot, name: string): Promise<voi
       ctx.fillText(layer.name, tileX(i) + TILE / 2, y + LABEL + TILE + 15);
     });
   });
-  const ly = rowY(RUN_KINDS.length);
+  const ly = rowY(s.runs.length);
   for (let k = 0; k < RAMP_W; k++) {
     ctx.fillStyle = usageScale(k / (RAMP_W - 1));
     ctx.fillRect(GAP + 20 + k, ly, 1, 14);
@@ -89,17 +87,16 @@ export function heatmapsSvg(s: HeatmapSnapshot, name: string): void {
   const parts: string[] = [];
   const text = (x: number, y: number, body: string, anchor = 'start') =>
     `<text x="${x}" y="${y}" text-anchor="${anchor}" font-family="system-ui, sans-serif" font-size="14">${body}</text>`;
-  RUN_KINDS.forEach((run, r) => {
+  s.runs.forEach(({ look, report }, r) => {
     const y = rowY(r);
-    const report = s.reports[run];
-    parts.push(text(GAP, y + 16, runTitle(run, report)));
+    parts.push(text(GAP, y + 16, runTitle(look, report)));
     s.summary.layers.forEach((layer, i) => {
       const heatmap = report?.layers.find((l) => l.name === layer.name)?.heatmap;
       if (heatmap) parts.push(heatmapSvgRects(heatmap, tileX(i), y + LABEL, TILE, TILE));
       parts.push(text(tileX(i) + TILE / 2, y + LABEL + TILE + 15, layer.name, 'middle'));
     });
   });
-  const ly = rowY(RUN_KINDS.length);
+  const ly = rowY(s.runs.length);
   const stops = d3.range(0, 1.0001, 0.1).map((t) => `<stop offset="${t}" stop-color="${usageScale(t)}"/>`);
   parts.push(`<defs><linearGradient id="usage">${stops.join('')}</linearGradient></defs>`);
   parts.push(`<rect x="${GAP + 20}" y="${ly}" width="${RAMP_W}" height="14" fill="url(#usage)"/>`);
@@ -110,13 +107,17 @@ export function heatmapsSvg(s: HeatmapSnapshot, name: string): void {
   download(name, svg, 'image/svg+xml');
 }
 
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
+
 // Chart SVGs carry their look in CSS classes; exported files get the essentials inline.
 const CHART_STYLE =
   '<style>text{font:12px system-ui,sans-serif;fill:#222}.grid{stroke:#ddd}.chart-title{font-weight:600}' +
   '.chart-cursor{stroke:#555;stroke-dasharray:2 3}</style>';
 
 /** All chart SVGs inside `root`, side by side in one SVG document. */
-export function chartsSvgText(root: Element): string {
+export function chartsSvgText(root: Element, looks: readonly RunLook[]): string {
   const svgs = [...root.querySelectorAll<SVGSVGElement>('svg.line-chart')];
   let x = 0;
   let height = 0;
@@ -129,20 +130,25 @@ export function chartsSvgText(root: Element): string {
     height = Math.max(height, h);
     return part;
   });
+  let lx = 0;
+  const names = looks.map((l) => {
+    const part = `<text x="${lx}" fill="${l.color}" font-weight="700">${escapeXml(l.label)}</text>`;
+    lx += 8 * l.label.length + 14;
+    return part;
+  });
   const legend =
-    `<g transform="translate(44,${height + 16})"><text fill="${RUN_COLOR.ep}" font-weight="700">EP</text>` +
-    `<text x="30" fill="${RUN_COLOR.iep}" font-weight="700">iEP</text>` +
-    `<text x="70">solid: dying ratio d_t · dashed: at the target rate · dots: test accuracy</text></g>`;
+    `<g transform="translate(44,${height + 16})">${names.join('')}` +
+    `<text x="${lx}">solid: dying ratio d_t · dashed: at the target rate · dots: test accuracy</text></g>`;
   const h = height + legendH;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${x}" height="${h}" viewBox="0 0 ${x} ${h}">${CHART_STYLE}<rect width="100%" height="100%" fill="#fff"/>${parts.join('')}${legend}</svg>`;
 }
 
-export function chartsSvg(root: Element, name: string): void {
-  download(name, chartsSvgText(root), 'image/svg+xml');
+export function chartsSvg(root: Element, looks: readonly RunLook[], name: string): void {
+  download(name, chartsSvgText(root, looks), 'image/svg+xml');
 }
 
-export async function chartsPng(root: Element, name: string): Promise<void> {
-  const text = chartsSvgText(root);
+export async function chartsPng(root: Element, looks: readonly RunLook[], name: string): Promise<void> {
+  const text = chartsSvgText(root, looks);
   const img = new Image();
   const url = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
   try {

@@ -32,6 +32,14 @@ export const GLOSSARY = {
     title: 'Iterative edge-popup (iEP)',
     text: 'Iwasawa et al. 2023: repeat EP over cycles at rising pruning rates (by default p_c = 1 − 0.8^c), carrying scores over and rewinding the learning rate each cycle. Edges pruned earlier can come back, so the search explores more of the network.',
   },
+  dense: {
+    title: 'Dense (regular weight)',
+    text: 'The same network with its weights trained as usual and nothing pruned: the “regular weight” baseline the seed paper measures supermasks against. It has no mask, so no edge usage.',
+  },
+  iterand: {
+    title: 'IteRand',
+    text: 'Chijiwa et al. 2021: edge-popup that every K_per steps re-draws a fraction λ of the currently pruned weights, so the search can reach weights the first draw never offered. Its dying ratio still counts edges, whatever their weight.',
+  },
   equalCompute: {
     title: 'Equal compute',
     text: 'iEP gets exactly as many training steps as EP, split over its cycles. The original iEP paper gave every cycle a full EP budget (“full cycles”), so iEP trained several times longer: a verdict must name its budget.',
