@@ -66,7 +66,12 @@ interface Row {
 async function benchOne(model: ModelName, backend: 'wasm' | 'cpu', width: number): Promise<Row> {
   await useNodeBackend(backend);
   const config = { ...defaultConfig(), model, width, batchSize: batch, epochs: 1 };
-  const search = new Search(config, findRun(config, 'ep'), buildModel(model, width, config.seed), makePlan(config, findRun(config, 'ep'), train.count));
+  const search = new Search(
+    config,
+    findRun(config, 'ep'),
+    buildModel(model, width, config.seed),
+    makePlan(config, findRun(config, 'ep'), train.count),
+  );
   const order = new BatchOrder(train, config.seed, batch);
   const edges = search.model.layers.reduce((a, l) => a + l.edges, 0);
   const stepAt = async (t: number) => {

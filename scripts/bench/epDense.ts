@@ -129,7 +129,12 @@ export async function benchEpDense(
     b.y.dispose();
   };
   const searchMs = async (run: 'ep' | 'iep') => {
-    const search = new Search(config, findRun(config, run), buildModel(model, width, config.seed), makePlan(config, findRun(config, run), trainCount));
+    const search = new Search(
+      config,
+      findRun(config, run),
+      buildModel(model, width, config.seed),
+      makePlan(config, findRun(config, run), trainCount),
+    );
     const ms = await meanMs(steps, (t) =>
       withBatch(t, async (b) => {
         search.step(b);

@@ -289,7 +289,12 @@ export function optionValues<F extends SelectField>(field: F): (typeof FIELD_OPT
 }
 
 /** Numeric fields where null means "the default" (weight decay) or "all of the split" (the limits). */
-export const NULLABLE_FIELDS: readonly LimitedField[] = ['weightDecay', 'trainLimit', 'testLimit', 'dense.learningRate'];
+export const NULLABLE_FIELDS: readonly LimitedField[] = [
+  'weightDecay',
+  'trainLimit',
+  'testLimit',
+  'dense.learningRate',
+];
 
 /** The on/off fields. */
 export const BOOLEAN_FIELDS = ['iep.lrRewind'] as const;

@@ -274,7 +274,9 @@ export function validateRunRecord(input: unknown): RunRecord {
     throw new Error('Not a Supermask Studio run: the file has no "format": "supermask-studio/run"');
   }
   if (x.version !== PROTOCOL_VERSION) {
-    throw new Error(`Unsupported run format version ${JSON.stringify(x.version)}; this app reads 1 and ${PROTOCOL_VERSION}`);
+    throw new Error(
+      `Unsupported run format version ${JSON.stringify(x.version)}; this app reads 1 and ${PROTOCOL_VERSION}`,
+    );
   }
   if (!checkRecord(x)) throw new Error(`Invalid run file: ${schemaMessage(checkRecord.errors)}`);
   validateConfig(x.config);

@@ -49,7 +49,12 @@ window.runEpDense = async (backend, model, width, batch, steps) => {
       tf.dispose([b.x, b.y]);
     });
   const searchMs = async (kind: 'ep' | 'iep') => {
-    const search = new Search(config, findRun(config, kind), buildModel(model, width, config.seed), makePlan(config, findRun(config, kind), trainCount));
+    const search = new Search(
+      config,
+      findRun(config, kind),
+      buildModel(model, width, config.seed),
+      makePlan(config, findRun(config, kind), trainCount),
+    );
     const ms = await timed(search, () => search.settle());
     search.dispose();
     return ms;

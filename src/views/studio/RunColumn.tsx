@@ -110,8 +110,8 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
       </header>
       {!look.masked && (
         <p className="muted dense-note" data-testid={`${run}-no-mask`}>
-          Dense: its weights are trained and nothing is pruned, so it has no mask, no edge usage and no dying edges;
-          its loss and accuracy are the baseline the searches are measured against.
+          Dense: its weights are trained and nothing is pruned, so it has no mask, no edge usage and no dying edges; its
+          loss and accuracy are the baseline the searches are measured against.
         </p>
       )}
       <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef} hidden={!look.masked}>

@@ -35,7 +35,11 @@ function useSharedScales(): SharedScales {
   const estimated = configError === null ? estimateSteps(config, trainImages) : null;
   const planned = Object.values(totals ?? estimated ?? {});
   const steps = Math.max(1, lastStep(series), ...planned);
-  const maxLoss = d3.max(Object.values(series).flatMap((r) => r.reports), (r) => r.loss) ?? 2.5;
+  const maxLoss =
+    d3.max(
+      Object.values(series).flatMap((r) => r.reports),
+      (r) => r.loss,
+    ) ?? 2.5;
   // Rounded up to half units so the axis only moves when the loss really outgrows it.
   return { steps, lossMax: Math.max(2.5, Math.ceil(maxLoss * 2) / 2) };
 }
