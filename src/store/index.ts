@@ -2,14 +2,16 @@
 import { create } from 'zustand';
 import { createBackendChoiceSlice, type BackendChoiceSlice } from './backendChoice';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
+import { createOverlaySlice, type OverlaySlice } from './overlays';
 import { createStudioSlice, type StudioSlice } from './studio';
 import { createUpdateSlice, type UpdateSlice } from './update';
 
-export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice;
+export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice & OverlaySlice;
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createDatasetSlice(...a),
   ...createStudioSlice(...a),
   ...createUpdateSlice(...a),
   ...createBackendChoiceSlice(...a),
+  ...createOverlaySlice(...a),
 }));

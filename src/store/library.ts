@@ -34,6 +34,21 @@ export async function openStored(id: string): Promise<void> {
   }
 }
 
+/** Lays a stored run's curves over the shared chart (or takes them off again). */
+export async function toggleOverlay(id: string): Promise<void> {
+  const s = useStore.getState();
+  if (s.overlays.some((o) => o.recordId === id)) {
+    s.removeOverlay(id);
+    return;
+  }
+  try {
+    const { record } = await loadRun(id);
+    useStore.getState().addOverlay(record);
+  } catch (e) {
+    fail('The run could not be overlaid', e);
+  }
+}
+
 /** A run cut short by a closed page goes on, live in this tab, from the snapshot stored with its reports. */
 export async function continueStored(id: string): Promise<void> {
   try {

@@ -2,7 +2,7 @@
 // import a run file. A rejected import says why and leaves the stored runs as they were.
 import { useRef } from 'react';
 import { useStore } from '../../store';
-import { deleteStored, exportCsv, exportJson, importFile, openStored } from '../../store/library';
+import { deleteStored, exportCsv, exportJson, importFile, openStored, toggleOverlay } from '../../store/library';
 import { reportAt, seriesOf } from '../../store/series';
 import { fileStem } from '../../store/runFiles';
 import { toRecord } from '../../store/studio';
@@ -65,6 +65,9 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
       : null,
   );
   const hasRecord = useStore((s) => s.comparison?.summary != null);
+  const overlaid = useStore((s) => s.overlays);
+  // Curves overlay only on the same network and data: the same axes mean the same thing.
+  const shown = useStore((s) => s.comparison?.config ?? s.config);
   const fileRef = useRef<HTMLInputElement>(null);
 
   return (
@@ -107,6 +110,18 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
               <span data-testid="run-status">{elsewhere.includes(r.id) ? 'live in another tab' : r.status}</span> ·{' '}
               {r.items} reports
             </span>
+            {r.id !== currentId && r.config.model === shown.model && r.config.dataset === shown.dataset && (
+              <button
+                type="button"
+                className="link"
+                aria-pressed={overlaid.some((o) => o.recordId === r.id)}
+                onClick={() => void toggleOverlay(r.id)}
+                data-testid="overlay-run"
+                title="Draw this run's curves over the shared chart"
+              >
+                {overlaid.some((o) => o.recordId === r.id) ? 'remove overlay' : 'overlay'}
+              </button>
+            )}
             {r.id !== recordingId && !elsewhere.includes(r.id) && (
               <button
                 type="button"

@@ -114,17 +114,18 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
           loss and accuracy are the baseline the searches are measured against.
         </p>
       )}
-      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef} hidden={!look.masked}>
-        {layers.map((layer) => (
-          <HeatmapTile
-            key={layer.name}
-            run={label}
-            summary={layer}
-            layer={report?.layers.find((l) => l.name === layer.name)}
-            size={tile}
-            onOpen={() => setEnlarged(layer.name)}
-          />
-        ))}
+      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef}>
+        {look.masked &&
+          layers.map((layer) => (
+            <HeatmapTile
+              key={layer.name}
+              run={label}
+              summary={layer}
+              layer={report?.layers.find((l) => l.name === layer.name)}
+              size={tile}
+              onOpen={() => setEnlarged(layer.name)}
+            />
+          ))}
       </div>
       <div className="run-curves">
         <LineChart

@@ -18,7 +18,7 @@ import {
 } from '../../protocol/config';
 import { PALETTE } from './colors';
 import { Explain } from './Explain';
-import { Field, NumberInput, Select } from './fields';
+import { Field, NumberInput, Select, useFieldError } from './fields';
 import { ScheduleEditor } from './ScheduleEditor';
 import { RUN_PRESETS } from './runPresets';
 
@@ -91,7 +91,7 @@ export function RunsEditor({ locked }: { locked: boolean }) {
           ))}
         </div>
       </div>
-      <ol className="setup-runs" data-testid="run-list">
+      <ol className="setup-runs" data-testid="setup-run-list">
         {runs.map((r, i) => (
           <li
             key={`${r.id}-${i}`}
@@ -99,54 +99,56 @@ export function RunsEditor({ locked }: { locked: boolean }) {
             style={{ borderLeftColor: PALETTE[i % PALETTE.length] }}
             data-run={r.id}
           >
-            <input
-              type="radio"
-              name="selected-run"
-              aria-label={`edit ${r.label}`}
-              checked={i === index}
-              onChange={() => setSelected(i)}
-            />
-            <Field field={`runs[${i}].label`} label={<span className="sr-only">label</span>}>
-              {(id) => (
-                <input
-                  id={id}
-                  type="text"
-                  value={r.label}
-                  maxLength={40}
-                  disabled={locked}
-                  onChange={(e) => update(i, { ...r, label: e.target.value })}
-                />
-              )}
-            </Field>
-            <Select
-              id={`run-method-${i}`}
-              value={r.method}
-              options={FIELD_OPTIONS.method}
-              onChange={(m) => update(i, withMethod(r, m))}
-              disabled={locked}
-            />
-            <button type="button" disabled={locked || i === 0} onClick={() => move(i, -1)} aria-label="move up">
-              ↑
-            </button>
-            <button
-              type="button"
-              disabled={locked || i === runs.length - 1}
-              onClick={() => move(i, 1)}
-              aria-label="move down"
-            >
-              ↓
-            </button>
-            <button
-              type="button"
-              disabled={locked || runs.length >= MAX_RUNS}
-              onClick={() => duplicate(i)}
-              aria-label="duplicate"
-            >
-              ⧉
-            </button>
-            <button type="button" disabled={locked || runs.length <= 1} onClick={() => remove(i)} aria-label="remove">
-              ✕
-            </button>
+            <div className="run-row-main">
+              <input
+                type="radio"
+                name="selected-run"
+                aria-label={`edit ${r.label}`}
+                checked={i === index}
+                onChange={() => setSelected(i)}
+              />
+              <input
+                type="text"
+                aria-label={`run ${i + 1} label`}
+                value={r.label}
+                maxLength={40}
+                disabled={locked}
+                data-field={`runs[${i}].label`}
+                onChange={(e) => update(i, { ...r, label: e.target.value })}
+              />
+              <Select
+                id={`run-method-${i}`}
+                value={r.method}
+                options={FIELD_OPTIONS.method}
+                onChange={(m) => update(i, withMethod(r, m))}
+                disabled={locked}
+              />
+            </div>
+            <div className="run-row-tools">
+              <button type="button" disabled={locked || i === 0} onClick={() => move(i, -1)} aria-label="move up">
+                ↑
+              </button>
+              <button
+                type="button"
+                disabled={locked || i === runs.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label="move down"
+              >
+                ↓
+              </button>
+              <button
+                type="button"
+                disabled={locked || runs.length >= MAX_RUNS}
+                onClick={() => duplicate(i)}
+                aria-label="duplicate"
+              >
+                copy
+              </button>
+              <button type="button" disabled={locked || runs.length <= 1} onClick={() => remove(i)} aria-label="remove">
+                ✕
+              </button>
+            </div>
+            <RunRowError index={i} />
           </li>
         ))}
       </ol>
@@ -166,6 +168,18 @@ export function RunsEditor({ locked }: { locked: boolean }) {
       <RunSettings run={run} index={index} locked={locked} onChange={(next) => update(index, next)} />
     </div>
   );
+}
+
+/** A problem with a run's id or label, said under its row. */
+function RunRowError({ index }: { index: number }) {
+  const label = useFieldError(`runs[${index}].label`);
+  const id = useFieldError(`runs[${index}].id`);
+  const error = label ?? id;
+  return error ? (
+    <p className="field-error" role="alert">
+      {error}
+    </p>
+  ) : null;
 }
 
 /** The selected run's own settings: nothing for EP (it searches at the shared target rate). */

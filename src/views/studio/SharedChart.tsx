@@ -6,6 +6,8 @@ import { useRunLooks } from './colors';
 import { Explain } from './Explain';
 import { ChartLegend, LineChart, type Line } from './LineChart';
 
+const OVERLAY_GREYS = ['#555555', '#888888', '#333333', '#aaaaaa'];
+
 export function SharedChart({ steps }: { steps: number }) {
   const series = useStore((s) => s.series);
   const summary = useStore((s) => s.comparison?.summary ?? null);
@@ -20,6 +22,7 @@ export function SharedChart({ steps }: { steps: number }) {
   const dying: Line[] = [];
   const accuracy: Line[] = [];
   const looks = useRunLooks();
+  const overlays = useStore((s) => s.overlays);
   for (const { id, label, color, masked } of looks) {
     const { reports, evals } = seriesOf(series, id);
     const upTo = cursor === null ? reports.length : lastAtOrBefore(reports, cursor) + 1;
@@ -44,6 +47,25 @@ export function SharedChart({ steps }: { steps: number }) {
       points: evals.filter((e) => cursor === null || e.step <= cursor).map((e) => [e.step, e.testAccuracy]),
     });
   }
+
+  // Recorded runs over the live ones: grey, dotted, each named in the legend.
+  overlays.forEach((o, i) => {
+    const color = OVERLAY_GREYS[i % OVERLAY_GREYS.length];
+    if (o.masked) {
+      dying.push({
+        label: `${o.label} d_t`,
+        color,
+        dashed: true,
+        points: o.reports.map((r) => [r.step, networkDying(r.layers, summary, average)]),
+      });
+    }
+    accuracy.push({
+      label: `${o.label} test acc.`,
+      color,
+      dots: true,
+      points: o.evals.map((e) => [e.step, e.testAccuracy]),
+    });
+  });
 
   return (
     <section className="shared-chart panel" aria-label="the runs compared">
