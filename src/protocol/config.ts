@@ -1,7 +1,9 @@
-// The comparison config: everything needed to reproduce one EP-vs-iEP comparison, in the browser or on a remote
-// worker. Plain data (JSON), no tf, no React. Validated up front by validateConfig (validate.ts).
+// The comparison config: everything needed to reproduce one comparison of 1 to 6 runs (EP, iEP schedules, dense,
+// IteRand) from one network and seed, in the browser or on a remote worker. Plain data (JSON), no tf, no React.
+// Validated up front by validateConfig (validate.ts); protocol v1 configs (always EP against one iEP) are converted
+// on read (convert.ts).
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type ModelName = 'conv2' | 'conv4' | 'conv6' | 'resnet20' | 'resnet32' | 'resnet18';
 export const MODEL_NAMES: readonly ModelName[] = ['conv2', 'conv4', 'conv6', 'resnet20', 'resnet32', 'resnet18'];
@@ -9,9 +11,21 @@ export const MODEL_NAMES: readonly ModelName[] = ['conv2', 'conv4', 'conv6', 're
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
 
-/** Which of the two searches of a comparison. */
-export type RunKind = 'ep' | 'iep';
-export const RUN_KINDS: readonly RunKind[] = ['ep', 'iep'];
+/** A run's id, unique within its comparison: lower-case letters, digits and dashes (reports and URLs carry it). */
+export type RunId = string;
+export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,23}$/;
+export const MAX_RUNS = 6;
+export const MAX_LABEL = 40;
+
+/**
+ * What a run does with the shared network:
+ * - ep: edge-popup at the target rate (one cycle);
+ * - iep: iterative edge-popup, its pruning rate rising over cycles to the target (its own IepConfig);
+ * - dense: the same architecture with its weights trained (no mask): the seed's "regular weight" baseline;
+ * - iterand: EP that every kPer steps re-draws a fraction lambda of the currently pruned weights (Chijiwa et al.).
+ */
+export type RunMethod = 'ep' | 'iep' | 'dense' | 'iterand';
+export const RUN_METHODS: readonly RunMethod[] = ['ep', 'iep', 'dense', 'iterand'];
 
 /**
  * equal-compute: iEP's total steps equal EP's (the default: unequal compute is the standard objection).
@@ -48,6 +62,38 @@ export interface IepConfig {
   lrRewind: boolean;
 }
 
+export interface DenseConfig {
+  /** null = the comparison's learning rate (a Conv-n's dense weights may need a smaller one). */
+  learningRate: number | null;
+}
+
+export interface IteRandConfig {
+  /** Steps between re-draws (the paper's K_per). */
+  kPer: number;
+  /** Fraction of each layer's pruned weights re-drawn at each boundary (the paper's r). */
+  lambda: number;
+}
+
+interface RunBase {
+  id: RunId;
+  /** What the columns, the chart legend and the scoreboard call the run. */
+  label: string;
+}
+
+/** One run of a comparison; each method carries only its own settings. */
+export type RunConfig =
+  | (RunBase & { method: 'ep' })
+  | (RunBase & { method: 'iep'; iep: IepConfig })
+  | (RunBase & { method: 'dense'; dense: DenseConfig })
+  | (RunBase & { method: 'iterand'; iterand: IteRandConfig });
+
+export type IepRun = Extract<RunConfig, { method: 'iep' }>;
+
+/** Whether a run searches a mask (all but dense): only those have edge usage, dying ratios and a pruning rate. */
+export function hasMask(run: RunConfig): boolean {
+  return run.method !== 'dense';
+}
+
 export interface ComparisonConfig {
   version: typeof PROTOCOL_VERSION;
   /** A dataset id the runner can see, e.g. 'cifar10-subset' (bundled) or 'cifar10' (full). */
@@ -55,11 +101,11 @@ export interface ComparisonConfig {
   model: ModelName;
   /** Channel width multiplier (1 = the paper's width). */
   width: number;
-  /** One seed gives bit-identical weights, scores and data order for both runs. */
+  /** One seed gives bit-identical weights, scores and data order for every run. */
   seed: number;
   /** Target pruning rate p_T, the fraction of edges PRUNED (kept fraction = 1 - p). */
   targetPruningRate: number;
-  /** EP's budget in epochs over the training split; iEP's budget follows from `budget`. */
+  /** EP's budget in epochs over the training split; every run's budget follows from it and `budget`. */
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -67,7 +113,8 @@ export interface ComparisonConfig {
   /** Weight decay on the scores; null = the model's default (5e-4 ResNets, 1e-4 Conv-n). */
   weightDecay: number | null;
   budget: BudgetMode;
-  iep: IepConfig;
+  /** 1 to 6 runs, in the order the columns show them. */
+  runs: RunConfig[];
   /** A report every this many steps. */
   reportEvery: number;
   /** Use at most this many training images (null = all of the split). */
@@ -79,6 +126,19 @@ export interface ComparisonConfig {
 
 export function defaultIepConfig(): IepConfig {
   return { cycles: 8, schedule: 'geometric', variant: 'soft', scores: 'carry', lrRewind: true };
+}
+
+/** IteRand's CIFAR-10 defaults in its paper. */
+export function defaultIteRandConfig(): IteRandConfig {
+  return { kPer: 300, lambda: 0.1 };
+}
+
+/** The studio's first comparison: EP against iEP with the classic schedule, ids 'ep' and 'iep'. */
+export function defaultRuns(): RunConfig[] {
+  return [
+    { id: 'ep', label: 'EP', method: 'ep' },
+    { id: 'iep', label: 'iEP', method: 'iep', iep: defaultIepConfig() },
+  ];
 }
 
 /**
@@ -101,7 +161,7 @@ export function defaultConfig(): ComparisonConfig {
     momentum: 0.9,
     weightDecay: null,
     budget: 'equal-compute',
-    iep: defaultIepConfig(),
+    runs: defaultRuns(),
     reportEvery: 10,
     trainLimit: null,
     testLimit: null,
@@ -133,6 +193,9 @@ export const FIELD_LIMITS = {
   momentum: { min: 0, max: 0.999 },
   weightDecay: { min: 0, max: 0.1 },
   'iep.cycles': { min: 1, max: MAX_CYCLES, integer: true },
+  'iterand.kPer': { min: 1, max: 10_000_000, integer: true },
+  'iterand.lambda': { min: 0, max: 1 },
+  'dense.learningRate': { min: 1e-6, max: 10 },
   reportEvery: { min: 1, max: 100000, integer: true },
   trainLimit: { min: 1, max: 10_000_000, integer: true },
   testLimit: { min: 1, max: 10_000_000, integer: true },
@@ -157,6 +220,12 @@ const asOptions = <T extends string>(values: readonly T[]): FieldOption<T>[] =>
  */
 export const FIELD_OPTIONS = {
   model: asOptions(MODEL_NAMES),
+  method: [
+    { value: 'ep', label: 'EP' },
+    { value: 'iep', label: 'iEP' },
+    { value: 'dense', label: 'dense (weights trained)' },
+    { value: 'iterand', label: 'IteRand' },
+  ] as FieldOption<RunMethod>[],
   budget: [
     { value: 'equal-compute', label: 'equal compute' },
     { value: 'full-cycles', label: 'full cycles (iEP × cycles)' },
@@ -181,7 +250,7 @@ export function optionValues<F extends SelectField>(field: F): (typeof FIELD_OPT
 }
 
 /** Numeric fields where null means "the default" (weight decay) or "all of the split" (the limits). */
-export const NULLABLE_FIELDS: readonly LimitedField[] = ['weightDecay', 'trainLimit', 'testLimit'];
+export const NULLABLE_FIELDS: readonly LimitedField[] = ['weightDecay', 'trainLimit', 'testLimit', 'dense.learningRate'];
 
 /** The on/off fields. */
 export const BOOLEAN_FIELDS = ['iep.lrRewind'] as const;

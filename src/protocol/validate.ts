@@ -7,13 +7,19 @@ import schema from './telemetry.schema.json';
 import {
   FIELD_LIMITS,
   MAX_CYCLES,
+  MAX_LABEL,
+  MAX_RUNS,
   PROTOCOL_VERSION,
+  RUN_ID_PATTERN,
   optionValues,
   withinLimit,
   type ComparisonConfig,
+  type IepConfig,
   type LimitedField,
+  type RunConfig,
   type SchedulePoint,
 } from './config';
+import { upgradeConfig, upgradeRecord } from './convert';
 import type { RunRecord, StepReport } from './report';
 
 export class ConfigError extends Error {
@@ -65,48 +71,107 @@ function nullable(o: Obj, field: string, check: () => number): number | null {
   return o[field] === null ? null : check();
 }
 
-/** Checks every field of a comparison config; throws ConfigError naming the first bad field. */
-export function validateConfig(x: unknown): ComparisonConfig {
+/**
+ * Checks every field of a comparison config (a v1 config is converted first); throws ConfigError naming the first bad
+ * field, e.g. `runs[2].iep.cycles`.
+ */
+export function validateConfig(input: unknown): ComparisonConfig {
+  const x = upgradeConfig(input);
   if (!isObj(x)) throw new ConfigError('config', 'must be an object');
   if (x.version !== PROTOCOL_VERSION) {
-    throw new ConfigError('version', `must be ${PROTOCOL_VERSION} (got ${shown(x.version)})`);
+    throw new ConfigError('version', `must be 1 or ${PROTOCOL_VERSION} (got ${shown(x.version)})`);
   }
   if (typeof x.dataset !== 'string' || x.dataset.length === 0) {
     throw new ConfigError('dataset', 'must name a dataset, e.g. cifar10-subset');
   }
-  const iep = x.iep;
-  if (!isObj(iep)) throw new ConfigError('iep', 'must be an object');
-  const config: ComparisonConfig = {
+  const targetPruningRate = num(x, 'targetPruningRate', 'targetPruningRate');
+  return {
     version: PROTOCOL_VERSION,
     dataset: x.dataset,
     model: oneOf(x, 'model', 'model', optionValues('model')),
     width: num(x, 'width', 'width'),
     seed: num(x, 'seed', 'seed'),
-    targetPruningRate: num(x, 'targetPruningRate', 'targetPruningRate'),
+    targetPruningRate,
     epochs: num(x, 'epochs', 'epochs'),
     batchSize: num(x, 'batchSize', 'batchSize'),
     learningRate: num(x, 'learningRate', 'learningRate'),
     momentum: num(x, 'momentum', 'momentum'),
     weightDecay: nullable(x, 'weightDecay', () => num(x, 'weightDecay', 'weightDecay')),
     budget: oneOf(x, 'budget', 'budget', optionValues('budget')),
-    iep: {
-      cycles: num(iep, 'cycles', 'iep.cycles'),
-      schedule: oneOf(iep, 'schedule', 'iep.schedule', optionValues('iep.schedule')),
-      variant: oneOf(iep, 'variant', 'iep.variant', optionValues('iep.variant')),
-      scores: oneOf(iep, 'scores', 'iep.scores', optionValues('iep.scores')),
-      lrRewind: (() => {
-        if (typeof iep.lrRewind !== 'boolean') throw new ConfigError('iep.lrRewind', 'must be true or false');
-        return iep.lrRewind;
-      })(),
-    },
+    runs: validateRuns(x.runs, targetPruningRate),
     reportEvery: num(x, 'reportEvery', 'reportEvery'),
     trainLimit: nullable(x, 'trainLimit', () => num(x, 'trainLimit', 'trainLimit')),
     testLimit: nullable(x, 'testLimit', () => num(x, 'testLimit', 'testLimit')),
     backend: oneOf(x, 'backend', 'backend', optionValues('backend')),
   };
-  if (config.iep.schedule === 'custom') {
-    config.iep.points = validatePoints(iep.points, config.iep.cycles, config.targetPruningRate);
+}
+
+function validateRuns(x: unknown, target: number): RunConfig[] {
+  if (!Array.isArray(x) || x.length === 0 || x.length > MAX_RUNS) {
+    throw new ConfigError('runs', `must list 1 to ${MAX_RUNS} runs (got ${Array.isArray(x) ? x.length : shown(x)})`);
   }
+  const runs = x.map((r, i) => validateRun(r, `runs[${i}]`, target));
+  runs.forEach((r, i) => {
+    if (runs.findIndex((o) => o.id === r.id) !== i) {
+      throw new ConfigError(`runs[${i}].id`, `"${r.id}" is already the id of another run`);
+    }
+  });
+  return runs;
+}
+
+function validateRun(r: unknown, at: string, target: number): RunConfig {
+  if (!isObj(r)) throw new ConfigError(at, 'must be an object { id, label, method, … }');
+  if (typeof r.id !== 'string' || !RUN_ID_PATTERN.test(r.id)) {
+    throw new ConfigError(`${at}.id`, `must be 1 to 24 lower-case letters, digits or dashes (got ${shown(r.id)})`);
+  }
+  if (typeof r.label !== 'string' || r.label.trim().length === 0 || r.label.length > MAX_LABEL) {
+    throw new ConfigError(`${at}.label`, `must be 1 to ${MAX_LABEL} characters (got ${shown(r.label)})`);
+  }
+  const base = { id: r.id, label: r.label };
+  const method = oneOf(r, 'method', `${at}.method`, optionValues('method'));
+  const settings = (key: string): Obj => {
+    const v = r[key];
+    if (!isObj(v)) throw new ConfigError(`${at}.${key}`, `must be an object: the ${method} run's settings`);
+    return v;
+  };
+  switch (method) {
+    case 'ep':
+      return { ...base, method };
+    case 'iep':
+      return { ...base, method, iep: validateIep(settings('iep'), `${at}.iep`, target) };
+    case 'dense': {
+      const d = settings('dense');
+      const learningRate = nullable(d, 'learningRate', () =>
+        num(d, 'learningRate', 'dense.learningRate', `${at}.dense.learningRate`),
+      );
+      return { ...base, method, dense: { learningRate } };
+    }
+    case 'iterand': {
+      const it = settings('iterand');
+      return {
+        ...base,
+        method,
+        iterand: {
+          kPer: num(it, 'kPer', 'iterand.kPer', `${at}.iterand.kPer`),
+          lambda: num(it, 'lambda', 'iterand.lambda', `${at}.iterand.lambda`),
+        },
+      };
+    }
+  }
+}
+
+function validateIep(iep: Obj, at: string, target: number): IepConfig {
+  const config: IepConfig = {
+    cycles: num(iep, 'cycles', 'iep.cycles', `${at}.cycles`),
+    schedule: oneOf(iep, 'schedule', `${at}.schedule`, optionValues('iep.schedule')),
+    variant: oneOf(iep, 'variant', `${at}.variant`, optionValues('iep.variant')),
+    scores: oneOf(iep, 'scores', `${at}.scores`, optionValues('iep.scores')),
+    lrRewind: (() => {
+      if (typeof iep.lrRewind !== 'boolean') throw new ConfigError(`${at}.lrRewind`, 'must be true or false');
+      return iep.lrRewind;
+    })(),
+  };
+  if (config.schedule === 'custom') config.points = validatePoints(iep.points, config.cycles, target, at);
   return config;
 }
 
@@ -115,22 +180,22 @@ export function validateConfig(x: unknown): ComparisonConfig {
  * more); the last point is at the target rate, so EP and iEP are compared at the same final sparsity. Throws the
  * first broken rule; schedulePointProblems lists them all.
  */
-export function validatePoints(x: unknown, cycles: number, target: number): SchedulePoint[] {
+export function validatePoints(x: unknown, cycles: number, target: number, at = 'iep'): SchedulePoint[] {
   if (!Array.isArray(x) || x.length === 0) {
-    throw new ConfigError('iep.points', 'a custom schedule needs at least one (step, p) point');
+    throw new ConfigError(`${at}.points`, 'a custom schedule needs at least one (step, p) point');
   }
   // Before looking at any point: a pasted list of a million points is refused without walking it.
   if (x.length > MAX_CYCLES) {
-    throw new ConfigError('iep.points', `has ${x.length} points; at most ${MAX_CYCLES} cycles are allowed`);
+    throw new ConfigError(`${at}.points`, `has ${x.length} points; at most ${MAX_CYCLES} cycles are allowed`);
   }
   const points = x.map((pt, i) => {
-    if (!isObj(pt)) throw new ConfigError(`iep.points[${i}]`, 'must be an object { step, p }');
+    if (!isObj(pt)) throw new ConfigError(`${at}.points[${i}]`, 'must be an object { step, p }');
     return {
-      step: num(pt, 'step', 'iep.points.step', `iep.points[${i}].step`),
-      p: num(pt, 'p', 'iep.points.p', `iep.points[${i}].p`),
+      step: num(pt, 'step', 'iep.points.step', `${at}.points[${i}].step`),
+      p: num(pt, 'p', 'iep.points.p', `${at}.points[${i}].p`),
     };
   });
-  const problems = schedulePointProblems(points, cycles, target);
+  const problems = schedulePointProblems(points, cycles, target, at);
   if (problems.length > 0) throw problems[0];
   return points;
 }
@@ -139,13 +204,18 @@ export function validatePoints(x: unknown, cycles: number, target: number): Sche
  * Every rule a custom schedule of in-range points breaks, in cycle order, each naming its cycle (so the editor can
  * list them all and mark each point). Empty when the schedule is valid.
  */
-export function schedulePointProblems(points: readonly SchedulePoint[], cycles: number, target: number): ConfigError[] {
+export function schedulePointProblems(
+  points: readonly SchedulePoint[],
+  cycles: number,
+  target: number,
+  at = 'iep',
+): ConfigError[] {
   const problems: ConfigError[] = [];
   if (points.length === 0)
-    return [new ConfigError('iep.points', 'a custom schedule needs at least one (step, p) point')];
+    return [new ConfigError(`${at}.points`, 'a custom schedule needs at least one (step, p) point')];
   if (points[0].step !== 0) {
     problems.push(
-      new ConfigError('iep.points[0].step', `cycle 1 must start at step 0 (it starts at step ${points[0].step})`),
+      new ConfigError(`${at}.points[0].step`, `cycle 1 must start at step 0 (it starts at step ${points[0].step})`),
     );
   }
   for (let i = 1; i < points.length; i++) {
@@ -153,7 +223,7 @@ export function schedulePointProblems(points: readonly SchedulePoint[], cycles: 
     if (cur.step <= prev.step) {
       problems.push(
         new ConfigError(
-          `iep.points[${i}].step`,
+          `${at}.points[${i}].step`,
           `cycle ${i + 1} must start after cycle ${i} (step ${prev.step}); it starts at step ${cur.step}`,
         ),
       );
@@ -161,7 +231,7 @@ export function schedulePointProblems(points: readonly SchedulePoint[], cycles: 
     if (cur.p < prev.p) {
       problems.push(
         new ConfigError(
-          `iep.points[${i}].p`,
+          `${at}.points[${i}].p`,
           `cycle ${i + 1}'s p ${roundP(cur.p)} must not fall below cycle ${i}'s p ${roundP(prev.p)}`,
         ),
       );
@@ -171,14 +241,14 @@ export function schedulePointProblems(points: readonly SchedulePoint[], cycles: 
   if (Math.abs(last.p - target) > 1e-9) {
     problems.push(
       new ConfigError(
-        `iep.points[${points.length - 1}].p`,
+        `${at}.points[${points.length - 1}].p`,
         `the last cycle (cycle ${points.length}) must be at the target pruning rate ${roundP(target)} ` +
           `(it is at ${roundP(last.p)})`,
       ),
     );
   }
   if (points.length !== cycles) {
-    problems.push(new ConfigError('iep.cycles', `must equal the number of schedule points (${points.length})`));
+    problems.push(new ConfigError(`${at}.cycles`, `must equal the number of schedule points (${points.length})`));
   }
   return problems;
 }
@@ -186,6 +256,7 @@ export function schedulePointProblems(points: readonly SchedulePoint[], cycles: 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const checkRecord = ajv.compile(schema);
 const checkStep = ajv.compile({ $ref: `${schema.$id}#/definitions/StepReport` });
+const checkRecordV1 = ajv.compile({ $ref: `${schema.$id}#/definitions/RunRecordV1` });
 
 function schemaMessage(errors: typeof checkRecord.errors): string {
   const e = errors?.[0];
@@ -194,12 +265,16 @@ function schemaMessage(errors: typeof checkRecord.errors): string {
 }
 
 /** Checks an imported run record against the telemetry schema and its own config. */
-export function validateRunRecord(x: unknown): RunRecord {
+export function validateRunRecord(input: unknown): RunRecord {
+  if (isObj(input) && input.version === 1 && !checkRecordV1(input)) {
+    throw new Error(`Invalid run file (protocol v1): ${schemaMessage(checkRecordV1.errors)}`);
+  }
+  const x = upgradeRecord(input);
   if (!isObj(x) || x.format !== 'supermask-studio/run') {
     throw new Error('Not a Supermask Studio run: the file has no "format": "supermask-studio/run"');
   }
   if (x.version !== PROTOCOL_VERSION) {
-    throw new Error(`Unsupported run format version ${JSON.stringify(x.version)}; this app reads ${PROTOCOL_VERSION}`);
+    throw new Error(`Unsupported run format version ${JSON.stringify(x.version)}; this app reads 1 and ${PROTOCOL_VERSION}`);
   }
   if (!checkRecord(x)) throw new Error(`Invalid run file: ${schemaMessage(checkRecord.errors)}`);
   validateConfig(x.config);
