@@ -48,20 +48,24 @@ def cycle_rate(schedule: str, c: int, cycles: int, target: float) -> float:
 def make_plan(spec: ComparisonSpec, run: RunSpec, train_count: int) -> Plan:
     spe = steps_per_epoch(train_count, spec.batch_size)
     ep_steps = ep_total_steps(spec, train_count)
-    if run.method == "ep":
+    if run.method in ("ep", "iterand"):
         cycles = [Cycle(1, 0, ep_steps, spec.target_pruning_rate)]
         return Plan(run.id, ep_steps, spe, cycles, spec.learning_rate, True)
+    if run.method == "dense":
+        # No mask: one cycle at pruning rate 0, EP's steps, its own learning rate when it has one.
+        lr = spec.learning_rate if run.dense is None or run.dense.learning_rate is None else run.dense.learning_rate
+        return Plan(run.id, ep_steps, spe, [Cycle(1, 0, ep_steps, 0.0)], lr, True)
     iep = run.iep
     assert iep is not None, "an iEP run needs its settings"
     n = len(iep.points) if iep.schedule == "custom" and iep.points else iep.cycles
     total = ep_steps if spec.budget == "equal-compute" else ep_steps * n
     if total < n:
-        raise ConfigError("iep.cycles", f"{n} cycles need at least {n} steps; the budget gives {total}")
+        raise ConfigError(f"{iep.at}.cycles", f"{n} cycles need at least {n} steps; the budget gives {total}")
     if iep.schedule == "custom":
         points = iep.points or ()
         for i, (step, _) in enumerate(points):
             if step >= total:
-                raise ConfigError(f"iep.points[{i}].step", f"must be below iEP's total of {total} steps")
+                raise ConfigError(f"{iep.at}.points[{i}].step", f"must be below iEP's total of {total} steps")
         starts = [step for step, _ in points]
         rates = [p for _, p in points]
     else:

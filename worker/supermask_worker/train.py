@@ -15,7 +15,7 @@ import torch
 from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
-from .config import ComparisonSpec, ConfigError, from_v1_config
+from .config import ComparisonSpec, ConfigError, from_config, validate_config
 from .distributed import Ranks, ranks_from_env
 from .imagenet import ImageFolderSource, is_image_folder
 from .models import TORCHVISION_MODELS
@@ -46,7 +46,7 @@ def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
 
 def prepare(config: dict, args: argparse.Namespace, ranks: Optional[Ranks]) -> Tuple[ComparisonSpec, Comparison]:
     """Validates the config and loads its data; raises ConfigError / DatasetError before anything is written."""
-    spec = from_v1_config(config)
+    spec = from_config(config)
     default = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(args.device) if args.device else default
     return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device, ranks)
@@ -79,7 +79,8 @@ def execute(comparison: Comparison, writer: Union[RunWriter, Discard], lock: Con
 def train(args: argparse.Namespace) -> int:
     ranks = ranks_from_env()
     try:
-        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        # The run file holds the config as v2, whatever version it came in as.
+        config = validate_config(json.loads(Path(args.config).read_text(encoding="utf-8")))
         spec, comparison = prepare(config, args, ranks)
         run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
         run_dir = Path(args.runs_dir) / (ranks.from_rank0(run_id) if ranks else run_id)

@@ -12,7 +12,7 @@ from torch import nn
 from supermask_worker.train import load_source
 from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
-from supermask_worker.config import from_v1_config
+from supermask_worker.config import from_config
 from supermask_worker.imagenet import ImageFolderSource, StepBatches
 from supermask_worker.mask import kept_count
 from supermask_worker.schema import validate
@@ -58,7 +58,7 @@ def test_steps_follow_the_seeded_epoch_order():
 
 
 def test_torchvision_nets_read_an_image_folder_and_say_when_there_is_none(image_folder, tmp_path):
-    spec = dataclasses.replace(from_v1_config(tiny_config()), model="torchvision/resnet18", dataset=image_folder.name)
+    spec = dataclasses.replace(from_config(tiny_config()), model="torchvision/resnet18", dataset=image_folder.name)
     source = load_source(image_folder.parent, spec, torch.device("cpu"))
     assert isinstance(source, ImageFolderSource) and source.train_count == 8 and source.classes == 2
     with pytest.raises(DatasetError, match="ImageFolder tree: .*/missing/train and .*/val are missing"):
@@ -67,7 +67,7 @@ def test_torchvision_nets_read_an_image_folder_and_say_when_there_is_none(image_
 
 def test_a_few_steps_on_the_image_folder(image_folder):
     config = tiny_config(batchSize=4, epochs=1, reportEvery=1, trainLimit=None, testLimit=2, iep={"cycles": 2})
-    spec = dataclasses.replace(from_v1_config(config), model="torchvision/resnet18", dataset="tiny")
+    spec = dataclasses.replace(from_config(config), model="torchvision/resnet18", dataset="tiny")
     source = ImageFolderSource(image_folder, spec.seed, spec.batch_size, spec.test_limit, workers=1)
     x, y = source.batch(0)
     assert x.shape == (4, 3, 224, 224) and y.dtype == torch.int64
