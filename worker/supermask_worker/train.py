@@ -53,11 +53,12 @@ def prepare(config: dict, args: argparse.Namespace, ranks: Optional[Ranks]) -> T
 
 
 def masks_digest(comparison: Comparison) -> str:
-    """SHA-256 of every run's current masks: under torchrun, the ranks print it to show they agree."""
+    """SHA-256 of every run's current masks (a dense run's weights): under torchrun, the ranks print it to show they
+    agree."""
     h = hashlib.sha256()
     for run in comparison.runs:
-        for m in run.masks_at(run.cycle.p):
-            h.update(m.to(torch.uint8).cpu().numpy().tobytes())
+        for t in run.fingerprint():
+            h.update(t.cpu().numpy().tobytes())
     return h.hexdigest()
 
 
