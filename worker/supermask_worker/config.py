@@ -79,6 +79,10 @@ class ComparisonSpec:
     train_limit: Optional[int]
     test_limit: Optional[int]
     runs: Tuple[RunSpec, ...]
+    # Beyond what a config can say (a preset's, presets.py): linear learning-rate warm-up at the start of every run,
+    # and label smoothing of the training loss.
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
 
 
 def default_weight_decay(model: str) -> float:

@@ -97,7 +97,7 @@ class TrainingRun:
         self.model.train()
         with self._autocast():
             logits = self.model(x)
-        loss = F.cross_entropy(logits.float(), y)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=self.spec.label_smoothing)
         grads = torch.autograd.grad(loss, params)
         if self.ranks:
             self.ranks.average(grads)
