@@ -4,7 +4,10 @@ exactly floor(lambda x pruned) of each layer's pruned weights are re-drawn, neve
 the seed (checked against a brute force). And a four-run comparison (EP, iEP, dense, IteRand) steps every run on the
 same batch, the engine's batch for that step."""
 
+import base64
+import json
 import math
+import subprocess
 
 import numpy as np
 import pytest
@@ -20,7 +23,7 @@ from supermask_worker.mask import kept_count, to_tf_order
 from supermask_worker.models import build_model
 from supermask_worker.schedule import make_plan
 from supermask_worker.schema import validate
-from conftest import IEP, real_cifar, tiny_config
+from conftest import IEP, REPO, real_cifar, tiny_config
 
 CPU = torch.device("cpu")
 EP = {"id": "ep", "label": "EP", "method": "ep"}
@@ -34,6 +37,28 @@ def real_data():
 def comparison(config, test_limit=40) -> Comparison:
     spec = from_config(config)
     return Comparison(spec, CifarSource(real_data(), spec.seed, spec.batch_size, spec.train_limit, test_limit), CPU)
+
+
+ENGINE_DRAWS = """
+import { kaimingNormal, signedKaimingConstant, uniforms } from './src/engine/init';
+const shape = [24, 16, 3, 3];
+const out = [kaimingNormal(shape, 9, 'layer2.0.conv1'), uniforms(shape, 9, 'iterand/layer2.0.conv1/3'),
+  signedKaimingConstant(shape, 9, 'layer2.0.conv1', 3)];
+process.stdout.write(JSON.stringify(out.map((a) => Buffer.from(a.buffer).toString('base64'))));
+"""
+
+
+def test_the_dense_weights_and_iterand_draws_are_the_engines_bit_for_bit():
+    tsx = REPO / "node_modules" / ".bin" / "tsx"
+    if not tsx.exists():
+        pytest.fail(f"{tsx} is missing: run `npm ci` (the engine's draws are computed by its own TypeScript)")
+    done = subprocess.run([str(tsx), "-e", ENGINE_DRAWS], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    normal, priority, fresh = (np.frombuffer(base64.b64decode(a), dtype="<f4") for a in json.loads(done.stdout))
+    shape = (24, 16, 3, 3)
+    assert np.array_equal(normal, kaiming_normal(shape, 9, "layer2.0.conv1").reshape(-1))
+    assert np.array_equal(priority, uniforms(shape, 9, "iterand/layer2.0.conv1/3").reshape(-1))
+    assert np.array_equal(fresh, signed_kaiming_constant(shape, 9, "layer2.0.conv1", 3).reshape(-1))
 
 
 def test_kaiming_normal_weights_have_the_fan_in_variance():
