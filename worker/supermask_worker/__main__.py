@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .presets import PRESETS
+
 REPO_DATA = Path(__file__).resolve().parents[2] / "public" / "data"
 
 
@@ -40,6 +42,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--checkpoint-every", type=int, default=100, help="comparison steps between checkpoints (default: %(default)s)"
     )
     p.add_argument("--lock-wait", type=float, default=0, help="seconds to wait for a run another process trains")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a training recipe over the config: imagenet-ep is EP's ImageNet recipe (batch 256, lr 0.256 cosine "
+        "after 5 warm-up epochs, momentum 0.875, wd 1/32768, label smoothing 0.1); resume reapplies a run's own",
+    )
 
 
 def run_bench(args: argparse.Namespace) -> int:

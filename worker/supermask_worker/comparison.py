@@ -1,5 +1,5 @@
-"""A comparison: a list of runs (EP, iEP, ...) from the same weights and scores, advanced interleaved (one step of
-each unfinished run per comparison step) on the same batches, as src/engine/comparison.ts does for its two runs.
+"""A comparison: a list of runs (EP, iEP, dense, IteRand) from the same network and seed, advanced interleaved (one step
+of each unfinished run per comparison step) on the same batches, as src/engine/comparison.ts does.
 Reports and evaluations go to a sink (a callable) as they fall due; runs of different lengths (full-cycles) end
 apart, the longer ones going on alone.
 """
@@ -9,10 +9,13 @@ from typing import Callable, Dict, Iterable, Optional, Protocol, Tuple
 import torch
 
 from .config import ComparisonSpec, RunSpec
+from .dense import DenseRun, make_dense
 from .distributed import Ranks
-from .models import build_model, summarize
+from .iterand import IteRandSearch
+from .models import SupermaskNet, build_model, summarize
 from .schedule import Plan, make_plan
 from .search import Search
+from .training import TrainingRun
 
 Sink = Callable[[dict], None]
 Batch = Tuple[torch.Tensor, torch.Tensor]
@@ -45,11 +48,19 @@ class Comparison:
         self.ranks = ranks
         if data.train_count == 0:
             raise ValueError("the training split is empty")
-        self.runs = [Search(spec, run, self.model(), self.plan(run), self.device, ranks) for run in spec.runs]
+        self.runs = [self.make_run(run) for run in spec.runs]
         self.summary = summarize(self.runs[0].model, spec.model, spec.width, spec.target_pruning_rate)
 
-    def model(self):
+    def model(self) -> SupermaskNet:
         return build_model(self.spec.model, self.spec.width, self.spec.seed, self.data.classes)
+
+    def make_run(self, run: RunSpec) -> TrainingRun:
+        """The run of its method, on its own copy of the seeded network."""
+        model, plan = self.model(), self.plan(run)
+        if run.method == "dense":
+            return DenseRun(self.spec, run, make_dense(model, self.spec.seed), plan, self.device, self.ranks)
+        search = IteRandSearch if run.method == "iterand" else Search
+        return search(self.spec, run, model, plan, self.device, self.ranks)
 
     def plan(self, run: RunSpec) -> Plan:
         return make_plan(self.spec, run, self.data.train_count)
@@ -80,7 +91,7 @@ class Comparison:
                 sink(run.evaluate(self.data.test_batches(), reason))
 
     @staticmethod
-    def eval_reason(run: Search) -> Optional[str]:
+    def eval_reason(run: TrainingRun) -> Optional[str]:
         """After every epoch, at every cycle's end and at the end; the highest-ranked reason wins."""
         s = run.steps_done
         if run.done:

@@ -1,23 +1,25 @@
-"""What the worker runs: a comparison is a list of runs (one method each: EP, or iEP with its settings) that share
-network, seed, data order and budget. That is protocol v2's shape; today's v1 ComparisonConfig (src/protocol/config.ts:
-always EP against one iEP) comes in through one adapter, from_v1_config.
+"""What the worker runs: a comparison (protocol v2) is a list of 1-6 runs, each with an id and a method (EP, iEP with
+its settings, the dense baseline, IteRand), sharing network, seed, data order, target rate and budget rule.
 
-Every config is checked before anything runs: first against the ComparisonConfig definition of the one telemetry
-schema, then the rules the schema cannot say (a custom schedule's points), each error naming its field.
+Every config is checked before anything runs: a v1 config (always EP against one iEP) is checked as v1 and upgraded
+to v2 (upgrade_config, as src/protocol/convert.ts); then the ComparisonConfig definition of the one telemetry schema;
+then the rules the schema cannot say (unique run ids, a custom schedule's points). Each error names its field.
 """
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import jsonschema
 
 from .schema import schema_validator
 
 MODELS_CIFAR = ("conv2", "conv4", "conv6", "resnet20", "resnet32", "resnet18")
+VERSION = 2
+METHODS = ("ep", "iep", "dense", "iterand")
 
 
 class ConfigError(ValueError):
-    """A config that cannot run; `field` is the dotted path of the value at fault (e.g. 'iep.points[2].step')."""
+    """A config that cannot run; `field` is the path of the value at fault (e.g. 'runs[1].iep.points[2].step')."""
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
@@ -32,15 +34,30 @@ class IepSettings:
     variant: str  # soft | hard
     scores: str  # carry | rewind | reinit
     lr_rewind: bool
+    at: str = "iep"  # where the settings sit in the config, for errors found later (e.g. 'runs[1].iep')
+
+
+@dataclass(frozen=True)
+class DenseSettings:
+    learning_rate: Optional[float]  # None: the comparison's
+
+
+@dataclass(frozen=True)
+class IteRandSettings:
+    k_per: int  # steps between re-draws
+    lam: float  # fraction of each layer's pruned weights re-drawn
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One search: `method` 'ep' (one cycle at the target rate) or 'iep' (with `iep`'s settings)."""
+    """One run: `method` with its own settings (only iep, dense and iterand have any)."""
 
     id: str
     method: str
     iep: Optional[IepSettings] = None
+    label: str = ""
+    dense: Optional[DenseSettings] = None
+    iterand: Optional[IteRandSettings] = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,10 @@ class ComparisonSpec:
     train_limit: Optional[int]
     test_limit: Optional[int]
     runs: Tuple[RunSpec, ...]
+    # Beyond what a config can say (a preset's, presets.py): linear learning-rate warm-up at the start of every run,
+    # and label smoothing of the training loss.
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
 
 
 def default_weight_decay(model: str) -> float:
@@ -69,70 +90,154 @@ def default_weight_decay(model: str) -> float:
     return 5e-4 if model.startswith("resnet") else 1e-4
 
 
-def _field_path(error: jsonschema.ValidationError) -> str:
+def upgrade_config(config: Any) -> Any:
+    """A v1 config as v2: its iEP settings move into the run 'iep', beside the run 'ep' (the ids v1 reports carry).
+    Anything else is returned as it is, for validation to judge; the input is never changed."""
+    if not isinstance(config, dict) or config.get("version") != 1:
+        return config
+    shared = {k: v for k, v in config.items() if k != "iep"}
+    runs = [{"id": "ep", "label": "EP", "method": "ep"}, {"id": "iep", "label": "iEP", "method": "iep"}]
+    if "iep" in config:
+        runs[1]["iep"] = config["iep"]
+    return {**shared, "version": VERSION, "runs": runs}
+
+
+def upgrade_record(record: Any) -> Any:
+    """A v1 run file (header or whole record) as v2: its config upgraded, its reports as they are."""
+    if not isinstance(record, dict) or record.get("version") != 1:
+        return record
+    return {**record, "version": VERSION, "config": upgrade_config(record.get("config"))}
+
+
+def _path(parts) -> str:
     path = ""
-    for part in error.absolute_path:
+    for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    if error.validator == "required":
-        missing = error.message.split("'")[1]
-        return f"{path}.{missing}" if path else missing
-    if error.validator == "additionalProperties":
-        extra = error.message.split("'")[1]
-        return f"{path}.{extra}" if path else extra
+    return path
+
+
+def _field_path(error: jsonschema.ValidationError) -> str:
+    path = _path(error.absolute_path)
+    if error.validator in ("required", "additionalProperties"):
+        name = error.message.split("'")[1]
+        return f"{path}.{name}" if path else name
     return path or "config"
 
 
-def _check_points(points: List[Dict[str, Any]], cycles: int, target: float) -> None:
+def _branch_error(error: jsonschema.ValidationError, instance: Any) -> jsonschema.ValidationError:
+    """A run matching none of RunConfig's branches: the error of the branch its method names (so a bad iEP setting
+    is reported as that setting, not as 'not valid under any of the given schemas')."""
+    if error.validator != "oneOf" or not isinstance(instance, dict):
+        return error
+    methods = [b.get("properties", {}).get("method", {}).get("const") for b in error.validator_value]
+    chosen = methods.index(instance.get("method")) if instance.get("method") in methods else None
+    if chosen is None:
+        return error
+    inner = [e for e in error.context if e.schema_path and e.schema_path[0] == chosen]
+    return min(inner, key=lambda e: list(e.schema_path)) if inner else error
+
+
+def _schema_check(definition: str, config: Dict[str, Any]) -> None:
+    errors = sorted(schema_validator(definition).iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        error = errors[0]
+        if error.validator == "oneOf":
+            instance = config
+            for part in error.absolute_path:
+                instance = instance[part]
+            error = _branch_error(error, instance)
+        raise ConfigError(_field_path(error), error.message)
+
+
+def _check_points(points: List[Dict[str, Any]], cycles: int, target: float, at: str) -> None:
     """validatePoints of src/protocol/validate.ts: each point starts a cycle, steps rise from 0, p never falls, the
-    last point is at the target rate, one cycle per point."""
+    last point is at the target rate, one cycle per point. `at` is where the iEP settings sit."""
     if points[0]["step"] != 0:
-        raise ConfigError("iep.points[0].step", "the first cycle must start at step 0")
+        raise ConfigError(f"{at}.points[0].step", "the first cycle must start at step 0")
     for i in range(1, len(points)):
         if points[i]["step"] <= points[i - 1]["step"]:
             previous = points[i - 1]["step"]
-            raise ConfigError(f"iep.points[{i}].step", f"must be after the previous point's step {previous}")
+            raise ConfigError(f"{at}.points[{i}].step", f"must be after the previous point's step {previous}")
         if points[i]["p"] < points[i - 1]["p"]:
-            raise ConfigError(f"iep.points[{i}].p", f"must not fall below the previous point's p {points[i - 1]['p']}")
+            raise ConfigError(f"{at}.points[{i}].p", f"must not fall below the previous point's p {points[i - 1]['p']}")
     last = len(points) - 1
     if abs(points[last]["p"] - target) > 1e-9:
         raise ConfigError(
-            f"iep.points[{last}].p",
+            f"{at}.points[{last}].p",
             f"the last point must be at the target pruning rate {target} (got {points[last]['p']})",
         )
     if len(points) != cycles:
-        raise ConfigError("iep.cycles", f"must equal the number of schedule points ({len(points)})")
+        raise ConfigError(f"{at}.cycles", f"must equal the number of schedule points ({len(points)})")
 
 
-def validate_v1_config(config: Any) -> Dict[str, Any]:
-    """Checks a v1 ComparisonConfig; raises ConfigError naming the first bad field."""
+def _check_runs(config: Dict[str, Any], settings_at: Callable[[int, str], str]) -> None:
+    """The rules beyond the schema; settings_at(i, key) names where run i's settings `key` sit."""
+    seen: Dict[str, int] = {}
+    for i, run in enumerate(config["runs"]):
+        if run["id"] in seen:
+            raise ConfigError(f"runs[{i}].id", f"{run['id']!r} is already the id of runs[{seen[run['id']]}]")
+        seen[run["id"]] = i
+        if not run["label"].strip():
+            raise ConfigError(f"runs[{i}].label", "must be 1 to 40 characters, not only spaces")
+        iep = run.get("iep")
+        if run["method"] == "iep" and iep["schedule"] == "custom":
+            at = settings_at(i, "iep")
+            if "points" not in iep:
+                raise ConfigError(f"{at}.points", "a custom schedule needs at least one (step, p) point")
+            _check_points(iep["points"], iep["cycles"], config["targetPruningRate"], at)
+
+
+def _v2_path(i: int, key: str) -> str:
+    return f"runs[{i}].{key}"
+
+
+def _v1_path(_: int, key: str) -> str:
+    return key
+
+
+def validate_config(config: Any) -> Dict[str, Any]:
+    """A v1 or v2 ComparisonConfig checked and returned as v2; raises ConfigError naming the first bad field (a v1
+    config's fields are named as v1 names them, e.g. 'iep.cycles')."""
     if not isinstance(config, dict):
         raise ConfigError("config", "must be an object")
-    if config.get("version") != 1:
-        raise ConfigError("version", f"must be 1 (got {config.get('version')!r})")
-    errors = sorted(schema_validator("ComparisonConfig").iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ConfigError(_field_path(errors[0]), errors[0].message)
-    iep = config["iep"]
-    if iep["schedule"] == "custom":
-        if "points" not in iep:
-            raise ConfigError("iep.points", "a custom schedule needs at least one (step, p) point")
-        _check_points(iep["points"], iep["cycles"], config["targetPruningRate"])
-    return config
+    version = config.get("version")
+    if version not in (1, VERSION):
+        raise ConfigError("version", f"must be 1 or {VERSION} (got {version!r})")
+    if version == 1:
+        _schema_check("ComparisonConfigV1", config)
+    upgraded = upgrade_config(config)
+    _schema_check("ComparisonConfig", upgraded)
+    _check_runs(upgraded, _v1_path if version == 1 else _v2_path)
+    return upgraded
 
 
-def from_v1_config(config: Any) -> ComparisonSpec:
-    """The adapter: a v1 ComparisonConfig is two runs, 'ep' and 'iep', over one network, seed, data and budget."""
-    c = validate_v1_config(config)
-    iep = c["iep"]
-    points = tuple((p["step"], p["p"]) for p in iep["points"]) if iep["schedule"] == "custom" else None
-    settings = IepSettings(
-        cycles=len(points) if points else iep["cycles"],
-        schedule=iep["schedule"],
-        points=points,
-        variant=iep["variant"],
-        scores=iep["scores"],
-        lr_rewind=iep["lrRewind"],
-    )
+def _run_spec(run: Dict[str, Any], iep_at: str) -> RunSpec:
+    method = run["method"]
+    base = {"id": run["id"], "method": method, "label": run["label"]}
+    if method == "iep":
+        iep = run["iep"]
+        points = tuple((p["step"], p["p"]) for p in iep["points"]) if iep["schedule"] == "custom" else None
+        settings = IepSettings(
+            cycles=len(points) if points else iep["cycles"],
+            schedule=iep["schedule"],
+            points=points,
+            variant=iep["variant"],
+            scores=iep["scores"],
+            lr_rewind=iep["lrRewind"],
+            at=iep_at,
+        )
+        return RunSpec(**base, iep=settings)
+    if method == "dense":
+        return RunSpec(**base, dense=DenseSettings(run["dense"]["learningRate"]))
+    if method == "iterand":
+        return RunSpec(**base, iterand=IteRandSettings(run["iterand"]["kPer"], run["iterand"]["lambda"]))
+    return RunSpec(**base)
+
+
+def from_config(config: Any) -> ComparisonSpec:
+    """A v1 or v2 ComparisonConfig, validated, as the runs the worker trains."""
+    paths = _v1_path if isinstance(config, dict) and config.get("version") == 1 else _v2_path
+    c = validate_config(config)
     wd = c["weightDecay"]
     return ComparisonSpec(
         dataset=c["dataset"],
@@ -149,5 +254,6 @@ def from_v1_config(config: Any) -> ComparisonSpec:
         report_every=c["reportEvery"],
         train_limit=c["trainLimit"],
         test_limit=c["testLimit"],
-        runs=(RunSpec("ep", "ep"), RunSpec("iep", "iep", settings)),
+        runs=tuple(_run_spec(r, paths(i, "iep")) for i, r in enumerate(c["runs"])),
     )
+

@@ -4,7 +4,8 @@ evaluation), read by DataLoader workers into pinned memory.
 
 The order of the training images is the engine's: epoch e is the seeded permutation of deriveSeed(seed, 'data/order')
 (the same generator as CIFAR's), so every run of a comparison sees the same images in the same order. The random
-crops come from torch's generator in the loader workers, seeded from the comparison's seed.
+crop and flip of image i of step t come from torch's generator seeded with deriveSeed(seed, 'data/augment/t/i'),
+whichever loader worker reads it, so step t's batch is a function of (seed, t): a resumed run gets the same crops.
 """
 
 from pathlib import Path
@@ -66,6 +67,39 @@ class StepBatches(torch.utils.data.Sampler):
                 step += 1
 
 
+def crop_seed(seed: int, step: int, i: int) -> int:
+    return derive_seed(seed, f"data/augment/{step}/{i}")
+
+
+class SeededSteps(StepBatches):
+    """StepBatches whose items carry their augmentation seed: (image index, crop seed)."""
+
+    def __init__(self, count: int, seed: int, batch_size: int, start: int = 0):
+        super().__init__(count, seed, batch_size, start)
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[List[Tuple[int, int]]]:  # type: ignore[override]
+        for step, indices in enumerate(super().__iter__(), self.start):
+            yield [(index, crop_seed(self.seed, step, i)) for i, index in enumerate(indices)]
+
+
+class SeededCrops(torch.utils.data.Dataset):
+    """A dataset read with (index, seed) items: the transform draws from torch's generator seeded with `seed`, and the
+    generator's state is given back after, so nothing else's randomness moves."""
+
+    def __init__(self, images: datasets.ImageFolder):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, item: Tuple[int, int]):
+        index, seed = item
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.images[index]
+
+
 class ImageFolderSource:
     """Training batches by step (shared by all runs) and evaluation batches, from an ImageFolder tree."""
 
@@ -85,13 +119,11 @@ class ImageFolderSource:
         return len(self.train_set)
 
     def _open(self, start: int) -> None:
-        generator = torch.Generator().manual_seed(derive_seed(self.seed, f"data/augment/{start}"))
         loader = DataLoader(
-            self.train_set,
-            batch_sampler=StepBatches(self.train_count, self.seed, self.batch_size, start),
+            SeededCrops(self.train_set),
+            batch_sampler=SeededSteps(self.train_count, self.seed, self.batch_size, start),
             num_workers=self.workers,
             pin_memory=self.pin_memory,
-            generator=generator,
             persistent_workers=False,
         )
         self._loader = iter(loader)

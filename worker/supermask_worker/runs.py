@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from .config import ConfigError, from_v1_config
+from .config import ConfigError, upgrade_record, validate_config
 from .files import write_json_atomic
 from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
 from .process import INTERRUPTED
@@ -91,7 +91,7 @@ class Run:
     def poll(self) -> None:
         """Reads what the training process has written since the last poll (whole lines only) and sends it on."""
         if self.header is None and (self.dir / RUN_FILE).exists():
-            self.header = json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8"))
+            self.header = upgrade_record(json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8")))
             for s in self.subscribers.values():
                 s.send(message("header", run=self.id, header=self.header))
         path = self.dir / TELEMETRY_FILE
@@ -183,7 +183,7 @@ class RunStore:
     async def start(self, config: Any, wanted_id: Any) -> Run:
         """Validates the config (nothing runs or is written when it is bad), then starts training it."""
         try:
-            from_v1_config(config)
+            validate_config(config)
         except ConfigError as e:
             raise ProtocolError(INVALID_CONFIG, str(e), f"config.{e.field}" if e.field != "config" else "config")
         run_id = self._new_id(config, wanted_id)

@@ -143,6 +143,7 @@ async def serve(args: argparse.Namespace) -> int:
     worker_args = ["--runs-dir", str(args.runs_dir), "--data-root", str(args.data_root)]
     worker_args += ["--checkpoint-every", str(args.checkpoint_every), "--lock-wait", "30"]
     worker_args += ["--device", args.device] if args.device else []
+    worker_args += ["--preset", args.preset] if args.preset else []
     gpus = gpu_count()
     server = Server(lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus), token)
     server.store.load()

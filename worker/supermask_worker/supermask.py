@@ -38,8 +38,18 @@ class SupermaskLayer(nn.Module):
         self.register_buffer("weight", torch.from_numpy(signed_kaiming_constant(self.shape, seed, layer_name)))
         self.scores = nn.Parameter(torch.from_numpy(kaiming_uniform_scores(self.shape, seed, layer_name)))
         self.mask: Optional[torch.Tensor] = None
+        self.dense = False
+
+    def train_weights(self, weight: torch.Tensor) -> None:
+        """The dense baseline: these weights, trained, and no mask (the scores go unused)."""
+        del self.weight
+        self.weight = nn.Parameter(weight)
+        self.scores.requires_grad_(False)
+        self.dense = True
 
     def effective_weight(self) -> torch.Tensor:
+        if self.dense:
+            return self.weight
         if self.mask is None:
             raise RuntimeError(f"{self.layer_name}: no mask set (the search sets one before each forward pass)")
         if torch.is_grad_enabled() and self.scores.requires_grad:

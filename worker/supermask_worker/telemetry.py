@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
+from .config import VERSION, upgrade_record
 from .schema import validate
 
 RUN_FILE = "run.json"
@@ -69,7 +70,7 @@ class RunWriter:
 def run_header(run_id: str, config: Dict[str, Any], summary: Dict[str, Any], backend: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "format": "supermask-studio/run",
-        "version": 1,
+        "version": VERSION,
         "id": run_id,
         "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
         "source": "remote",
@@ -80,8 +81,8 @@ def run_header(run_id: str, config: Dict[str, Any], summary: Dict[str, Any], bac
 
 
 def read_record(run_dir: Path) -> Dict[str, Any]:
-    """A run's files as one RunRecord (the studio's import format)."""
-    header = json.loads((Path(run_dir) / RUN_FILE).read_text(encoding="utf-8"))
+    """A run's files as one RunRecord (the studio's import format); a v1 run's header is upgraded to v2."""
+    header = upgrade_record(json.loads((Path(run_dir) / RUN_FILE).read_text(encoding="utf-8")))
     lines = (Path(run_dir) / TELEMETRY_FILE).read_text(encoding="utf-8").splitlines()
     reports: List[Dict[str, Any]] = [json.loads(line) for line in lines if line.strip()]
     return {

@@ -15,10 +15,11 @@ import torch
 from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
-from .config import ComparisonSpec, ConfigError, from_v1_config
+from .config import ComparisonSpec, ConfigError, from_config, validate_config
 from .distributed import Ranks, ranks_from_env
 from .imagenet import ImageFolderSource, is_image_folder
 from .models import TORCHVISION_MODELS
+from .presets import preset_config, preset_spec, record_preset, recorded_preset
 from .process import RunBusy, lock_run
 from .runner import Discard, drive, resume_state
 from .telemetry import RUN_FILE, RunWriter, run_header
@@ -44,20 +45,23 @@ def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
     return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
 
 
-def prepare(config: dict, args: argparse.Namespace, ranks: Optional[Ranks]) -> Tuple[ComparisonSpec, Comparison]:
+def prepare(
+    config: dict, args: argparse.Namespace, ranks: Optional[Ranks], preset: Optional[str]
+) -> Tuple[ComparisonSpec, Comparison]:
     """Validates the config and loads its data; raises ConfigError / DatasetError before anything is written."""
-    spec = from_v1_config(config)
+    spec = preset_spec(from_config(config), preset)
     default = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(args.device) if args.device else default
     return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device, ranks)
 
 
 def masks_digest(comparison: Comparison) -> str:
-    """SHA-256 of every run's current masks: under torchrun, the ranks print it to show they agree."""
+    """SHA-256 of every run's current masks (a dense run's weights): under torchrun, the ranks print it to show they
+    agree."""
     h = hashlib.sha256()
     for run in comparison.runs:
-        for m in run.masks_at(run.cycle.p):
-            h.update(m.to(torch.uint8).cpu().numpy().tobytes())
+        for t in run.fingerprint():
+            h.update(t.cpu().numpy().tobytes())
     return h.hexdigest()
 
 
@@ -79,14 +83,17 @@ def execute(comparison: Comparison, writer: Union[RunWriter, Discard], lock: Con
 def train(args: argparse.Namespace) -> int:
     ranks = ranks_from_env()
     try:
-        config = json.loads(Path(args.config).read_text(encoding="utf-8"))
-        spec, comparison = prepare(config, args, ranks)
+        # The run file holds the config as v2, whatever version it came in as.
+        raw = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        config = validate_config(preset_config(raw, args.preset))
+        spec, comparison = prepare(config, args, ranks, args.preset)
         run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
         run_dir = Path(args.runs_dir) / (ranks.from_rank0(run_id) if ranks else run_id)
         if ranks and not ranks.writes:
             return execute(comparison, Discard(run_dir), contextlib.nullcontext(), args.checkpoint_every)
         header = run_header(run_dir.name, config, comparison.summary, backend_info(comparison.device))
         writer = RunWriter(run_dir, header)
+        record_preset(writer.dir, args.preset)
         lock = lock_run(writer.dir, args.lock_wait)
     except (OSError, json.JSONDecodeError, ConfigError, DatasetError, RunBusy) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -102,7 +109,7 @@ def resume(args: argparse.Namespace) -> int:
         writes = ranks is None or ranks.writes
         lock = lock_run(run_dir, args.lock_wait) if writes else contextlib.nullcontext()
         header = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-        _, comparison = prepare(header["config"], args, ranks)
+        _, comparison = prepare(header["config"], args, ranks, recorded_preset(run_dir, args.preset))
         reports = resume_state(comparison, run_dir)
         writer = RunWriter.reopen(run_dir, reports) if writes else Discard(run_dir)
     except (OSError, ValueError, KeyError, DatasetError, RunBusy) as e:

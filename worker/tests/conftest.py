@@ -18,8 +18,9 @@ from supermask_worker.cifar import CifarSplit, read_batches  # noqa: E402
 SHARED_CIFAR10 = Path(os.environ.get("CIFAR10_DIR", REPO.parent / "shared" / "cifar10"))
 GOLDEN = REPO / "test" / "golden" / "vectors.json"
 
+IEP = {"cycles": 4, "schedule": "geometric", "variant": "soft", "scores": "carry", "lrRewind": True}
 TINY_CONFIG = {
-    "version": 1,
+    "version": 2,
     "dataset": "cifar10-subset",
     "model": "conv2",
     "width": 0.0625,
@@ -31,7 +32,10 @@ TINY_CONFIG = {
     "momentum": 0.9,
     "weightDecay": None,
     "budget": "equal-compute",
-    "iep": {"cycles": 4, "schedule": "geometric", "variant": "soft", "scores": "carry", "lrRewind": True},
+    "runs": [
+        {"id": "ep", "label": "EP", "method": "ep"},
+        {"id": "iep", "label": "iEP", "method": "iep", "iep": IEP},
+    ],
     "reportEvery": 5,
     "trainLimit": 80,
     "testLimit": 40,
@@ -40,9 +44,18 @@ TINY_CONFIG = {
 
 
 def tiny_config(**overrides):
-    """TINY_CONFIG with top-level overrides; `iep` overrides merge into the iEP settings."""
+    """TINY_CONFIG (v2: runs 'ep' and 'iep') with top-level overrides; `iep` overrides merge into the iEP run's
+    settings."""
     config = copy.deepcopy(TINY_CONFIG)
-    config["iep"].update(overrides.pop("iep", {}))
+    config["runs"][1]["iep"].update(overrides.pop("iep", {}))
+    config.update(overrides)
+    return config
+
+
+def tiny_v1_config(**overrides):
+    """The same comparison in protocol v1 (EP against one iEP, `iep` at the top level), as older studios send it."""
+    config = {k: v for k, v in copy.deepcopy(TINY_CONFIG).items() if k != "runs"}
+    config.update(version=1, iep={**IEP, **overrides.pop("iep", {})})
     config.update(overrides)
     return config
 

@@ -16,7 +16,7 @@ from conftest import GOLDEN, real_cifar
 from supermask_worker.batches import BatchOrder, CifarSource, batch_arrays
 from supermask_worker.cifar import CifarData
 from supermask_worker.comparison import Comparison
-from supermask_worker.config import from_v1_config
+from supermask_worker.config import from_config
 from supermask_worker.models import build_model
 from supermask_worker.schedule import cycle_at, learning_rate_at, make_plan
 from supermask_worker.search import Search
@@ -52,7 +52,7 @@ def sha256(t: torch.Tensor) -> str:
 def golden_case(request):
     """One case, its spec and its searches after the golden steps (shared by this case's checks)."""
     case = vectors()["cases"][request.param]
-    spec = from_v1_config(case["config"])
+    spec = from_config(case["config"])
     test = real_cifar("test_batch.bin")
     searches = [
         Search(spec, run, build_model(spec.model, spec.width, spec.seed), make_plan(spec, run, case["trainCount"]), CPU)
@@ -139,7 +139,7 @@ def test_a_whole_comparison_reports_as_the_engine_does():
     """Augmented batches in the seeded order, hard iEP over 4 cycles, reports every 3 steps, evaluations at epochs,
     cycle ends and the end: the same reports, in the same places, with the same counts."""
     expected = vectors()["comparison"]
-    spec = from_v1_config(expected["config"])
+    spec = from_config(expected["config"])
     data = CifarData(real_cifar("data_batch_1.bin"), real_cifar("test_batch.bin"))
     comparison = Comparison(spec, CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit), CPU)
     out = []

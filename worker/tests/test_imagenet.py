@@ -1,5 +1,7 @@
 """torchvision's ResNet-18 as a supermask net, searched for a few steps on a small ImageFolder tree the test writes
-(the ImageNet data path: RandomResizedCrop 224 + flip, Resize 256 + CenterCrop 224, DataLoader workers)."""
+(the ImageNet data path: RandomResizedCrop 224 + flip, Resize 256 + CenterCrop 224, DataLoader workers), whose crops
+are seeded per step and image, so a loader opened at step t (a resumed run) gives the batch an uninterrupted one
+had."""
 
 import dataclasses
 
@@ -8,12 +10,13 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from torchvision import datasets
 
 from supermask_worker.train import load_source
 from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
-from supermask_worker.config import from_v1_config
-from supermask_worker.imagenet import ImageFolderSource, StepBatches
+from supermask_worker.config import from_config
+from supermask_worker.imagenet import ImageFolderSource, SeededCrops, StepBatches, train_transform
 from supermask_worker.mask import kept_count
 from supermask_worker.schema import validate
 from supermask_worker.supermask import SupermaskConv2d, SupermaskLayer, SupermaskLinear
@@ -58,7 +61,7 @@ def test_steps_follow_the_seeded_epoch_order():
 
 
 def test_torchvision_nets_read_an_image_folder_and_say_when_there_is_none(image_folder, tmp_path):
-    spec = dataclasses.replace(from_v1_config(tiny_config()), model="torchvision/resnet18", dataset=image_folder.name)
+    spec = dataclasses.replace(from_config(tiny_config()), model="torchvision/resnet18", dataset=image_folder.name)
     source = load_source(image_folder.parent, spec, torch.device("cpu"))
     assert isinstance(source, ImageFolderSource) and source.train_count == 8 and source.classes == 2
     with pytest.raises(DatasetError, match="ImageFolder tree: .*/missing/train and .*/val are missing"):
@@ -67,7 +70,7 @@ def test_torchvision_nets_read_an_image_folder_and_say_when_there_is_none(image_
 
 def test_a_few_steps_on_the_image_folder(image_folder):
     config = tiny_config(batchSize=4, epochs=1, reportEvery=1, trainLimit=None, testLimit=2, iep={"cycles": 2})
-    spec = dataclasses.replace(from_v1_config(config), model="torchvision/resnet18", dataset="tiny")
+    spec = dataclasses.replace(from_config(config), model="torchvision/resnet18", dataset="tiny")
     source = ImageFolderSource(image_folder, spec.seed, spec.batch_size, spec.test_limit, workers=1)
     x, y = source.batch(0)
     assert x.shape == (4, 3, 224, 224) and y.dtype == torch.int64
@@ -86,3 +89,19 @@ def test_a_few_steps_on_the_image_folder(image_folder):
     for l in comparison.runs[0].layers[:3]:
         assert torch.equal(l.weight, weights[l.layer_name])
     assert isinstance(comparison.runs[0].layers[0], SupermaskLayer)
+
+
+def test_crops_are_seeded_per_step_and_image_so_a_reopened_loader_gives_the_same_batches(image_folder):
+    crops = SeededCrops(datasets.ImageFolder(str(image_folder / "train"), train_transform()))
+    rng = torch.get_rng_state()
+    a, b, c = crops[(0, 11)][0], crops[(0, 11)][0], crops[(0, 12)][0]
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(torch.get_rng_state(), rng)  # the caller's generator is left where it was
+    whole = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=1)
+    streamed = [whole.batch(t) for t in range(5)]  # across the epoch boundary (3 steps per epoch)
+    resumed = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=1)
+    for t in (3, 4):
+        x, y = resumed.batch(t)
+        assert torch.equal(x, streamed[t][0]) and torch.equal(y, streamed[t][1]), t
+    again = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=0)
+    assert torch.equal(again.batch(1)[0], streamed[1][0])  # in the main process as in a worker

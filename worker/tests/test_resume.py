@@ -14,8 +14,13 @@ from conftest import WORKER, tiny_config
 # Fields that measure time, not the search: they differ between any two runs.
 WALL_CLOCK = ("imagesPerSecond",)
 
-# 10 steps per epoch, 2 epochs; iEP's 4 cycles end at steps 5, 10, 15, 20; reports every 3 steps.
+# 10 steps per epoch, 2 epochs; iEP's 4 cycles end at steps 5, 10, 15, 20; IteRand re-draws before steps 3, 6, 9, …;
+# reports every 3 steps. The dense and IteRand runs resume their trained / re-drawn weights and their momentum.
 CONFIG = tiny_config(epochs=2, trainLimit=80, reportEvery=3, iep={"variant": "hard", "scores": "rewind"})
+CONFIG["runs"] += [
+    {"id": "dense", "label": "dense", "method": "dense", "dense": {"learningRate": 0.05}},
+    {"id": "iterand", "label": "IteRand", "method": "iterand", "iterand": {"kPer": 3, "lambda": 0.2}},
+]
 DETERMINISTIC = {**os.environ, "OMP_NUM_THREADS": "1"}  # torch's CPU threads would change the last bits
 
 
@@ -54,7 +59,7 @@ def test_a_run_killed_mid_run_resumes_with_identical_telemetry(tmp_path):
     killed_at_step(tmp_path, "killed", 7)
     # Reports of step 6 were written after the last checkpoint (step 5): the resumed run must not repeat them.
     before = telemetry(tmp_path, "killed")
-    assert [r["step"] for r in before][-2:] == [6, 6]
+    assert [(r["run"], r["step"]) for r in before][-4:] == [(m, 6) for m in ("ep", "iep", "dense", "iterand")]
     args = command(tmp_path, "resume", "killed")
     resumed = subprocess.run(args, cwd=WORKER, env=DETERMINISTIC, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
-from supermask_worker.config import ConfigError, from_v1_config
+from supermask_worker.config import ConfigError, from_config
 from supermask_worker.schedule import cycle_at, learning_rate_at, make_plan, steps_per_epoch
-from conftest import tiny_config
+from conftest import tiny_config, tiny_v1_config
 
 
 def plans(**overrides):
-    spec = from_v1_config(tiny_config(**overrides))
+    spec = from_config(tiny_config(**overrides))
     return spec, make_plan(spec, spec.runs[0], 80), make_plan(spec, spec.runs[1], 80)
 
 
@@ -53,15 +53,19 @@ def test_custom_points_start_cycles_and_are_checked():
     beyond = [{"step": 0, "p": 0.3}, {"step": 10, "p": 0.832}]
     with pytest.raises(ConfigError) as e:
         plans(iep={"cycles": 2, "schedule": "custom", "points": beyond})
-    assert e.value.field == "iep.points[1].step"
+    assert e.value.field == "runs[1].iep.points[1].step"
     with pytest.raises(ConfigError) as e:
         plans(iep={"cycles": 2, "schedule": "custom", "points": [{"step": 0, "p": 0.5}, {"step": 3, "p": 0.4}]})
-    assert e.value.field == "iep.points[1].p"
+    assert e.value.field == "runs[1].iep.points[1].p"
 
 
 def test_too_many_cycles_for_the_budget_is_an_error_naming_cycles():
     with pytest.raises(ConfigError) as e:
         plans(epochs=0.5, iep={"cycles": 6})  # 5 steps
+    assert e.value.field == "runs[1].iep.cycles"
+    v1 = from_config(tiny_v1_config(epochs=0.5, iep={"cycles": 6}))  # a v1 config's fields keep their v1 names
+    with pytest.raises(ConfigError) as e:
+        make_plan(v1, v1.runs[1], 80)
     assert e.value.field == "iep.cycles"
 
 

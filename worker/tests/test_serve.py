@@ -1,5 +1,6 @@
 """`serve` in a real process on loopback, driven over a real WebSocket: nobody without the token or from a foreign
-page gets in, bad configs are refused naming their field before anything runs, a run streams schema-valid reports,
+page gets in, bad configs are refused naming their field before anything runs, a v2 comparison of four runs streams
+schema-valid reports under its run ids (and a v1 config is still accepted, recorded as v2),
 a subscriber gets the history it asks for and then live reports (none lost, none repeated), and after kill -9 a
 restarted server resumes the run with telemetry identical to a run never interrupted."""
 
@@ -15,12 +16,18 @@ from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
 from supermask_worker.process import HOLD_ENV
 from supermask_worker.schema import validate
-from conftest import WORKER, tiny_config
+from supermask_worker.config import upgrade_config
+from conftest import WORKER, tiny_config, tiny_v1_config
 from serving import ENV, Client, run, start_server, state_is, telemetry_lines
 
 WALL_CLOCK = ("imagesPerSecond",)  # the only fields that may differ between an interrupted run and a whole one
 # 20 steps (80 images, batch 8, 2 epochs); iEP's 4 cycles end at steps 5, 10, 15, 20.
 RUN_CONFIG = tiny_config(epochs=2, trainLimit=80)
+RUN_CONFIG["runs"] += [
+    {"id": "dense", "label": "dense", "method": "dense", "dense": {"learningRate": None}},
+    {"id": "iterand", "label": "IteRand", "method": "iterand", "iterand": {"kPer": 4, "lambda": 0.1}},
+]
+METHODS = ("ep", "iep", "dense", "iterand")
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +72,15 @@ def test_a_malformed_config_is_refused_naming_its_field_and_nothing_runs(server)
         client = await Client.connect(server)
         before = await client.request("list")
         bad = await client.request("start", config=tiny_config(iep={"cycles": 0}))
-        assert bad["type"] == "error" and bad["code"] == "invalid-config" and bad["field"] == "config.iep.cycles"
+        assert bad["type"] == "error" and bad["code"] == "invalid-config"
+        assert bad["field"] == "config.runs[1].iep.cycles"
         wrong = await client.request("start", config=tiny_config(width="wide"))
         assert wrong["field"] == "config.width"
+        twice = tiny_config()
+        twice["runs"][1]["id"] = "ep"
+        assert (await client.request("start", config=twice))["field"] == "config.runs[1].id"
+        old = await client.request("start", config=tiny_v1_config(iep={"cycles": 0}))
+        assert old["code"] == "invalid-config" and old["field"] == "config.iep.cycles"  # v1 names, as sent
         unknown = await client.request("pause", run="nope")
         assert unknown["code"] == "unknown-run" and unknown["field"] == "run"
         after = await client.request("list")
@@ -115,7 +128,8 @@ def test_a_run_streams_valid_reports_and_a_late_subscriber_gets_history_then_liv
         for r in recorded:
             validate("StepReport" if r["kind"] == "step" else "EvalReport", r)
         steps = sorted({(r["run"], r["step"]) for r in recorded if r["kind"] == "step"})
-        assert steps == [(m, s) for m in ("ep", "iep") for s in (5, 10, 15, 20)]
+        assert steps == sorted((m, s) for m in METHODS for s in (5, 10, 15, 20))
+        assert b.inbox[[m["type"] for m in b.inbox].index("header")]["header"]["config"] == RUN_CONFIG
 
         async def reconnect():
             c = await Client.connect(url)  # a client that had reports 0..6 asks for the rest
@@ -125,6 +139,27 @@ def test_a_run_streams_valid_reports_and_a_late_subscriber_gets_history_then_liv
 
         c = run(reconnect())
         assert [m["seq"] for m in c.reports("r")] == list(range(7, len(recorded)))
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def test_a_v1_config_is_still_accepted_and_recorded_as_v2(tmp_path):
+    p, url = start_server(tmp_path / "runs")
+    try:
+
+        async def go():
+            a = await Client.connect(url)
+            v1 = tiny_v1_config(trainLimit=16, iep={"cycles": 2})
+            assert (await a.request("start", run="old", config=v1))["type"] == "started"
+            await a.request("subscribe", run="old")
+            await a.until(state_is("old", "done"))
+            return a, v1
+
+        a, v1 = run(go())
+        header = next(m for m in a.inbox if m["type"] == "header")["header"]
+        assert header["version"] == 2 and header["config"] == upgrade_config(v1)
+        assert {m["report"]["run"] for m in a.reports("old")} == {"ep", "iep"}
     finally:
         p.terminate()
         p.wait()

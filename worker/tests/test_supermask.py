@@ -3,7 +3,7 @@ statistics, and the engine's model structure."""
 
 import torch
 
-from supermask_worker.config import from_v1_config
+from supermask_worker.config import from_config
 from supermask_worker.mask import kept_count, top_mask
 from supermask_worker.models import build_model, summarize
 from supermask_worker.schedule import make_plan
@@ -39,7 +39,7 @@ def test_masked_weight_gives_no_gradient_to_weights_or_mask():
 
 
 def test_weights_stay_frozen_and_scores_move():
-    spec = from_v1_config(tiny_config(model="resnet20", width=0.125))
+    spec = from_config(tiny_config(model="resnet20", width=0.125))
     run = spec.runs[1]
     model = build_model(spec.model, spec.width, spec.seed)
     weights = [l.weight.clone() for l in model.masked]

@@ -12,7 +12,8 @@ import pytest
 from supermask_worker.__main__ import main
 from supermask_worker.schema import load_schema, validate
 from supermask_worker.telemetry import read_record
-from conftest import WORKER, tiny_config
+from supermask_worker.config import upgrade_config
+from conftest import WORKER, tiny_config, tiny_v1_config
 
 
 def args(tmp_path, config, *extra):
@@ -51,6 +52,30 @@ def test_a_run_streams_schema_valid_reports_that_make_a_run_record(tmp_path):
     assert record["summary"]["layers"][0]["name"] == "conv1"
 
 
+def test_a_v1_config_is_accepted_and_recorded_as_v2(tmp_path):
+    v1 = tiny_v1_config(trainLimit=16, epochs=1, iep={"cycles": 2})
+    done = train(tmp_path, v1, "--id", "old")
+    assert done.returncode == 0, done.stderr
+    header = json.loads((tmp_path / "runs" / "old" / "run.json").read_text())
+    assert header["version"] == 2 and header["config"] == upgrade_config(v1)
+    record = read_record(tmp_path / "runs" / "old")
+    jsonschema.Draft7Validator(load_schema()).validate(record)
+    assert {r["run"] for r in record["reports"]} == {"ep", "iep"}
+
+
+def test_a_v1_run_file_is_read_as_v2(tmp_path):
+    done = train(tmp_path, tiny_config(trainLimit=16, iep={"cycles": 2}), "--id", "r")
+    assert done.returncode == 0, done.stderr
+    run_file = tmp_path / "runs" / "r" / "run.json"
+    header = json.loads(run_file.read_text())
+    v1_config = {k: v for k, v in header["config"].items() if k != "runs"}
+    v1_config.update(version=1, iep=header["config"]["runs"][1]["iep"])
+    run_file.write_text(json.dumps({**header, "version": 1, "config": v1_config}))  # as a v1 worker wrote it
+    record = read_record(tmp_path / "runs" / "r")
+    assert record["version"] == 2 and record["config"] == header["config"]
+    jsonschema.Draft7Validator(load_schema()).validate(record)
+
+
 def test_a_report_of_the_wrong_shape_is_refused():
     with pytest.raises(jsonschema.ValidationError):
         validate("StepReport", {"kind": "step", "run": "ep", "step": -1})
@@ -60,10 +85,10 @@ def test_a_report_of_the_wrong_shape_is_refused():
     "overrides, field",
     [
         ({"width": "wide"}, "width"),
-        ({"iep": {"cycles": 0}}, "iep.cycles"),
+        ({"iep": {"cycles": 0}}, "runs[1].iep.cycles"),
         (
             {"iep": {"schedule": "custom", "cycles": 2, "points": [{"step": 0, "p": 0.3}, {"step": 3, "p": 0.5}]}},
-            "iep.points[1].p",
+            "runs[1].iep.points[1].p",
         ),
         ({"model": "vgg"}, "model"),
     ],

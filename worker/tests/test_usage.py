@@ -8,7 +8,7 @@ import pytest
 from supermask_worker.batches import CifarSource
 from supermask_worker.cifar import CifarData
 from supermask_worker.comparison import Comparison
-from supermask_worker.config import from_v1_config
+from supermask_worker.config import from_config
 from supermask_worker.usage import LayerUsage
 from conftest import real_cifar, tiny_config
 
@@ -27,7 +27,7 @@ def pooled(per_edge: np.ndarray, rows: int, cols: int) -> list:
 
 def run_recorded(config):
     """A comparison whose every usage update is recorded: (run id, layer index) -> [(mask, target mask), ...]."""
-    spec = from_v1_config(config)
+    spec = from_config(config)
     data = CifarData(real_cifar("data_batch_1.bin"), real_cifar("test_batch.bin"))
     comparison = Comparison(spec, CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, 20))
     seen = {}
