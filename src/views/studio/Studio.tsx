@@ -11,6 +11,7 @@ import type { ComparisonConfig, RunId } from '../../protocol/config';
 import { useRunLooks } from './colors';
 import { PanelBoundary } from '../PanelBoundary';
 import { Controls } from './Controls';
+import { DifferenceView } from './DifferenceView';
 import { EnlargedLayer } from './EnlargedLayer';
 import { Explain } from './Explain';
 import { Library } from './Library';
@@ -180,6 +181,11 @@ export function Studio() {
           </div>
         </div>
       </div>
+      {!talkMode && (
+        <PanelBoundary name="The difference view">
+          <DifferenceView />
+        </PanelBoundary>
+      )}
       {!talkMode && (
         <PanelBoundary name="The scoreboard">
           <section className="panel scoreboard-panel">

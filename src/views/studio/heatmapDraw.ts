@@ -60,8 +60,49 @@ export function heatmapBitmap(h: Heatmap): ImageData {
 
 let scratch: HTMLCanvasElement | null = null;
 
+/**
+ * A difference of edge usage (run A − run B) in [−max, max] on a diverging scale: orange where A selects a cell's
+ * edges more often, purple where B does, white where they agree (PuOr: colour-blind safe).
+ */
+export function differenceColor(d: number, max: number): string {
+  return d3.interpolatePuOr(0.5 - Math.max(-1, Math.min(1, d / max)) / 2);
+}
+
+function differenceBitmap(values: readonly number[], rows: number, cols: number, max: number): ImageData {
+  const img = new ImageData(cols, rows);
+  for (let i = 0; i < rows * cols; i++) {
+    const c = d3.rgb(differenceColor(values[i], max));
+    img.data.set([c.r, c.g, c.b, 255], i * 4);
+  }
+  return img;
+}
+
+/** Draws a difference map (row-major `values`, rows x cols) as drawHeatmap draws usage. */
+export function drawDifference(
+  canvas: HTMLCanvasElement,
+  d: { values: readonly number[]; rows: number; cols: number } | null,
+  max: number,
+  size: number,
+): void {
+  paint(
+    canvas,
+    d && { rows: d.rows, cols: d.cols, bitmap: () => differenceBitmap(d.values, d.rows, d.cols, max) },
+    size,
+    size,
+  );
+}
+
 /** Draws `h` into `canvas`, sized width x height CSS pixels at the screen's pixel ratio. */
 export function drawHeatmap(canvas: HTMLCanvasElement, h: Heatmap | null, width: number, height: number): void {
+  paint(canvas, h && { rows: h.rows, cols: h.cols, bitmap: () => heatmapBitmap(h) }, width, height);
+}
+
+function paint(
+  canvas: HTMLCanvasElement,
+  h: { rows: number; cols: number; bitmap: () => ImageData } | null,
+  width: number,
+  height: number,
+): void {
   const ratio = Math.max(1, Math.round(window.devicePixelRatio || 1));
   if (canvas.width !== width * ratio || canvas.height !== height * ratio) {
     canvas.width = width * ratio;
@@ -77,7 +118,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, h: Heatmap | null, width:
   const bitmap = scratch;
   bitmap.width = h.cols;
   bitmap.height = h.rows;
-  bitmap.getContext('2d')?.putImageData(heatmapBitmap(h), 0, 0);
+  bitmap.getContext('2d')?.putImageData(h.bitmap(), 0, 0);
   const g = geometry(h, width, height);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(bitmap, g.x, g.y, g.cell * h.cols, g.cell * h.rows);
