@@ -61,8 +61,8 @@ export function heatmapBitmap(h: Heatmap): ImageData {
 let scratch: HTMLCanvasElement | null = null;
 
 /**
- * A difference of edge usage (run A − run B) in [−max, max] on a diverging scale: orange where A selects a cell's
- * edges more often, purple where B does, white where they agree (PuOr: colour-blind safe).
+ * A difference of edge usage (run A − run B) in [−max, max] on a diverging scale: purple where A selects a cell's
+ * edges more often, orange where B does, white where they agree (PuOr: colour-blind safe).
  */
 export function differenceColor(d: number, max: number): string {
   return d3.interpolatePuOr(0.5 - Math.max(-1, Math.min(1, d / max)) / 2);
