@@ -51,11 +51,17 @@ export function stepOf(page: Page, run: 'ep' | 'iep'): Promise<number> {
   return page.$eval(`[data-testid=${run}-progress]`, (el) => Number(el.getAttribute('data-step')));
 }
 
-export async function waitForStep(page: Page, run: 'ep' | 'iep', atLeast: number, timeout = 90_000) {
+/**
+ * Polled on a timer, not on animation frames: on a loaded two-core machine a page busy training can go seconds
+ * without a frame, and a state that lasts less than that would be missed.
+ */
+const POLL_MS = 100;
+
+export async function waitForStep(page: Page, run: string, atLeast: number, timeout = 90_000) {
   await page.waitForFunction(
     ([r, n]) => Number(document.querySelector(`[data-testid=${r}-progress]`)?.getAttribute('data-step')) >= n,
     [run, atLeast] as const,
-    { timeout },
+    { timeout, polling: POLL_MS },
   );
 }
 
@@ -63,7 +69,7 @@ export async function waitForState(page: Page, state: string, timeout = 90_000) 
   await page.waitForFunction(
     (s) => document.querySelector('[data-testid=runner-state]')?.getAttribute('data-state') === s,
     state,
-    { timeout },
+    { timeout, polling: POLL_MS },
   );
 }
 

@@ -177,6 +177,8 @@ describe('recording across tabs and reloads', () => {
         if (steps) seen.push(steps);
       }).observe(el, { attributes: true });
     });
+    // Slowed as before the reload (the speed is the page's, not the run's), so that Pause finds it still running.
+    await slowDown(page);
     await page.click('[data-testid=continue-run]');
     await waitForState(page, 'running');
     await waitForStep(page, 'ep', lastStored + 3);
