@@ -2,11 +2,14 @@
 // real run on wasm (the fastest backend on a machine without a GPU), every number in the pictures from that run.
 // - docs/first-screen.png: the page at 1280 x 720 (the studio on the first screen, nothing scrolled)
 // - docs/talk-mode.png: talk mode at 1280 x 720 (every layer of both runs, the chart and the scoreboard)
+// - docs/schedule-study.png: the "schedule study" preset (EP and three iEP schedules) mid-run at 1600 x 1000, on
+//   ResNet-20 at a quarter of its width (four runs of the default net would take minutes per picture here)
 // Usage: npx vite build && npx tsx scripts/screenshot.ts [--steps 40] [--backend wasm]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startHarness } from '../test/e2e/harness';
 import { defaultConfig } from '../src/protocol/config';
+import { RUN_PRESETS } from '../src/views/studio/runPresets';
 
 const { values } = parseArgs({
   options: { steps: { type: 'string', default: '40' }, backend: { type: 'string', default: 'wasm' } },
@@ -37,6 +40,23 @@ try {
   await page.waitForSelector('[data-testid=scoreboard]');
   await page.screenshot({ path: join(ROOT, 'docs/talk-mode.png') });
   console.log('screenshots: docs/first-screen.png, docs/talk-mode.png');
+
+  const study = RUN_PRESETS.find((p) => p.id === 'schedules')!;
+  const studyConfig = { ...config, width: 0.25, batchSize: 32, reportEvery: 2, runs: study.runs(defaultConfig()) };
+  const wide = await h.browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const studyPage = await wide.newPage();
+  await studyPage.goto(`${h.url}?backend=${values.backend}#config=${encodeURIComponent(JSON.stringify(studyConfig))}`);
+  await studyPage.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 120_000 });
+  await studyPage.click('[data-testid=start]');
+  await studyPage.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid=iep-progress]')?.getAttribute('data-step')) >= n,
+    steps,
+    { timeout: 30 * 60_000, polling: 1000 },
+  );
+  await studyPage.click('[data-testid=pause]');
+  await studyPage.waitForSelector('[data-testid=runner-state][data-state=paused]');
+  await studyPage.screenshot({ path: join(ROOT, 'docs/schedule-study.png') });
+  console.log('screenshot: docs/schedule-study.png');
 } finally {
   await h.close();
 }

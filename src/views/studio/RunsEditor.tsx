@@ -4,7 +4,6 @@
 import { useState } from 'react';
 import { useStore } from '../../store';
 import {
-  FIELD_LIMITS,
   FIELD_OPTIONS,
   MAX_RUNS,
   METHOD_LABEL,
@@ -12,19 +11,15 @@ import {
   freeRunId,
   type ComparisonConfig,
   type IepConfig,
-  type LimitedField,
   type RunConfig,
   type RunMethod,
 } from '../../protocol/config';
 import { PALETTE } from './colors';
 import { Explain } from './Explain';
-import { Field, NumberInput, Select, useFieldError } from './fields';
+import { Select, useFieldError } from './fields';
+import { TableField } from './TableField';
 import { ScheduleEditor } from './ScheduleEditor';
 import { RUN_PRESETS } from './runPresets';
-
-function rangeOf(field: LimitedField): { min: number; max: number } {
-  return { min: FIELD_LIMITS[field].min, max: FIELD_LIMITS[field].max };
-}
 
 /** A run turned into another method: the same id, and the same label unless it was the old method's name. */
 function withMethod(run: RunConfig, method: RunMethod): RunConfig {
@@ -205,108 +200,53 @@ function RunSettings({
   if (run.method === 'dense') {
     return (
       <div className="setup-grid" data-testid="run-settings">
-        <Field field={`${at}.dense.learningRate`} label="Dense learning rate" hint="empty: the shared one">
-          {(id, invalid) => (
-            <NumberInput
-              id={id}
-              value={run.dense.learningRate}
-              step="any"
-              nullable
-              {...rangeOf('dense.learningRate')}
-              invalid={invalid}
-              disabled={locked}
-              onChange={(v) => onChange({ ...run, dense: { learningRate: v } })}
-            />
-          )}
-        </Field>
+        <TableField
+          path="dense.learningRate"
+          at={at}
+          value={run.dense.learningRate}
+          disabled={locked}
+          onChange={(v) => onChange({ ...run, dense: { learningRate: v as number | null } })}
+        />
       </div>
     );
   }
   if (run.method === 'iterand') {
-    const set = (key: 'kPer' | 'lambda', v: number | null) =>
-      onChange({ ...run, iterand: { ...run.iterand, [key]: v ?? NaN } });
     return (
       <div className="setup-grid" data-testid="run-settings">
-        <Field field={`${at}.iterand.kPer`} label={<Explain term="iterand">Re-draw every K_per steps</Explain>}>
-          {(id, invalid) => (
-            <NumberInput
-              id={id}
-              value={run.iterand.kPer}
-              step={1}
-              {...rangeOf('iterand.kPer')}
-              invalid={invalid}
-              disabled={locked}
-              onChange={(v) => set('kPer', v)}
-            />
-          )}
-        </Field>
-        <Field field={`${at}.iterand.lambda`} label="Fraction λ of pruned weights">
-          {(id, invalid) => (
-            <NumberInput
-              id={id}
-              value={run.iterand.lambda}
-              step="any"
-              {...rangeOf('iterand.lambda')}
-              invalid={invalid}
-              disabled={locked}
-              onChange={(v) => set('lambda', v)}
-            />
-          )}
-        </Field>
+        {(['kPer', 'lambda'] as const).map((key) => (
+          <TableField
+            key={key}
+            path={`iterand.${key}`}
+            at={at}
+            value={run.iterand[key]}
+            disabled={locked}
+            onChange={(v) => onChange({ ...run, iterand: { ...run.iterand, [key]: v } })}
+          />
+        ))}
       </div>
     );
   }
-  const setIep = <K extends keyof IepConfig>(key: K, value: IepConfig[K]) =>
-    onChange({ ...run, iep: { ...run.iep, [key]: value } });
+  const setIep = (key: keyof IepConfig) => (value: unknown) => onChange({ ...run, iep: { ...run.iep, [key]: value } });
   return (
     <div data-testid="run-settings">
       <div className="setup-grid">
-        <Field field={`${at}.iep.cycles`} label={<Explain term="cycle">iEP cycles</Explain>}>
-          {(id, invalid) => (
-            <NumberInput
-              id={id}
-              value={run.iep.cycles}
-              step={1}
-              {...rangeOf('iep.cycles')}
-              invalid={invalid}
-              disabled={locked || run.iep.schedule === 'custom'}
-              onChange={(v) => setIep('cycles', v ?? NaN)}
-            />
-          )}
-        </Field>
-        <Field field={`${at}.iep.variant`} label="iEP variant">
-          {(id) => (
-            <Select
-              id={id}
-              value={run.iep.variant}
-              options={FIELD_OPTIONS['iep.variant']}
-              onChange={(v) => setIep('variant', v)}
-              disabled={locked}
-            />
-          )}
-        </Field>
-        <Field field={`${at}.iep.scores`} label="Scores at each cycle">
-          {(id) => (
-            <Select
-              id={id}
-              value={run.iep.scores}
-              options={FIELD_OPTIONS['iep.scores']}
-              onChange={(v) => setIep('scores', v)}
-              disabled={locked}
-            />
-          )}
-        </Field>
-        <Field field={`${at}.iep.lrRewind`} label="Rewind learning rate">
-          {(id) => (
-            <input
-              id={id}
-              type="checkbox"
-              checked={run.iep.lrRewind}
-              disabled={locked}
-              onChange={(e) => setIep('lrRewind', e.target.checked)}
-            />
-          )}
-        </Field>
+        <TableField
+          path="iep.cycles"
+          at={at}
+          value={run.iep.cycles}
+          disabled={locked || run.iep.schedule === 'custom'}
+          onChange={setIep('cycles')}
+        />
+        {(['variant', 'scores', 'lrRewind'] as const).map((key) => (
+          <TableField
+            key={key}
+            path={`iep.${key}`}
+            at={at}
+            value={run.iep[key]}
+            disabled={locked}
+            onChange={setIep(key)}
+          />
+        ))}
       </div>
       <ScheduleEditor disabled={locked} index={index} />
     </div>
