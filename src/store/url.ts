@@ -62,7 +62,9 @@ export function configFromHash(hash: string): HashResult {
   const listed = Array.isArray(runs)
     ? runs.map(fillRun)
     : defaultRuns().map((r) => (r.method === 'iep' ? { ...r, iep: fillSettings(r.iep as unknown as Obj, iep) } : r));
-  const merged = { ...defaultConfig(), ...given, version: PROTOCOL_VERSION, runs: listed };
+  // A v1 link's runs were just filled in above; any other version (a later app's) is left for validateConfig to name.
+  const version = given.version === undefined || given.version === 1 ? PROTOCOL_VERSION : given.version;
+  const merged = { ...defaultConfig(), ...given, version, runs: listed };
   try {
     return { config: validateConfig(merged) };
   } catch (e) {

@@ -6,7 +6,7 @@ import { Comparison } from '../../../src/engine/comparison';
 import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { Runner } from '../../../src/engine/runner';
-import type { BackendChoice } from '../../../src/protocol/config';
+import { withIep, type BackendChoice } from '../../../src/protocol/config';
 import type { DatasetPayload, RunnerEvent } from '../../../src/protocol/messages';
 import type { EvalReport, StepReport } from '../../../src/protocol/report';
 import { ConfigError } from '../../../src/protocol/validate';
@@ -59,8 +59,9 @@ describe('comparison', () => {
     const bad = (patch: object) => () => new Comparison({ ...tinyConfig(), ...patch }, data);
     expect(bad({ batchSize: 0 })).toThrow(ConfigError);
     expect(bad({ batchSize: 0 })).toThrow(/batchSize/);
-    expect(bad({ iep: { ...tinyConfig().iep, variant: 'medium' } })).toThrow(
-      expect.objectContaining({ field: 'iep.variant' }),
+    const medium = tinyConfig();
+    expect(bad({ runs: withIep(medium, { variant: 'medium' as never }).runs })).toThrow(
+      expect.objectContaining({ field: 'runs[1].iep.variant' }),
     );
     expect(bad({ model: 'vgg' })).toThrow(expect.objectContaining({ field: 'model' }));
   });
@@ -71,7 +72,7 @@ describe('comparison', () => {
       batchSize: 8,
       epochs: 2,
       reportEvery: 4,
-      iep: { cycles: 4, variant: 'hard' } as never,
+      iep: { cycles: 4, variant: 'hard' },
     });
     const collect = (c: Comparison) => {
       const out: (StepReport | EvalReport)[] = [];
@@ -88,7 +89,7 @@ describe('comparison', () => {
     while (first.steps.ep < 6) await first.stepOnce();
     // The last snapshot is from the report at step 4; the steps after it are lost with the "device".
     const snapshot = first.lastSnapshot!;
-    expect(snapshot.ep.stepsDone).toBe(4);
+    expect(snapshot.runs.ep.stepsDone).toBe(4);
     first.dispose();
     const resumed = Comparison.restore(snapshot, data);
     const resumedReports = collect(resumed);

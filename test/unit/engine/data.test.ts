@@ -6,8 +6,9 @@ import { batchArrays } from '../../../src/data/batches';
 import { Comparison } from '../../../src/engine/comparison';
 import { BatchOrder } from '../../../src/engine/data';
 import { useNodeBackend } from '../../../src/engine/node-backend';
-import type { Batch, Search } from '../../../src/engine/search';
-import type { RunKind } from '../../../src/protocol/config';
+import type { RunTrainer } from '../../../src/engine/comparison';
+import type { Batch } from '../../../src/engine/search';
+import type { RunId } from '../../../src/protocol/config';
 import { deriveSeed, mulberry32, permutation } from '../../../src/util/random';
 import { cifar, tinyConfig } from './helpers';
 import { firstDifference } from './observe';
@@ -18,7 +19,7 @@ interface BatchSeen {
 }
 
 /** Records the batch every step() of `run` is handed. */
-function watchBatches(run: Search): BatchSeen[] {
+function watchBatches(run: RunTrainer): BatchSeen[] {
   const seen: BatchSeen[] = [];
   const step = run.step.bind(run);
   run.step = (batch: Batch) => {
@@ -51,9 +52,9 @@ describe('batches', () => {
 
   it("EP and iEP get the same batch at every step, each step's from (seed, t), the short last one included", async () => {
     // Full cycles: EP's 3 steps, iEP's 2 cycles of 3, so iEP goes on alone into its second epoch.
-    const config = tinyConfig({ batchSize: 8, epochs: 1, budget: 'full-cycles', iep: { cycles: 2 } as never });
+    const config = tinyConfig({ batchSize: 8, epochs: 1, budget: 'full-cycles', iep: { cycles: 2 } });
     const c = new Comparison(config, data, { snapshots: false });
-    const seen: Record<RunKind, BatchSeen[]> = { ep: watchBatches(c.runs.ep), iep: watchBatches(c.runs.iep) };
+    const seen: Record<RunId, BatchSeen[]> = { ep: watchBatches(c.runs.ep), iep: watchBatches(c.runs.iep) };
     while (!c.done) await c.stepOnce();
     expect([seen.ep.length, seen.iep.length]).toEqual([3, 6]);
     seen.iep.forEach((got, t) => {

@@ -4,8 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
 import { BatchOrder, stepOn, testBatches } from '../../../src/engine/data';
-import { DenseRun, type DenseStepReport } from '../../../src/engine/dense';
+import { DenseRun } from '../../../src/engine/dense';
 import { useNodeBackend } from '../../../src/engine/node-backend';
+import type { StepReport } from '../../../src/protocol/report';
 import { cifar, tinyConfig } from './helpers';
 import { watchSteps } from './observe';
 
@@ -68,7 +69,7 @@ describe('dense baseline', () => {
     const run = new DenseRun(config, real.train.count);
     expect(run.plan.totalSteps).toBe(126);
     const order = new BatchOrder(real.train, config.seed, config.batchSize);
-    const reports: DenseStepReport[] = [];
+    const reports: StepReport[] = [];
     while (!run.done) {
       stepOn(order, run);
       if (run.stepsDone % 21 === 0) reports.push(await run.report());

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
 import { useNodeBackend } from '../../../src/engine/node-backend';
-import type { ComparisonConfig, RunKind } from '../../../src/protocol/config';
+import type { ComparisonConfig, RunId } from '../../../src/protocol/config';
 import { cifar, tinyConfig } from './helpers';
 
 /** The documented cadence, written out: one evaluation per listed step, the highest-ranked reason. */
@@ -17,9 +17,9 @@ function documentedEvals(total: number, stepsPerEpoch: number, cycleEnds: number
   return out;
 }
 
-async function evalsOf(config: ComparisonConfig, trainImages: number): Promise<Record<RunKind, string[]>> {
+async function evalsOf(config: ComparisonConfig, trainImages: number): Promise<Record<RunId, string[]>> {
   const c = new Comparison(config, cifar(trainImages, 16), { snapshots: false });
-  const seen: Record<RunKind, string[]> = { ep: [], iep: [] };
+  const seen: Record<RunId, string[]> = { ep: [], iep: [] };
   c.subscribe((e) => e.type === 'eval' && seen[e.report.run].push(`${e.report.step} ${e.report.reason}`));
   while (!c.done) await c.stepOnce();
   c.dispose();
@@ -31,14 +31,14 @@ describe('evaluation cadence', () => {
 
   // 60 images in batches of 8: 8 steps an epoch, the last batch of 4; 2 epochs = 16 steps.
   it('equal compute, 3 cycles: epochs, cycle ends round(cT/C) and the final step, nothing else', async () => {
-    const seen = await evalsOf(tinyConfig({ epochs: 2, reportEvery: 4, iep: { cycles: 3 } as never }), 60);
+    const seen = await evalsOf(tinyConfig({ epochs: 2, reportEvery: 4, iep: { cycles: 3 } }), 60);
     expect(seen.ep).toEqual(documentedEvals(16, 8, []));
     expect(seen.iep).toEqual(documentedEvals(16, 8, [5, 11]));
     expect(seen.iep).toEqual(['5 cycle-end', '8 epoch', '11 cycle-end', '16 final']);
   });
 
   it('a cycle end on an epoch end is one evaluation, reason cycle-end; the longer full-cycles run goes on alone', async () => {
-    const config = tinyConfig({ epochs: 2, reportEvery: 4, budget: 'full-cycles', iep: { cycles: 2 } as never });
+    const config = tinyConfig({ epochs: 2, reportEvery: 4, budget: 'full-cycles', iep: { cycles: 2 } });
     const seen = await evalsOf(config, 60);
     expect(seen.ep).toEqual(documentedEvals(16, 8, []));
     // Full cycles: each of the 2 cycles is as long as EP's whole run.

@@ -1,7 +1,15 @@
 // Shared test fixtures: real CIFAR-10 from ../shared/cifar10 and tiny configs that train in seconds on 2 cores.
 import { parseCifarBatch, type CifarSplit } from '../../../src/data/cifar';
-import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
+import {
+  defaultConfig,
+  withIep,
+  type ComparisonConfig,
+  type IepConfig,
+  type RunId,
+} from '../../../src/protocol/config';
+import type { Comparison } from '../../../src/engine/comparison';
 import type { SearchData } from '../../../src/engine/data';
+import { Search } from '../../../src/engine/search';
 import type { DatasetPayload } from '../../../src/protocol/messages';
 import { limitSplit } from '../../../src/engine/data';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from '../../../scripts/cifar-source';
@@ -22,8 +30,11 @@ export function cifar(train: number, test: number): SearchData {
   return { train: limitSplit(load('data_batch_1.bin'), train), test: limitSplit(load('test_batch.bin'), test) };
 }
 
-export function tinyConfig(overrides: Partial<ComparisonConfig> = {}): ComparisonConfig {
-  return {
+/** Shared fields to override, and `iep`: a change to every iEP run's settings (the default runs are EP and iEP). */
+export type TinyOverrides = Partial<ComparisonConfig> & { iep?: Partial<IepConfig> };
+
+export function tinyConfig({ iep = {}, ...overrides }: TinyOverrides = {}): ComparisonConfig {
+  const config: ComparisonConfig = {
     ...defaultConfig(),
     dataset: 'cifar10',
     model: 'conv2',
@@ -32,8 +43,8 @@ export function tinyConfig(overrides: Partial<ComparisonConfig> = {}): Compariso
     epochs: 1,
     reportEvery: 5,
     ...overrides,
-    iep: { ...defaultConfig().iep, ...(overrides.iep ?? {}) },
   };
+  return withIep(config, iep);
 }
 
 /** The splits as the page sends them to the engine ('create'). */
@@ -46,4 +57,11 @@ export function cifarPayload(data: SearchData): DatasetPayload {
     testImages: data.test.images,
     testLabels: data.test.labels,
   };
+}
+
+/** A comparison's run that searches a mask (EP, iEP, IteRand), to look at its scores, masks and usage. */
+export function searchOf(c: Comparison, id: RunId): Search {
+  const run = c.runs[id];
+  if (!(run instanceof Search)) throw new Error(`run ${id} is not a search`);
+  return run;
 }

@@ -9,7 +9,7 @@ import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { makePlan } from '../../../src/engine/schedule';
 import { Search } from '../../../src/engine/search';
-import type { ComparisonConfig } from '../../../src/protocol/config';
+import { findRun, type ComparisonConfig } from '../../../src/protocol/config';
 import { cifar, tinyConfig } from './helpers';
 import { drawInTfLayout, keptOf, topByMagnitude } from './observe';
 
@@ -19,7 +19,8 @@ const LAMBDA = 0.1;
 
 function iterand(config: ComparisonConfig, settings: IteRandSettings = { kPer: K_PER, lambda: LAMBDA }) {
   const model = buildModel(config.model, config.width, config.seed);
-  return new IteRandSearch(config, model, makePlan(config, 'ep', data.train.count), settings);
+  // IteRand's plan is EP's: one cycle at the target rate over EP's budget.
+  return new IteRandSearch(config, model, makePlan(config, findRun(config, 'ep'), data.train.count), settings);
 }
 
 function weightsOf(run: Search): Float32Array[] {
@@ -97,11 +98,12 @@ describe('IteRand', () => {
   });
 
   it("EP's and iEP's weights stay frozen over the same steps", async () => {
-    const config = tinyConfig({ batchSize: 4, epochs: 1, iep: { cycles: 2 } as never });
+    const config = tinyConfig({ batchSize: 4, epochs: 1, iep: { cycles: 2 } });
     const order = new BatchOrder(data.train, config.seed, config.batchSize);
     for (const kind of ['ep', 'iep'] as const) {
       const model = buildModel(config.model, config.width, config.seed);
-      const search = new Search(config, kind, model, makePlan(config, kind, data.train.count));
+      const run = findRun(config, kind);
+      const search = new Search(config, run, model, makePlan(config, run, data.train.count));
       const before = weightsOf(search);
       for (let t = 0; t < 3 * K_PER; t++) stepOn(order, search);
       expect(weightsOf(search)).toEqual(before);

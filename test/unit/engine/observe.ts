@@ -24,12 +24,12 @@ export interface Watch {
 }
 
 /**
- * Records every training forward pass of `search` (evaluation passes are left alone). Wraps the model's forward()
- * on the instance: the step runs unchanged, the wrapper only reads what goes through it.
+ * Records every training forward pass of a run (a search or the dense baseline; evaluation passes are left alone).
+ * Wraps the model's forward() on the instance: the step runs unchanged, the wrapper only reads what goes through it.
  */
-export function watchSteps(search: Search): Watch {
+export function watchSteps(run: { model: Model }): Watch {
   const seen: StepSeen[] = [];
-  const model = search.model;
+  const model = run.model;
   const forward = model.forward;
   const index = new Map(model.layers.map((l, i) => [l, i]));
   model.forward = (x, weightOf, training) => {

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { epTotalSteps, learningRateAt, makePlan } from '../../../src/engine/schedule';
-import type { IepConfig, RunKind } from '../../../src/protocol/config';
-import { cifar, tinyConfig } from './helpers';
+import { findRun, type IepConfig, type IepRun, type RunId } from '../../../src/protocol/config';
+import { cifar, searchOf, tinyConfig, type TinyOverrides } from './helpers';
 import {
   cosine,
   drawScores,
@@ -22,16 +22,22 @@ import {
   watchSteps,
 } from './observe';
 
+/** The plan of run `id` of the config (the default runs are 'ep' and 'iep'). */
+const planOf = (overrides: TinyOverrides, id: RunId, trainCount: number) => {
+  const config = tinyConfig(overrides);
+  return makePlan(config, findRun(config, id), trainCount);
+};
+
 describe('plans', () => {
   it('EP: ceil(images / batch) x epochs steps, one cycle at the target rate', () => {
     const c = tinyConfig({ batchSize: 128, epochs: 3 });
     expect(epTotalSteps(c, 1000)).toBe(8 * 3);
-    const plan = makePlan(c, 'ep', 1000);
+    const plan = makePlan(c, findRun(c, 'ep'), 1000);
     expect(plan.cycles).toEqual([{ index: 1, start: 0, length: 24, p: 0.832 }]);
   });
 
   it('default iEP: 8 geometric cycles p_c = 1 - 0.8^c, equal compute split evenly', () => {
-    const plan = makePlan(tinyConfig({ batchSize: 10, epochs: 1 }), 'iep', 1000);
+    const plan = planOf({ batchSize: 10, epochs: 1 }, 'iep', 1000);
     expect(plan.totalSteps).toBe(100);
     // p_c = 1 - (1 - p_T)^(c/8) with p_T = 0.832 (the default), within 3e-4 of the classic 1 - 0.8^c.
     plan.cycles.forEach((c) => {
@@ -44,46 +50,40 @@ describe('plans', () => {
   });
 
   it('full-cycles: every cycle as long as the EP run', () => {
-    const plan = makePlan(tinyConfig({ batchSize: 10, epochs: 1, budget: 'full-cycles' }), 'iep', 100);
+    const plan = planOf({ batchSize: 10, epochs: 1, budget: 'full-cycles' }, 'iep', 100);
     expect(plan.totalSteps).toBe(80);
     expect(plan.cycles.every((c) => c.length === 10)).toBe(true);
   });
 
   it('linear, one-shot and custom schedules', () => {
     const base = { batchSize: 10, epochs: 1, targetPruningRate: 0.8 };
-    const lin = makePlan(tinyConfig({ ...base, iep: { cycles: 4, schedule: 'linear' } as never }), 'iep', 100);
+    const lin = planOf({ ...base, iep: { cycles: 4, schedule: 'linear' } }, 'iep', 100);
     expect(lin.cycles.map((c) => c.p)).toEqual([0.2, 0.4, expect.closeTo(0.6, 12), 0.8]);
-    const one = makePlan(tinyConfig({ ...base, iep: { cycles: 3, schedule: 'one-shot' } as never }), 'iep', 100);
+    const one = planOf({ ...base, iep: { cycles: 3, schedule: 'one-shot' } }, 'iep', 100);
     expect(one.cycles.map((c) => c.p)).toEqual([0.8, 0.8, 0.8]);
     const points = [
       { step: 0, p: 0.3 },
       { step: 2, p: 0.5 },
       { step: 7, p: 0.8 },
     ];
-    const custom = makePlan(
-      tinyConfig({ ...base, iep: { cycles: 3, schedule: 'custom', points } as never }),
-      'iep',
-      100,
-    );
+    const custom = planOf({ ...base, iep: { cycles: 3, schedule: 'custom', points } }, 'iep', 100);
     expect(custom.cycles.map((c) => [c.start, c.length, c.p])).toEqual([
       [0, 2, 0.3],
       [2, 5, 0.5],
       [7, 3, 0.8],
     ]);
-    expect(() =>
-      makePlan(
-        tinyConfig({
-          ...base,
-          iep: { cycles: 2, schedule: 'custom', points: [points[0], { step: 10, p: 0.8 }] } as never,
-        }),
+    const late = () =>
+      planOf(
+        { ...base, iep: { cycles: 2, schedule: 'custom', points: [points[0], { step: 10, p: 0.8 }] } },
         'iep',
         100,
-      ),
-    ).toThrow(/iEP's total of 10 steps/);
+      );
+    expect(late).toThrow(/run's total of 10 steps/);
+    expect(late).toThrow(expect.objectContaining({ field: 'runs[1].iep.points[1].step' }));
   });
 
   it('cosine LR restarts at every cycle start; without rewind one cosine spans the whole run', () => {
-    const plan = makePlan(tinyConfig({ batchSize: 10, epochs: 1 }), 'iep', 160);
+    const plan = planOf({ batchSize: 10, epochs: 1 }, 'iep', 160);
     for (const c of plan.cycles) {
       expect(learningRateAt(plan, c.start)).toBe(0.1);
       const mid = learningRateAt(plan, c.start + c.length / 2);
@@ -91,7 +91,7 @@ describe('plans', () => {
       for (let t = c.start + 1; t < c.start + c.length; t++)
         expect(learningRateAt(plan, t)).toBeLessThan(learningRateAt(plan, t - 1));
     }
-    const flat = makePlan(tinyConfig({ batchSize: 10, epochs: 1, iep: { lrRewind: false } as never }), 'iep', 160);
+    const flat = planOf({ batchSize: 10, epochs: 1, iep: { lrRewind: false } }, 'iep', 160);
     for (let t = 1; t < 16; t++) expect(learningRateAt(flat, t)).toBeLessThan(learningRateAt(flat, t - 1));
     expect(learningRateAt(flat, 8)).toBeCloseTo(0.05, 10);
   });
@@ -102,7 +102,7 @@ const P_T = 0.832;
 const T = 16;
 
 /** Cycle starts and rates by the documented rules (docs/engine.md §3), never by the engine's schedule functions. */
-function expectedCycles(kind: RunKind, iep: IepConfig): { starts: number[]; rates: number[] } {
+function expectedCycles(kind: RunId, iep: IepConfig): { starts: number[]; rates: number[] } {
   if (kind === 'ep') return { starts: [0], rates: [P_T] };
   if (iep.schedule === 'custom') {
     const points = iep.points ?? [];
@@ -142,10 +142,10 @@ describe('searches do what the schedule says, observed step by step', () => {
     ['hard, score rewind', 'iep', { variant: 'hard', scores: 'rewind' }],
     ['soft, score re-init', 'iep', { scores: 'reinit', cycles: 4 }],
   ] as const)('%s: the mask, scores, lr and momentum every step used', async (_name, kind, overrides) => {
-    const config = tinyConfig({ batchSize: 8, epochs: 2, reportEvery: 1, iep: overrides as never });
-    const iep = config.iep;
+    const config = tinyConfig({ batchSize: 8, epochs: 2, reportEvery: 1, iep: overrides as Partial<IepConfig> });
+    const { iep } = findRun(config, 'iep') as IepRun;
     const c = new Comparison(config, data, { snapshots: false });
-    const run = c.runs[kind];
+    const run = searchOf(c, kind);
     const watch = watchSteps(run);
     const layers = run.model.layers;
     const weights = layers.map((l) => l.weights.dataSync() as Float32Array);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
 import { useNodeBackend } from '../../../src/engine/node-backend';
-import { cifar, tinyConfig } from './helpers';
+import { cifar, searchOf, tinyConfig } from './helpers';
 import {
   cosine,
   fitScale,
@@ -35,7 +35,7 @@ describe('one step of search updates the scores by SGD with momentum', () => {
   it('two EP steps match v = 0.9 v + (g + 1e-4 s), s = s - lr v with the cosine lr of each step (Conv-2)', async () => {
     // 64 images, batch 8, 1 epoch: EP runs 8 steps, lr(t) = 0.1 (1 + cos(pi t / 8)) / 2.
     const c = new Comparison(tinyConfig({ batchSize: 8, epochs: 1 }), data, { snapshots: false });
-    const run = c.runs.ep;
+    const run = searchOf(c, 'ep');
     const watch = watchSteps(run);
     for (let t = 0; t < 2; t++) {
       const o = await observeStep(run, watch, data.train, 8 * t, 8);
@@ -62,7 +62,7 @@ describe('one step of search updates the scores by SGD with momentum', () => {
     ['Conv-2, set in the config', { model: 'conv2', weightDecay: 3e-3 }, 3e-3],
   ] as const)('weight decay on the scores: %s', async (_name, overrides, wd) => {
     const c = new Comparison(tinyConfig({ batchSize: 8, ...overrides }), data, { snapshots: false });
-    const run = c.runs.ep;
+    const run = searchOf(c, 'ep');
     const watch = watchSteps(run);
     // The first step starts from zero momentum: v = g + wd s.
     const o = await observeStep(run, watch, data.train, 0, 8);

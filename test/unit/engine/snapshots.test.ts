@@ -19,7 +19,7 @@ async function snapshotSteps(c: Comparison, until: number, clockAt?: (step: numb
   while (c.steps.ep < until) {
     clockAt?.(c.steps.ep + 1);
     await c.stepOnce();
-    seen.push(c.lastSnapshot?.ep.stepsDone ?? null);
+    seen.push(c.lastSnapshot?.runs.ep.stepsDone ?? null);
   }
   return seen;
 }
@@ -61,7 +61,7 @@ describe('after a recovery from an older snapshot', () => {
     while (first.steps.ep < 7) await first.stepOnce();
     // The clock stood still: the only snapshot is the first report's; steps 3-7 are lost with the "device".
     const snapshot = first.lastSnapshot!;
-    expect(snapshot.ep.stepsDone).toBe(2);
+    expect(snapshot.runs.ep.stepsDone).toBe(2);
     first.dispose();
     const resumed = Comparison.restore(snapshot, data, options);
     const after = events(resumed);

@@ -7,9 +7,9 @@ import { useNodeBackend } from '../../../src/engine/node-backend';
 import { cycleAt } from '../../../src/engine/schedule';
 import { SupermaskLayer } from '../../../src/engine/supermask';
 import { LayerUsage } from '../../../src/engine/usage';
-import type { RunKind } from '../../../src/protocol/config';
+import type { RunId } from '../../../src/protocol/config';
 import type { Heatmap, StepReport } from '../../../src/protocol/report';
-import { cifar, tinyConfig } from './helpers';
+import { cifar, searchOf, tinyConfig } from './helpers';
 
 function readout(u: LayerUsage, steps: number) {
   const t = u.readout(steps);
@@ -96,10 +96,10 @@ describe('telemetry of a running comparison', () => {
     const c = new Comparison(config, cifar(64, 16), { snapshots: false });
     const reports: StepReport[] = [];
     c.subscribe((e) => e.type === 'report' && reports.push(e.report));
-    const recorded: Record<RunKind, { masks: Float32Array[]; target: Float32Array[] }[]> = { ep: [], iep: [] };
+    const recorded: Record<RunId, { masks: Float32Array[]; target: Float32Array[] }[]> = { ep: [], iep: [] };
     while (!c.done) {
       for (const kind of ['ep', 'iep'] as const) {
-        const run = c.runs[kind];
+        const run = searchOf(c, kind);
         const p = cycleAt(run.plan, run.stepsDone).p;
         recorded[kind].push({ masks: await run.masks(p), target: await run.masks(config.targetPruningRate) });
       }
@@ -151,7 +151,7 @@ describe('telemetry of a running comparison', () => {
       });
     }
     // Something happened: masks changed and soft iEP's early low-p cycles used more edges than EP.
-    const last = (run: RunKind) => reports.filter((r) => r.run === run).pop()!;
+    const last = (run: RunId) => reports.filter((r) => r.run === run).pop()!;
     expect(reports.some((r) => r.layers.some((l) => l.entered > 0))).toBe(true);
     expect(last('iep').layers[0].dyingRatio).toBeLessThan(last('ep').layers[0].dyingRatio);
     c.dispose();
@@ -163,7 +163,7 @@ describe('the reported scalars, recomputed', () => {
 
   it('window means from per-step values, schedule values by hand, images/s within the measured time', async () => {
     // 60 images in batches of 8: 8 steps, the last of 4 images. iEP: 2 cycles, [0, 4) and [4, 8).
-    const config = tinyConfig({ batchSize: 8, epochs: 1, reportEvery: 3, iep: { cycles: 2 } as never });
+    const config = tinyConfig({ batchSize: 8, epochs: 1, reportEvery: 3, iep: { cycles: 2 } });
     const data = cifar(60, 16);
     const run = async (reportEvery: number) => {
       const c = new Comparison({ ...config, reportEvery }, data, { snapshots: false });
@@ -184,7 +184,7 @@ describe('the reported scalars, recomputed', () => {
     const windowed = await run(3);
     const images = (step: number) => Math.min(8, 60 - 8 * ((step - 1) % 8));
     const pT = config.targetPruningRate;
-    const cycles = {
+    const cycles: Record<RunId, { start: number; length: number; p: number }[]> = {
       ep: [{ start: 0, length: 8, p: pT }],
       iep: [
         { start: 0, length: 4, p: 1 - Math.sqrt(1 - pT) },

@@ -19,7 +19,7 @@ let cached: Promise<RealRun> | null = null;
 async function record(): Promise<RealRun> {
   await useNodeBackend('wasm');
   // 64 images in batches of 8 for 2 epochs: 16 steps each, 4 iEP cycles, a report every 3 steps (and at the end).
-  const config = tinyConfig({ epochs: 2, reportEvery: 3, iep: { cycles: 4 } as never });
+  const config = tinyConfig({ epochs: 2, reportEvery: 3, iep: { cycles: 4 } });
   const c = new Comparison(config, cifar(64, 32), { snapshots: false });
   const store = useStore.getState();
   store.beginLive(

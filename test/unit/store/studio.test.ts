@@ -1,7 +1,7 @@
 // The studio slice on a real recorded run: a record shown and taken back is the same record, the timeline cursor
 // steps from report to report, a live run's newest report means "follow", and a bad setup is said at its field.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, type RunKind } from '../../../src/protocol/config';
+import { defaultConfig, type RunId } from '../../../src/protocol/config';
 import type { RunnerEvent } from '../../../src/protocol/messages';
 import type { EvalReport, RunRecord, StepReport } from '../../../src/protocol/report';
 import { useStore } from '../../../src/store/index';
@@ -111,7 +111,7 @@ describe('a live run', () => {
     // In bursts, as runnerLink flushes them.
     for (let i = 0; i < events.length; i += 5) useStore.getState().applyEvents(events.slice(i, i + 5));
     // The expectation, walked by hand from what the engine emitted: each run's reports and evaluations in order.
-    const expected: Record<RunKind, { reports: StepReport[]; evals: EvalReport[] }> = {
+    const expected: Record<RunId, { reports: StepReport[]; evals: EvalReport[] }> = {
       ep: { reports: [], evals: [] },
       iep: { reports: [], evals: [] },
     };

@@ -1,7 +1,15 @@
 // A config shared by link: it comes back exactly from the URL hash, a hand-written partial link is filled from the
 // defaults, and a broken or foreign hash is explained (naming the field where there is one), never thrown.
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, defaultIepConfig, type ComparisonConfig } from '../../../src/protocol/config';
+import {
+  defaultConfig,
+  defaultIepConfig,
+  defaultIteRandConfig,
+  findRun,
+  type ComparisonConfig,
+  type IepRun,
+  type RunConfig,
+} from '../../../src/protocol/config';
 import { configFromHash, configToHash } from '../../../src/store/url';
 
 function errorOf(hash: string): string {
@@ -29,22 +37,39 @@ const custom: ComparisonConfig = {
   trainLimit: 1000,
   testLimit: null,
   backend: 'wasm',
-  iep: {
-    cycles: 3,
-    schedule: 'custom',
-    points: [
-      { step: 0, p: 0.3 },
-      { step: 40, p: 0.6 },
-      { step: 90, p: 0.9 },
-    ],
-    variant: 'hard',
-    scores: 'reinit',
-    lrRewind: false,
-  },
+  runs: [
+    { id: 'one-shot', label: 'EP at 0.9', method: 'ep' },
+    {
+      id: 'hand-drawn',
+      label: 'iEP, my schedule',
+      method: 'iep',
+      iep: {
+        cycles: 3,
+        schedule: 'custom',
+        points: [
+          { step: 0, p: 0.3 },
+          { step: 40, p: 0.6 },
+          { step: 90, p: 0.9 },
+        ],
+        variant: 'hard',
+        scores: 'reinit',
+        lrRewind: false,
+      },
+    },
+    { id: 'weights', label: 'dense (lr 0.01)', method: 'dense', dense: { learningRate: 0.01 } },
+    { id: 'iterand', label: 'IteRand K=50', method: 'iterand', iterand: { kPer: 50, lambda: 0.25 } },
+  ],
 };
 
+/** A hash written by hand (or by an older app): the JSON as given, encoded. */
+const hashOf = (body: object) => `#config=${encodeURIComponent(JSON.stringify(body))}`;
+
+/** The settings of the config's iEP run `id`. */
+const iepOf = (c: ComparisonConfig, id = 'iep') => (findRun(c, id) as IepRun).iep;
+
 describe('config in the URL hash', () => {
-  it('round trip: the default and a config with every field changed come back equal', () => {
+  it('round trip: the default and a 4-run config with every field changed come back equal', () => {
+    expect(custom.runs.map((r) => r.method)).toEqual(['ep', 'iep', 'dense', 'iterand']);
     for (const c of [defaultConfig(), custom]) {
       const hash = configToHash(c);
       expect(hash.startsWith('#config=')).toBe(true);
@@ -64,13 +89,70 @@ describe('config in the URL hash', () => {
     for (const h of ['', '#', '#view=talk', '#configuration=1', '#x=config=1']) expect(configFromHash(h)).toBeNull();
   });
 
-  it('a partial hand-written link is filled from the defaults, iep field by field', () => {
+  it('a partial hand-written link is filled from the defaults; a v1-style `iep` sets the default iEP run', () => {
     expect(configOf('#config={"model":"conv2"}')).toEqual({ ...defaultConfig(), model: 'conv2' });
+    const defaults = defaultConfig();
     expect(configOf(`#config=${encodeURIComponent('{"iep":{"cycles":3},"seed":7}')}`)).toEqual({
-      ...defaultConfig(),
+      ...defaults,
       seed: 7,
-      iep: { ...defaultIepConfig(), cycles: 3 },
+      runs: [defaults.runs[0], { ...defaults.runs[1], iep: { ...defaultIepConfig(), cycles: 3 } }],
     });
+  });
+
+  it('a whole v1 config (version 1, `iep` at the top) opens as EP against that iEP', () => {
+    const v1: Record<string, unknown> = { ...custom, version: 1, iep: iepOf(custom, 'hand-drawn') };
+    delete v1.runs;
+    expect(configOf(hashOf(v1))).toEqual({
+      ...custom,
+      runs: [
+        { id: 'ep', label: 'EP', method: 'ep' },
+        { id: 'iep', label: 'iEP', method: 'iep', iep: iepOf(custom, 'hand-drawn') },
+      ],
+    });
+  });
+
+  it('partial runs are filled from their method’s defaults, ids and labels included', () => {
+    const c = configOf(
+      hashOf({
+        runs: [
+          { method: 'iep', iep: { schedule: 'linear' } },
+          { method: 'iterand', label: 'IteRand, K=10', iterand: { kPer: 10 } },
+          { id: 'base', method: 'dense' },
+          {},
+        ],
+      }),
+    );
+    const expected: RunConfig[] = [
+      { id: 'run-1', label: 'iEP', method: 'iep', iep: { ...defaultIepConfig(), schedule: 'linear' } },
+      {
+        id: 'run-2',
+        label: 'IteRand, K=10',
+        method: 'iterand',
+        iterand: { ...defaultIteRandConfig(), kPer: 10 },
+      },
+      { id: 'base', label: 'dense', method: 'dense', dense: { learningRate: null } },
+      { id: 'run-4', label: 'EP', method: 'ep' },
+    ];
+    expect(c).toEqual({ ...defaultConfig(), runs: expected });
+    // A hand-written custom schedule in a run counts one cycle per point, as at the top.
+    const points = [
+      { step: 0, p: 0.5 },
+      { step: 9, p: 0.832 },
+    ];
+    const drawn = configOf(hashOf({ runs: [{ method: 'iep', iep: { schedule: 'custom', points } }] }));
+    expect(drawn.runs).toEqual([
+      {
+        id: 'run-1',
+        label: 'iEP',
+        method: 'iep',
+        iep: { ...defaultIepConfig(), schedule: 'custom', points, cycles: 2 },
+      },
+    ]);
+  });
+
+  it('a run list in the link replaces the default runs; an `iep` beside it is not applied to any of them', () => {
+    const c = configOf(hashOf({ runs: [{ id: 'only', method: 'ep' }], iep: { cycles: 2 } }));
+    expect(c.runs).toEqual([{ id: 'only', label: 'EP', method: 'ep' }]);
   });
 
   it('fields the app does not know are dropped, not carried into the setup', () => {
@@ -99,9 +181,17 @@ describe('a broken or foreign hash is explained, not thrown', () => {
     expect(err({ model: 'vgg16' })).toMatch(/model: must be one of conv2, .*\(got "vgg16"\)/);
     expect(err({ batchSize: 0 })).toMatch(/batchSize: must be an integer from 1 to 4096/);
     expect(err({ targetPruningRate: 1.5 })).toMatch(/targetPruningRate/);
-    expect(err({ version: 2 })).toMatch(/version: must be 1/);
-    expect(err({ iep: { ...defaultIepConfig(), variant: 'medium' } })).toMatch(/iep\.variant/);
-    expect(err({ iep: { ...defaultIepConfig(), schedule: 'custom' } })).toMatch(/iep\.points/);
+    expect(err({ version: 3 })).toMatch(/version: must be 1 or 2 \(got 3\)/);
+    expect(errorOf(hashOf({ iep: { variant: 'medium' } }))).toMatch(/runs\[1\]\.iep\.variant/);
+    expect(errorOf(hashOf({ iep: { schedule: 'custom' } }))).toMatch(/runs\[1\]\.iep\.points/);
+    const broken = (run: object) => errorOf(hashOf({ runs: [{ method: 'ep' }, run] }));
+    expect(broken({ method: 'iterand', iterand: { lambda: 2 } })).toMatch(/runs\[1\]\.iterand\.lambda: must be/);
+    expect(broken({ method: 'dense', dense: { learningRate: -1 } })).toMatch(/runs\[1\]\.dense\.learningRate/);
+    expect(broken({ method: 'ep', id: 'run-1' })).toMatch(/runs\[1\]\.id: "run-1" is already/);
+    expect(broken({ method: 'momentum' })).toMatch(/runs\[1\]\.method: must be one of ep, iep, dense, iterand/);
+    expect(broken('ep' as never)).toMatch(/runs\[1\]: must be an object/);
+    expect(errorOf(hashOf({ runs: [] }))).toMatch(/runs: must list 1 to 6 runs \(got 0\)/);
+    expect(errorOf(hashOf({ runs: Array.from({ length: 7 }, () => ({})) }))).toMatch(/runs: must list 1 to 6/);
   });
 
   it('extreme values in every numeric field are refused at that field, with a short quote of the value', () => {
@@ -116,17 +206,19 @@ describe('a broken or foreign hash is explained, not thrown', () => {
       }
     }
     const cycles = errorOf(`#config=${encodeURIComponent('{"iep":{"cycles":1e308}}')}`);
-    expect(cycles).toMatch(/iep\.cycles: must be an integer from 1 to 100 \(got 1e\+308\)/);
+    expect(cycles).toMatch(/runs\[1\]\.iep\.cycles: must be an integer from 1 to 100 \(got 1e\+308\)/);
   });
 
   it('a schedule of 100,000 points is refused without walking it', () => {
     const points = Array.from({ length: 100_000 }, (_, i) => ({ step: i, p: 0.832 }));
     const body = JSON.stringify({ iep: { schedule: 'custom', points } });
     expect(errorOf(`#config=${encodeURIComponent(body)}`)).toMatch(
-      /iep\.cycles: must be an integer from 1 to 100 \(got 100000\)/,
+      /runs\[1\]\.iep\.cycles: must be an integer from 1 to 100 \(got 100000\)/,
     );
     const counted = JSON.stringify({ iep: { schedule: 'custom', points, cycles: 4 } });
-    expect(errorOf(`#config=${encodeURIComponent(counted)}`)).toMatch(/iep\.points: has 100000 points; at most 100/);
+    expect(errorOf(`#config=${encodeURIComponent(counted)}`)).toMatch(
+      /runs\[1\]\.iep\.points: has 100000 points; at most 100/,
+    );
   });
 
   it('every error says the defaults are shown instead', () => {
@@ -144,13 +236,13 @@ describe('a hand-written custom schedule', () => {
 
   it('without a cycle count gets one cycle per point', () => {
     const c = configOf(`#config=${encodeURIComponent(JSON.stringify({ iep: { schedule: 'custom', points } }))}`);
-    expect(c.iep).toEqual({ ...defaultIepConfig(), schedule: 'custom', points, cycles: 2 });
+    expect(iepOf(c)).toEqual({ ...defaultIepConfig(), schedule: 'custom', points, cycles: 2 });
   });
 
   it('with a cycle count that contradicts its points is explained', () => {
     const body = JSON.stringify({ iep: { schedule: 'custom', points, cycles: 5 } });
     expect(errorOf(`#config=${encodeURIComponent(body)}`)).toMatch(
-      /iep\.cycles: must equal the number of schedule points \(2\)/,
+      /runs\[1\]\.iep\.cycles: must equal the number of schedule points \(2\)/,
     );
   });
 });
