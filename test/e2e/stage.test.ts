@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { defaultConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, showDataset, tinyConfig, waitForStep } from './studioSupport';
+import { configHash, selectRun, showDataset, tinyConfig, waitForStep } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -52,11 +52,11 @@ function overlaps(a: Box, b: Box): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
-/** The studio still renders, no panel failed and the page is not scrolled away. */
+/** The studio still renders, no panel failed, the runs editor still shows the selected run's settings. */
 async function expectStudioAlive(page: Page, what: string) {
   expect(await page.isVisible('[data-testid=studio]'), what).toBe(true);
   expect(await page.locator('[data-testid=panel-failed]').count(), what).toBe(0);
-  expect(await page.locator('[data-testid=schedule-editor] svg').count(), what).toBe(1);
+  expect(await page.locator('[data-testid=run-settings]').count(), what).toBe(1);
   expect(await page.locator('[data-testid=ep-heatmaps] canvas').count(), what).toBeGreaterThan(0);
 }
 
@@ -66,7 +66,6 @@ const NUMERIC_FIELDS = [
   'targetPruningRate',
   'epochs',
   'batchSize',
-  'iep.cycles',
   'learningRate',
   'momentum',
   'weightDecay',
@@ -74,13 +73,27 @@ const NUMERIC_FIELDS = [
   'trainLimit',
   'testLimit',
 ];
+/** Each run's own numeric fields, with the run to select in the runs editor first (ep, iep, dense, iterand). */
+const RUN_FIELDS: [string, string][] = [
+  ['iep', 'runs[1].iep.cycles'],
+  ['dense', 'runs[2].dense.learningRate'],
+  ['iterand', 'runs[3].iterand.kPer'],
+  ['iterand', 'runs[3].iterand.lambda'],
+];
 const OUT_OF_EVERY_RANGE = ['1e308', '-1e308', '123456789012345678901234567890', '-0.5'];
 
 describe('never crashed by input', () => {
   it('extreme values typed into every numeric field are said at the field; the page keeps working', async () => {
     const { page, context, errors } = await openAt(HD, tinyConfig());
     await page.click('.setup-more summary');
-    for (const field of NUMERIC_FIELDS) {
+    await page.click('[data-testid=add-dense]');
+    await page.click('[data-testid=add-iterand]');
+    const fields: [string | null, string][] = [
+      ...NUMERIC_FIELDS.map((f) => [null, f] as [null, string]),
+      ...RUN_FIELDS,
+    ];
+    for (const [run, field] of fields) {
+      if (run) await selectRun(page, run);
       const input = page.locator(`[data-field="${field}"] input`);
       const original = await input.inputValue();
       for (const value of [...OUT_OF_EVERY_RANGE, '', '0', '1e-320', '4.5']) {
@@ -114,6 +127,7 @@ describe('never crashed by input', () => {
 
   it('schedule editor: points stay in the plot, every broken rule is listed by cycle, removing cycles repairs', async () => {
     const { page, context, errors } = await openAt({ width: 1400, height: 1000 }, tinyConfig());
+    await selectRun(page, 'iep');
     const editor = page.locator('[data-testid=schedule-editor]');
     const point = (i: number) => editor.locator(`circle[data-index="${i}"]`);
     await point(2).scrollIntoViewIfNeeded();
@@ -158,17 +172,33 @@ describe('never crashed by input', () => {
   it('extreme values in the URL hash leave the defaults on screen and say which field was wrong', async () => {
     const { page, context, errors } = await openAt(HD, tinyConfig());
     const cases: [string, string][] = [];
-    for (const field of NUMERIC_FIELDS.filter((f) => f !== 'iep.cycles')) {
+    for (const field of NUMERIC_FIELDS) {
       for (const raw of ['1e999', '-1e999', '1e308', '"NaN"', '""', '[]', '{}', 'null']) {
         if (raw === 'null' && ['weightDecay', 'trainLimit', 'testLimit'].includes(field)) continue;
         cases.push([`{"${field}":${raw}}`, field]);
       }
     }
-    cases.push(['{"iep":{"cycles":1e308}}', 'iep.cycles'], ['{"iep":{"cycles":-1}}', 'iep.cycles']);
+    // A v1 link's iEP settings land on the default iEP run, the second: errors name it there.
+    cases.push(['{"iep":{"cycles":1e308}}', 'runs[1].iep.cycles'], ['{"iep":{"cycles":-1}}', 'runs[1].iep.cycles']);
     const million = JSON.stringify({
       iep: { schedule: 'custom', cycles: 3, points: Array.from({ length: 5000 }, (_, i) => ({ step: i, p: 0.9 })) },
     });
-    cases.push([million, 'iep.points'], ['{"iep":{"schedule":"custom","points":[{"step":1e308,"p":2}]}}', 'iep']);
+    cases.push(
+      [million, 'runs[1].iep.points'],
+      ['{"iep":{"schedule":"custom","points":[{"step":1e308,"p":2}]}}', 'runs[1].iep'],
+    );
+    // A v2 link's run list: too short, too long, an id twice, a run's own setting out of range.
+    const ep = (id: string) => ({ id, method: 'ep' });
+    cases.push(
+      ['{"runs":[]}', 'runs'],
+      [JSON.stringify({ runs: Array.from({ length: 7 }, (_, i) => ep(`ep-${i}`)) }), 'runs'],
+      [JSON.stringify({ runs: [ep('a'), ep('a')] }), 'runs[1].id'],
+      [
+        JSON.stringify({ runs: [ep('a'), { id: 'b', method: 'iterand', iterand: { kPer: 1e308 } }] }),
+        'runs[1].iterand.kPer',
+      ],
+      [JSON.stringify({ runs: Array.from({ length: 1000 }, (_, i) => ({ id: `r${i}`, method: 'iep' })) }), 'runs'],
+    );
     for (const [body, field] of cases) {
       await page.evaluate((hash) => (window.location.hash = hash), `config=${encodeURIComponent(body)}`);
       const notice = page.locator('[data-testid=studio-notice]');
@@ -269,10 +299,13 @@ describe('an error boundary around each panel', () => {
       expect(text).toMatch(/^The (EP|iEP) column could not be drawn: .*toFixed.*The rest of the page still works\./);
     }
     // Everything else is there and answers.
+    // The library's list (the runs editor's list of the next comparison's runs carries the same test id).
+    await selectRun(page, 'iep');
     for (const selector of [
       '[data-testid=shared-dying]',
+      '[data-testid=runs-editor]',
       '[data-testid=schedule-editor] svg',
-      '[data-testid=run-list]',
+      'ul[data-testid=run-list]',
     ]) {
       expect(await page.isVisible(selector), selector).toBe(true);
     }

@@ -3,9 +3,18 @@
 // defaults.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { defaultConfig, type ComparisonConfig } from '../../src/protocol/config';
+import { defaultConfig, type ComparisonConfig, type RunId } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { formFields, openStudio, stepOf, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import {
+  formFields,
+  openStudio,
+  runsListed,
+  selectRun,
+  stepOf,
+  tinyConfig,
+  waitForState,
+  waitForStep,
+} from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -16,7 +25,7 @@ afterAll(async () => {
 });
 
 /** The number a run column's step shows ("11 / 16" → 11). */
-async function columnStep(page: Page, run: 'ep' | 'iep'): Promise<number> {
+async function columnStep(page: Page, run: RunId): Promise<number> {
   return parseInt((await page.textContent(`[data-testid=${run}-step]`)) ?? '', 10);
 }
 
@@ -24,10 +33,26 @@ function replayLabel(page: Page): Promise<string | null> {
   return page.textContent('[data-testid=replay]');
 }
 
-/** The setup form as it shows a config (inputs hold strings, an empty input stands for null). */
-function formOf(c: ComparisonConfig): Record<string, string | boolean> {
+/**
+ * The setup form as it shows a config with run `selected` picked in the runs editor (inputs hold strings, an empty
+ * input stands for null): the shared fields, every run's label, and the selected iEP run's own settings.
+ */
+function formOf(c: ComparisonConfig, selected = 0): Record<string, string | boolean> {
   const text = (v: number | null) => (v === null ? '' : String(v));
+  const run = c.runs[selected];
+  const at = `runs[${selected}].iep`;
+  const own =
+    run.method === 'iep'
+      ? {
+          [`${at}.cycles`]: text(run.iep.cycles),
+          [`${at}.variant`]: run.iep.variant,
+          [`${at}.scores`]: run.iep.scores,
+          [`${at}.lrRewind`]: run.iep.lrRewind,
+        }
+      : {};
   return {
+    ...Object.fromEntries(c.runs.map((r, i) => [`runs[${i}].label`, r.label])),
+    ...own,
     dataset: c.dataset,
     model: c.model,
     width: text(c.width),
@@ -36,7 +61,6 @@ function formOf(c: ComparisonConfig): Record<string, string | boolean> {
     epochs: text(c.epochs),
     batchSize: text(c.batchSize),
     budget: c.budget,
-    'iep.cycles': text(c.iep.cycles),
     backend: c.backend,
     learningRate: text(c.learningRate),
     momentum: text(c.momentum),
@@ -44,9 +68,6 @@ function formOf(c: ComparisonConfig): Record<string, string | boolean> {
     reportEvery: text(c.reportEvery),
     trainLimit: text(c.trainLimit),
     testLimit: text(c.testLimit),
-    'iep.variant': c.iep.variant,
-    'iep.scores': c.iep.scores,
-    'iep.lrRewind': c.iep.lrRewind,
   };
 }
 
@@ -203,6 +224,11 @@ describe('studio: what the user guide promises', () => {
       /not valid JSON; the defaults are shown/,
     );
     expect(await formFields(malformed.page)).toEqual(formOf(defaultConfig()));
+    expect(await runsListed(malformed.page)).toEqual(
+      defaultConfig().runs.map(({ id, label, method }) => ({ id, label, method })),
+    );
+    await selectRun(malformed.page, 'iep');
+    expect(await formFields(malformed.page)).toEqual(formOf(defaultConfig(), 1));
 
     const outOfRange = await h.openApp(`#config=${encodeURIComponent(JSON.stringify({ seed: 7, epochs: -1 }))}`);
     await outOfRange.page.waitForSelector('[data-testid=studio-notice]');

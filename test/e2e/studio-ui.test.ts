@@ -2,9 +2,19 @@
 // pruning rate, and errors said at the field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { defaultConfig } from '../../src/protocol/config';
+import { defaultConfig, findRun, type ComparisonConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, formFields, openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
+import {
+  configHash,
+  formFields,
+  openStudio,
+  runsListed,
+  selectRun,
+  slowDown,
+  tinyConfig,
+  waitForState,
+  waitForStep,
+} from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -27,6 +37,16 @@ async function schedulePointsShown(page: Page): Promise<{ step: number; p: numbe
     const m = label.match(/from step (\d+), p (\d\.\d+)/)!;
     return { step: Number(m[1]), p: Number(m[2]) };
   });
+}
+
+/** The setup form (formFields) with each run of the runs editor selected in turn, so each run's settings show. */
+async function formsByRun(page: Page): Promise<Record<string, string | boolean>[]> {
+  const forms = [];
+  for (const { id } of await runsListed(page)) {
+    await selectRun(page, id);
+    forms.push(await formFields(page));
+  }
+  return forms;
 }
 
 function timelineStep(page: Page): Promise<number> {
@@ -65,16 +85,15 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     expect(await page.isVisible('section[aria-label=setup]')).toBe(true);
   });
 
-  it('puts the whole config in the URL hash and restores it from a link', async () => {
+  it('puts the whole config, its whole list of runs included, in the URL hash and restores it from a link', async () => {
     const { page } = await openStudio(h, tinyConfig());
-    // Numbers, selects and a checkbox, in the main grid and under "More settings", then a custom schedule.
+    // Numbers, selects in the main grid and under "More settings"; then every kind of run with its own settings.
     const numbers = {
       width: '0.25',
       seed: '42',
       targetPruningRate: '0.9',
       epochs: '3',
       batchSize: '16',
-      'iep.cycles': '5',
       learningRate: '0.05',
       momentum: '0.8',
       weightDecay: '0.0002',
@@ -82,20 +101,21 @@ describe('studio: talk mode, shared links, schedule editor', () => {
       trainLimit: '128',
       testLimit: '48',
     };
-    const selects = {
-      model: 'conv4',
-      budget: 'full-cycles',
-      backend: 'cpu',
-      'iep.variant': 'hard',
-      'iep.scores': 'rewind',
-    };
+    const selects = { model: 'conv4', budget: 'full-cycles', backend: 'cpu' };
     await page.click('summary:text("More settings")');
     for (const [field, value] of Object.entries(numbers)) await page.fill(`[data-field="${field}"] input`, value);
     for (const [field, value] of Object.entries(selects)) {
       await page.selectOption(`[data-field="${field}"] select`, value);
     }
-    await page.uncheck('[data-field="iep.lrRewind"] input');
-    // The linear preset over 5 cycles up to p = 0.9, then cycle 3 moved by keyboard: 3 up (p + 0.03), 1 right.
+    await page.fill('[data-field="runs[0].label"] input', 'EP baseline');
+
+    // iEP's own settings, then a custom schedule: the linear preset over 5 cycles up to p = 0.9, then cycle 3
+    // moved by keyboard: 3 up (p + 0.03), 1 right.
+    await selectRun(page, 'iep');
+    await page.fill('[data-field="runs[1].iep.cycles"] input', '5');
+    await page.selectOption('[data-field="runs[1].iep.variant"] select', 'hard');
+    await page.selectOption('[data-field="runs[1].iep.scores"] select', 'rewind');
+    await page.uncheck('[data-field="runs[1].iep.lrRewind"] input');
     await page.click('[data-testid=schedule-editor] button:text("linear")');
     await page.focus('[data-testid=schedule-editor] circle[data-index="2"]');
     for (const key of ['ArrowUp', 'ArrowUp', 'ArrowUp', 'ArrowRight']) await page.keyboard.press(key);
@@ -107,15 +127,49 @@ describe('studio: talk mode, shared links, schedule editor', () => {
       { step: 72, p: 0.72 },
       { step: 96, p: 0.9 },
     ]);
-    const set = { ...numbers, ...selects, 'iep.lrRewind': false, dataset: 'cifar10-subset' };
-    expect(await formFields(page)).toEqual(set);
 
-    // What the app wrote: the last edit (the moved point) shows once the debounced write has happened.
-    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('{"step":49,'));
+    // A dense run with its own learning rate and an IteRand run with its own K_per and λ (each selected as added).
+    await page.click('[data-testid=add-dense]');
+    await page.fill('[data-field="runs[2].dense.learningRate"] input', '0.01');
+    await page.click('[data-testid=add-iterand]');
+    await page.fill('[data-field="runs[3].iterand.kPer"] input', '7');
+    await page.fill('[data-field="runs[3].iterand.lambda"] input', '0.25');
+
+    const shared = { ...numbers, ...selects, dataset: 'cifar10-subset' };
+    const labels = {
+      'runs[0].label': 'EP baseline',
+      'runs[1].label': 'iEP',
+      'runs[2].label': 'dense',
+      'runs[3].label': 'IteRand',
+    };
+    const forms = [
+      { ...shared, ...labels },
+      {
+        ...shared,
+        ...labels,
+        'runs[1].iep.cycles': '5',
+        'runs[1].iep.variant': 'hard',
+        'runs[1].iep.scores': 'rewind',
+        'runs[1].iep.lrRewind': false,
+      },
+      { ...shared, ...labels, 'runs[2].dense.learningRate': '0.01' },
+      { ...shared, ...labels, 'runs[3].iterand.kPer': '7', 'runs[3].iterand.lambda': '0.25' },
+    ];
+    const runs = [
+      { id: 'ep', label: 'EP baseline', method: 'ep' },
+      { id: 'iep', label: 'iEP', method: 'iep' },
+      { id: 'dense', label: 'dense', method: 'dense' },
+      { id: 'iterand', label: 'IteRand', method: 'iterand' },
+    ];
+    expect(await runsListed(page)).toEqual(runs);
+    expect(await formsByRun(page)).toEqual(forms);
+
+    // What the app wrote: the last edit (λ) shows once the debounced write has happened.
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"lambda":0.25'));
     const written = await hashConfig(page);
-    const { iep, ...rest } = written as { iep: Record<string, unknown> } & Record<string, unknown>;
+    const { runs: writtenRuns, ...rest } = written as { runs: Record<string, unknown>[] } & Record<string, unknown>;
     expect(rest).toEqual({
-      version: 1,
+      version: 2,
       dataset: 'cifar10-subset',
       model: 'conv4',
       width: 0.25,
@@ -132,16 +186,26 @@ describe('studio: talk mode, shared links, schedule editor', () => {
       testLimit: 48,
       backend: 'cpu',
     });
-    const { points: hashPoints, ...iepRest } = iep as { points: { step: number; p: number }[] };
-    expect(iepRest).toEqual({ cycles: 5, schedule: 'custom', variant: 'hard', scores: 'rewind', lrRewind: false });
+    const [ep, iep, dense, iterand] = writtenRuns;
+    expect(ep).toEqual(runs[0]);
+    const { points: hashPoints, ...iepRest } = iep.iep as { points: { step: number; p: number }[] };
+    expect({ ...iep, iep: iepRest }).toEqual({
+      ...runs[1],
+      iep: { cycles: 5, schedule: 'custom', variant: 'hard', scores: 'rewind', lrRewind: false },
+    });
     expect(hashPoints.map((pt) => pt.step)).toEqual(points.map((pt) => pt.step));
     hashPoints.forEach((pt, i) => expect(pt.p).toBeCloseTo(points[i].p, 6));
+    expect(dense).toEqual({ ...runs[2], dense: { learningRate: 0.01 } });
+    expect(iterand).toEqual({ ...runs[3], iterand: { kPer: 7, lambda: 0.25 } });
+    expect(writtenRuns).toHaveLength(4);
 
-    // The address as the app left it, opened in a fresh context: every field and the schedule come back.
+    // The address as the app left it, opened in a fresh context: every run, every field and the schedule come back.
     const link = await page.evaluate(() => location.hash);
     const other = await h.openApp(link);
     await other.page.waitForSelector('[data-testid=studio] [data-field]');
-    expect(await formFields(other.page)).toEqual(set);
+    expect(await runsListed(other.page)).toEqual(runs);
+    expect(await formsByRun(other.page)).toEqual(forms);
+    await selectRun(other.page, 'iep');
     expect(await schedulePointsShown(other.page)).toEqual(points);
 
     // A page opened without a config in its link writes its (default) config there at once.
@@ -167,6 +231,7 @@ describe('studio: talk mode, shared links, schedule editor', () => {
   it('the schedule editor sets the pruning rate iEP trains at', async () => {
     const { page } = await openStudio(h, tinyConfig({ trainLimit: 1600, epochs: 1 }));
     // The linear preset: cycle 1 of 4 at p_T / 4.
+    await selectRun(page, 'iep');
     await page.click('[data-testid=schedule-editor] button:text("linear")');
     await slowDown(page);
     await page.click('[data-testid=start]');
@@ -191,7 +256,8 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     expect(dragged).toBeGreaterThan(0.208);
     expect(await page.textContent('[data-testid=schedule-editor] p')).toMatch(/^4 cycles/);
     await page.waitForFunction(() => decodeURIComponent(location.hash).includes('"schedule":"custom"'));
-    expect((await hashConfig(page)).iep).toMatchObject({ schedule: 'custom', cycles: 4 });
+    const linked = (await hashConfig(page)) as unknown as ComparisonConfig;
+    expect(findRun(linked, 'iep')).toMatchObject({ iep: { schedule: 'custom', cycles: 4 } });
     await page.click('[data-testid=start]');
     await waitForStep(page, 'iep', 1);
     expect(await page.textContent('[data-testid=iep-p]')).toMatch(new RegExp(`^${dragged.toFixed(3)} `));
@@ -220,6 +286,7 @@ describe('studio: talk mode, shared links, schedule editor', () => {
       expect(await pop.isVisible()).toBe(false);
     }
 
+    await selectRun(page, 'iep');
     const point = page.locator('[data-testid=schedule-editor] circle[data-index="1"]');
     const before = Number((await point.getAttribute('aria-label'))!.match(/p (\d\.\d+)/)![1]);
     await point.focus();

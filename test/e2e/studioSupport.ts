@@ -2,6 +2,7 @@
 // readers for what the page shows (step counters, heatmap pixels, dying ratios).
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
+import type { RunId } from '../../src/protocol/config';
 import type { AppHarness } from './harness';
 
 /** Small enough for SwiftShader/WASM: conv2 at 1/8 width, batch 8, a report every step. */
@@ -47,7 +48,7 @@ export async function slowDown(page: Page) {
 }
 
 /** The step a run's progress line shows. */
-export function stepOf(page: Page, run: 'ep' | 'iep'): Promise<number> {
+export function stepOf(page: Page, run: RunId): Promise<number> {
   return page.$eval(`[data-testid=${run}-progress]`, (el) => Number(el.getAttribute('data-step')));
 }
 
@@ -57,7 +58,7 @@ export function stepOf(page: Page, run: 'ep' | 'iep'): Promise<number> {
  */
 const POLL_MS = 100;
 
-export async function waitForStep(page: Page, run: string, atLeast: number, timeout = 90_000) {
+export async function waitForStep(page: Page, run: RunId, atLeast: number, timeout = 90_000) {
   await page.waitForFunction(
     ([r, n]) => Number(document.querySelector(`[data-testid=${r}-progress]`)?.getAttribute('data-step')) >= n,
     [run, atLeast] as const,
@@ -74,7 +75,7 @@ export async function waitForState(page: Page, state: string, timeout = 90_000) 
 }
 
 /** Every heatmap canvas of a column as a data URL, keyed by layer. */
-export function heatmapPixels(page: Page, run: 'ep' | 'iep'): Promise<Record<string, string>> {
+export function heatmapPixels(page: Page, run: RunId): Promise<Record<string, string>> {
   return page.$$eval(`[data-testid=${run}-heatmaps] figure`, (figures) =>
     Object.fromEntries(
       figures.map((f) => [f.getAttribute('data-layer'), (f.querySelector('canvas') as HTMLCanvasElement).toDataURL()]),
@@ -83,14 +84,14 @@ export function heatmapPixels(page: Page, run: 'ep' | 'iep'): Promise<Record<str
 }
 
 /** Each layer's dying ratio as its bar row states it (NaN where none is shown). */
-export function dyingRatios(page: Page, run: 'ep' | 'iep'): Promise<Record<string, number>> {
+export function dyingRatios(page: Page, run: RunId): Promise<Record<string, number>> {
   return page.$$eval(`section[data-run=${run}] .dying-row`, (rows) =>
     Object.fromEntries(rows.map((r) => [r.getAttribute('data-layer'), Number(r.getAttribute('data-dying') || 'NaN')])),
   );
 }
 
 /** The numbers the studio shows for a run at the timeline cursor (header stats and progress). */
-export function shownNumbers(page: Page, run: 'ep' | 'iep'): Promise<Record<string, string>> {
+export function shownNumbers(page: Page, run: RunId): Promise<Record<string, string>> {
   return page.$eval(`section[data-run=${run}]`, (section) => {
     const text = (sel: string) => section.querySelector(sel)?.textContent ?? '';
     const rows = [...section.querySelectorAll('.dying-row')].map((r) => r.textContent ?? '');
@@ -106,7 +107,7 @@ export function shownNumbers(page: Page, run: 'ep' | 'iep'): Promise<Record<stri
 
 export interface StoredItem {
   kind: 'step' | 'eval';
-  run: 'ep' | 'iep';
+  run: RunId;
   step: number;
   /** SHA-256 of the whole row: two reads compare equal only if every stored value is the same. */
   digest: string;
@@ -160,12 +161,19 @@ export function storedRecords(page: Page): Promise<StoredRecords> {
   });
 }
 
-/** The highest step of each run's reports stored in IndexedDB for run `id` (0 where none is stored yet). */
-export async function storedSteps(page: Page, id: string): Promise<{ ep: number; iep: number }> {
+/**
+ * The highest step of each run's reports stored in IndexedDB for the recorded comparison `id`, by run id (0 where
+ * none is stored yet; `runs` are the run ids to list, the default comparison's unless given).
+ */
+export async function storedSteps(
+  page: Page,
+  id: string,
+  runs: RunId[] = ['ep', 'iep'],
+): Promise<Record<RunId, number>> {
   const { items } = await storedRecords(page);
-  const steps = { ep: 0, iep: 0 };
+  const steps: Record<RunId, number> = Object.fromEntries(runs.map((r) => [r, 0]));
   for (const [key, item] of Object.entries(items)) {
-    if (key.startsWith(`${id}/`) && item.kind === 'step') steps[item.run] = Math.max(steps[item.run], item.step);
+    if (key.startsWith(`${id}/`) && item.kind === 'step') steps[item.run] = Math.max(steps[item.run] ?? 0, item.step);
   }
   return steps;
 }
@@ -233,10 +241,7 @@ export async function saved(page: Page, testId: string): Promise<{ name: string;
 }
 
 /** A run's heatmaps and the step its column shows, read in one go (the screen may move on in between). */
-export function shownHeatmaps(
-  page: Page,
-  run: 'ep' | 'iep',
-): Promise<{ step: number; pixels: Record<string, string> }> {
+export function shownHeatmaps(page: Page, run: RunId): Promise<{ step: number; pixels: Record<string, string> }> {
   return page.evaluate((r) => {
     const figures = [...document.querySelectorAll(`[data-testid=${r}-heatmaps] figure`)];
     return {
@@ -261,5 +266,28 @@ export function formFields(page: Page): Promise<Record<string, string | boolean>
         return [f.getAttribute('data-field'), checkbox ? control.checked : control.value];
       }),
     ),
+  );
+}
+
+/** Picks a run in the runs editor, so that its own settings (an iEP run's cycles and schedule) are the ones shown. */
+export async function selectRun(page: Page, run: RunId) {
+  await page.check(`[data-testid=runs-editor] li[data-run="${run}"] input[type=radio]`);
+  await page.waitForSelector(`[data-testid=runs-editor] li.selected[data-run="${run}"]`);
+}
+
+export interface ListedRun {
+  id: RunId;
+  label: string;
+  method: string;
+}
+
+/** The runs the runs editor lists, in order: id, label and method as its controls hold them. */
+export function runsListed(page: Page): Promise<ListedRun[]> {
+  return page.$$eval('[data-testid=runs-editor] li[data-run]', (rows) =>
+    rows.map((row) => ({
+      id: row.getAttribute('data-run') ?? '',
+      label: (row.querySelector('input[type=text]') as HTMLInputElement).value,
+      method: (row.querySelector('select') as HTMLSelectElement).value,
+    })),
   );
 }
