@@ -70,7 +70,8 @@ export function SharedChart({ steps }: { steps: number }) {
   return (
     <section className="shared-chart panel" aria-label="the runs compared">
       <div className="shared-head">
-        <h2>{looks.map((l) => l.label).join(' vs ')}</h2>
+        {/* Two runs by name; more are named by the legend, their columns and the scoreboard. */}
+        <h2>{looks.length <= 2 ? looks.map((l) => l.label).join(' vs ') : `${looks.length} runs`}</h2>
         <label>
           over layers{' '}
           <select value={average} onChange={(e) => setAverage(e.target.value as typeof average)}>
