@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findRun, type ComparisonConfig, type RunId } from '../../src/protocol/config';
 import type { EvalReport, StepReport } from '../../src/protocol/report';
+import { validateRunRecord } from '../../src/protocol/validate';
 import { ROOT, startHarness, type AppHarness } from './harness';
 import {
   dyingRatios,
@@ -16,6 +17,7 @@ import {
   openStudio,
   parseColour,
   runsListed,
+  saved,
   schedulePointsShown,
   scrubBack,
   selectRun,
@@ -278,7 +280,62 @@ describe('a comparison of several runs', () => {
     expect(findRun(await hashConfig(other.page), 'iep-linear')).toEqual(findRun(config, 'iep-linear'));
     expect(await hashConfig(other.page)).toEqual(config);
   });
+  it('one run of every method records, exports as v2 JSON, and replays to the same numbers in a fresh profile', async () => {
+    const { page } = await openStudio(h, tinyConfig());
+    // EP, IteRand and iEP, then dense; IteRand re-draws every 4 steps, so its 16 steps see re-draws.
+    await page.click('[data-testid=preset-iterand]');
+    await page.click('[data-testid=add-dense]');
+    await selectRun(page, 'iterand');
+    await page.fill('[data-field="runs[1].iterand.kPer"] input', '4');
+    const ids = ['ep', 'iterand', 'iep', 'dense'];
+    expect((await runsListed(page)).map((r) => r.id)).toEqual(ids);
+    await page.click('[data-testid=start]');
+    await waitForState(page, 'done');
+    const final = await shownComparison(page, ids);
+    expect(final.columns.map((c) => [c.method, c.numbers.step])).toEqual(ids.map((id) => [id, '16 / 16']));
+    // IteRand is EP from the same weights and scores until its first re-draw: the same heatmaps at step 1, others at
+    // the end.
+    expect(final.columns[1].pixels).not.toEqual(final.columns[0].pixels);
+    await scrubBack(page, 15);
+    expect(await heatmapPixels(page, 'iterand')).toEqual(await heatmapPixels(page, 'ep'));
+    for (let i = 0; i < 15; i++) await page.keyboard.press('ArrowRight');
+
+    const json = await saved(page, 'export-json');
+    const record = validateRunRecord(JSON.parse(json.bytes.toString('utf8')));
+    expect(record.version).toBe(2);
+    // Each run's id is its method's name here.
+    expect(record.config.runs.map((r) => [r.id, r.method])).toEqual(ids.map((id) => [id, id]));
+    expect(findRun(record.config, 'iterand')).toMatchObject({ iterand: { kPer: 4 } });
+    for (const id of ids)
+      expect(
+        record.reports.filter((r) => r.run === id),
+        id,
+      ).toHaveLength(16);
+
+    const fresh = await openStudio(h, {});
+    await fresh.page.setInputFiles('[data-testid=import]', {
+      name: json.name,
+      mimeType: 'application/json',
+      buffer: json.bytes,
+    });
+    await fresh.page.waitForSelector(`[data-testid=run-list] li[data-run-id="${record.id}"]`);
+    await waitForState(fresh.page, 'recorded');
+    expect(await shownComparison(fresh.page, ids)).toEqual(final);
+  });
 });
+
+/** Every column's method, numbers, dying ratios and heatmap pixels, and the scoreboard, as shown now. */
+async function shownComparison(page: Page, ids: RunId[]) {
+  const columns = [];
+  for (const id of ids) {
+    columns.push({
+      method: await page.getAttribute(`section[data-run="${id}"]`, 'data-method'),
+      numbers: await shownNumbers(page, id),
+      pixels: await heatmapPixels(page, id),
+    });
+  }
+  return { columns, scoreboard: await page.textContent('[data-testid=scoreboard] tbody') };
+}
 
 /** A run file exported by the v1 app (commit 893ed37): conv2 at 1/8 width, 8 steps of EP and of a 2-cycle iEP. */
 const V1_FIXTURE = join(ROOT, 'test', 'fixtures', 'v1-run.json');
