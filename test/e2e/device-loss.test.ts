@@ -138,5 +138,7 @@ describe('studio: a lost WebGPU device', () => {
     await page.click('[data-testid=pause]');
     await waitForState(page, 'paused');
     expect(errors).toEqual([]);
-  }, 90_000);
+    // SwiftShader's WebGPU took 45 s to its second step on a loaded two-core machine: the budget is for the waits
+    // above to say what did not happen, not a time limit on the test.
+  }, 300_000);
 });

@@ -16,14 +16,17 @@ import {
   pixelsAt,
   pngSize,
   saved,
+  scrubBack,
   shownNumbers,
   slowDown,
   stepOf,
+  stepsSeen,
   storedRecords,
   storedSteps,
   tinyConfig,
   waitForState,
   waitForStep,
+  watchSteps,
 } from './studioSupport';
 
 let h: AppHarness;
@@ -84,33 +87,10 @@ async function screenCells(page: Page, record: RunRecord, step: number): Promise
   return colours;
 }
 
-/** Records every step EP's column shows from now on (window.seenSteps). */
-async function watchSteps(page: Page) {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { seenSteps: string[] }).seenSteps = seen;
-    const el = document.querySelector('[data-testid=ep-step]')!;
-    new MutationObserver(() => {
-      const text = el.textContent ?? '';
-      if (seen.at(-1) !== text) seen.push(text);
-    }).observe(el, { childList: true, characterData: true, subtree: true });
-  });
-}
-
-async function stepsSeen(page: Page): Promise<number[]> {
-  const seen = await page.evaluate(() => (window as unknown as { seenSteps: string[] }).seenSteps);
-  return seen.map((text) => parseInt(text, 10));
-}
-
 /** The id of the run on screen (the library marks it as current). */
 async function currentRunId(page: Page): Promise<string> {
   const li = await page.waitForSelector('[data-testid=run-list] li.current[data-run-id]');
   return (await li.getAttribute('data-run-id'))!;
-}
-
-async function scrubBack(page: Page, times: number) {
-  await page.locator('body').click({ position: { x: 5, y: 5 } });
-  for (let i = 0; i < times; i++) await page.keyboard.press('ArrowLeft');
 }
 
 describe('studio: record, export, import, replay', () => {

@@ -6,9 +6,10 @@ import { defaultConfig, findRun, type ComparisonConfig } from '../../src/protoco
 import { startHarness, type AppHarness } from './harness';
 import {
   configHash,
-  formFields,
+  formsByRun,
   openStudio,
   runsListed,
+  schedulePointsShown,
   selectRun,
   slowDown,
   tinyConfig,
@@ -26,27 +27,6 @@ afterAll(async () => {
 
 function hashConfig(page: Page): Promise<Record<string, unknown>> {
   return page.evaluate(() => JSON.parse(decodeURIComponent(location.hash.slice('#config='.length))));
-}
-
-/** The schedule editor's points, read from their labels ("cycle 2: from step 24, p 0.360"). */
-async function schedulePointsShown(page: Page): Promise<{ step: number; p: number }[]> {
-  const labels = await page.$$eval('[data-testid=schedule-editor] circle[data-index]', (cs) =>
-    cs.map((c) => c.getAttribute('aria-label') ?? ''),
-  );
-  return labels.map((label) => {
-    const m = label.match(/from step (\d+), p (\d\.\d+)/)!;
-    return { step: Number(m[1]), p: Number(m[2]) };
-  });
-}
-
-/** The setup form (formFields) with each run of the runs editor selected in turn, so each run's settings show. */
-async function formsByRun(page: Page): Promise<Record<string, string | boolean>[]> {
-  const forms = [];
-  for (const { id } of await runsListed(page)) {
-    await selectRun(page, id);
-    forms.push(await formFields(page));
-  }
-  return forms;
 }
 
 function timelineStep(page: Page): Promise<number> {

@@ -291,3 +291,48 @@ export function runsListed(page: Page): Promise<ListedRun[]> {
     })),
   );
 }
+
+/** The schedule editor's points, read from their labels ("cycle 2: from step 24, p 0.360"). */
+export async function schedulePointsShown(page: Page): Promise<{ step: number; p: number }[]> {
+  const labels = await page.$$eval('[data-testid=schedule-editor] circle[data-index]', (cs) =>
+    cs.map((c) => c.getAttribute('aria-label') ?? ''),
+  );
+  return labels.map((label) => {
+    const m = label.match(/from step (\d+), p (\d\.\d+)/)!;
+    return { step: Number(m[1]), p: Number(m[2]) };
+  });
+}
+
+/** The setup form (formFields) with each run of the runs editor selected in turn, so each run's settings show. */
+export async function formsByRun(page: Page): Promise<Record<string, string | boolean>[]> {
+  const forms = [];
+  for (const { id } of await runsListed(page)) {
+    await selectRun(page, id);
+    forms.push(await formFields(page));
+  }
+  return forms;
+}
+
+/** Records every step EP's column shows from now on (window.seenSteps). */
+export async function watchSteps(page: Page) {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { seenSteps: string[] }).seenSteps = seen;
+    const el = document.querySelector('[data-testid=ep-step]')!;
+    new MutationObserver(() => {
+      const text = el.textContent ?? '';
+      if (seen.at(-1) !== text) seen.push(text);
+    }).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+}
+
+export async function stepsSeen(page: Page): Promise<number[]> {
+  const seen = await page.evaluate(() => (window as unknown as { seenSteps: string[] }).seenSteps);
+  return seen.map((text) => parseInt(text, 10));
+}
+
+/** Moves the timeline cursor back `times` reports, by keyboard. */
+export async function scrubBack(page: Page, times: number) {
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  for (let i = 0; i < times; i++) await page.keyboard.press('ArrowLeft');
+}
