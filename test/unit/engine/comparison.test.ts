@@ -160,9 +160,10 @@ describe('a 4-run comparison: EP, iEP, dense and IteRand', () => {
   });
 
   it('the dense run trains inside the comparison: its weights change and its loss falls on real CIFAR-10', async () => {
-    // 256 real images, batch 16, 4 epochs: 64 steps of each run; dense at its own smaller learning rate.
+    // 256 real images, batch 16, 4 epochs: 64 steps of each run; dense at its own smaller learning rate. Measured:
+    // its loss 2.33, 2.16, 2.09, 2.07 over the four reports.
     const real = cifar(256, 64);
-    const config = fourRunConfig({ batchSize: 16, epochs: 4, reportEvery: 16 }, undefined, 0.01);
+    const config = fourRunConfig({ width: 0.125, batchSize: 16, epochs: 4, reportEvery: 16 }, undefined, 0.01);
     const c = new Comparison(config, real, { snapshots: false });
     const dense = denseOf(c);
     const before = values(dense.weights);
@@ -178,10 +179,11 @@ describe('a 4-run comparison: EP, iEP, dense and IteRand', () => {
     expect(reports.map((r) => [r.step, r.pruningRate, r.cycles, r.layers.length])).toEqual(
       [16, 32, 48, 64].map((step) => [step, 0, 1, 0]),
     );
-    expect(reports.at(-1)!.loss).toBeLessThan(reports[0].loss - 0.1);
+    reports.slice(1).forEach((r, i) => expect(r.loss, `step ${r.step}`).toBeLessThan(reports[i].loss));
+    expect(reports.at(-1)!.loss).toBeLessThan(reports[0].loss - 0.2);
     expect(evals.at(-1)).toMatchObject({ reason: 'final', step: 64 });
     // The searches' frozen weights did not move meanwhile.
-    const fresh = buildModel('conv2', 0.0625, config.seed);
+    const fresh = buildModel('conv2', config.width, config.seed);
     for (const id of ['ep', 'iep']) {
       expect(values(searchOf(c, id).model.layers.map((l) => l.weights)), id).toEqual(
         values(fresh.layers.map((l) => l.weights)),
