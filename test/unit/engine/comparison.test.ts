@@ -3,16 +3,61 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
+import { DenseRun } from '../../../src/engine/dense';
 import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { Runner } from '../../../src/engine/runner';
-import { withIep, type BackendChoice } from '../../../src/protocol/config';
+import { findRun, withIep, type BackendChoice, type ComparisonConfig } from '../../../src/protocol/config';
 import type { DatasetPayload, RunnerEvent } from '../../../src/protocol/messages';
 import type { EvalReport, StepReport } from '../../../src/protocol/report';
 import { ConfigError } from '../../../src/protocol/validate';
-import { cifar, cifarPayload, tinyConfig } from './helpers';
+import { cifar, cifarPayload, fourRunConfig, searchOf, tinyConfig } from './helpers';
+import { firstDifference } from './observe';
 
 const data = cifar(64, 32);
+
+/** Steps `c` `steps` times; the tensor count after every `every` steps, and the evaluations emitted meanwhile. */
+async function tensorCounts(c: Comparison, steps: number, every: number) {
+  const counts: number[] = [];
+  let evals = 0;
+  c.subscribe((e) => {
+    if (e.type === 'eval') evals++;
+  });
+  for (let s = 1; s <= steps; s++) {
+    await c.stepOnce();
+    if (s % every === 0) counts.push(tf.memory().numTensors);
+  }
+  return { counts, evals };
+}
+
+/**
+ * Runs `config` to the end twice: straight through, and stopped after step 6 then restored from its last snapshot (the
+ * report at step 4; the steps after it are lost with the "device"). Asserts both emitted the same reports and
+ * evaluations (time aside); returns both comparisons and the snapshot, for the caller to compare their state.
+ */
+async function stopAndResume(config: ComparisonConfig) {
+  const collect = (c: Comparison) => {
+    const out: (StepReport | EvalReport)[] = [];
+    c.subscribe((e) => (e.type === 'report' || e.type === 'eval') && out.push(e.report));
+    return out;
+  };
+  const strip = (r: StepReport | EvalReport) => (r.kind === 'step' ? { ...r, imagesPerSecond: 0 } : r);
+  const straight = new Comparison(config, data);
+  const straightReports = collect(straight);
+  while (!straight.done) await straight.stepOnce();
+
+  const first = new Comparison(config, data);
+  const firstReports = collect(first);
+  while (first.steps.ep < 6) await first.stepOnce();
+  const snapshot = first.lastSnapshot!;
+  first.dispose();
+  const resumed = Comparison.restore(snapshot, data);
+  const resumedReports = collect(resumed);
+  while (!resumed.done) await resumed.stepOnce();
+  const before = firstReports.filter((r) => r.step <= 4);
+  expect([...before, ...resumedReports].map(strip)).toEqual(straightReports.map(strip));
+  return { straight, resumed, snapshot };
+}
 
 describe('comparison', () => {
   beforeAll(() => useNodeBackend('wasm'));
@@ -40,15 +85,7 @@ describe('comparison', () => {
   it('keeps the tensor count flat over 200 steps (reports, evaluations and snapshots included)', async () => {
     const atStart = tf.memory().numTensors;
     const c = new Comparison(tinyConfig({ batchSize: 4, epochs: 13, reportEvery: 10 }), data);
-    const counts: number[] = [];
-    let evals = 0;
-    c.subscribe((e) => {
-      if (e.type === 'eval') evals++;
-    });
-    for (let s = 1; s <= 200; s++) {
-      await c.stepOnce();
-      if (s % 10 === 0) counts.push(tf.memory().numTensors);
-    }
+    const { counts, evals } = await tensorCounts(c, 200, 10);
     expect(evals).toBeGreaterThan(20);
     expect(new Set(counts.slice(1)).size).toBe(1);
     c.dispose();
@@ -74,28 +111,8 @@ describe('comparison', () => {
       reportEvery: 4,
       iep: { cycles: 4, variant: 'hard' },
     });
-    const collect = (c: Comparison) => {
-      const out: (StepReport | EvalReport)[] = [];
-      c.subscribe((e) => (e.type === 'report' || e.type === 'eval') && out.push(e.report));
-      return out;
-    };
-    const strip = (r: StepReport | EvalReport) => (r.kind === 'step' ? { ...r, imagesPerSecond: 0 } : r);
-    const straight = new Comparison(config, data);
-    const straightReports = collect(straight);
-    while (!straight.done) await straight.stepOnce();
-
-    const first = new Comparison(config, data);
-    const firstReports = collect(first);
-    while (first.steps.ep < 6) await first.stepOnce();
-    // The last snapshot is from the report at step 4; the steps after it are lost with the "device".
-    const snapshot = first.lastSnapshot!;
+    const { straight, resumed, snapshot } = await stopAndResume(config);
     expect(snapshot.runs.ep.stepsDone).toBe(4);
-    first.dispose();
-    const resumed = Comparison.restore(snapshot, data);
-    const resumedReports = collect(resumed);
-    while (!resumed.done) await resumed.stepOnce();
-    const before = firstReports.filter((r) => r.step <= 4);
-    expect([...before, ...resumedReports].map(strip)).toEqual(straightReports.map(strip));
     for (const run of ['ep', 'iep'] as const) {
       for (let i = 0; i < straight.runs[run].model.layers.length; i++) {
         expect(await resumed.runs[run].model.layers[i].scores.data()).toEqual(
@@ -106,6 +123,104 @@ describe('comparison', () => {
     straight.dispose();
     resumed.dispose();
     await useNodeBackend('wasm');
+  });
+});
+
+/** The dense run of a comparison (its trained weights are its own). */
+function denseOf(c: Comparison): DenseRun {
+  const run = c.runs.dense;
+  if (!(run instanceof DenseRun)) throw new Error('no dense run');
+  return run;
+}
+
+const values = (vars: readonly tf.Tensor[]) => vars.map((v) => Float32Array.from(v.dataSync()));
+const SEARCHES = ['ep', 'iep', 'iterand'];
+
+describe('a 4-run comparison: EP, iEP, dense and IteRand', () => {
+  beforeAll(() => useNodeBackend('wasm'));
+
+  it('the three searches start from bit-identical weights and scores; dense from its own seeded weights', () => {
+    const config = fourRunConfig();
+    const c = new Comparison(config, data, { snapshots: false });
+    expect(c.list.map((r) => r.run)).toEqual(['ep', 'iep', 'dense', 'iterand']);
+    const fresh = buildModel('conv2', 0.0625, config.seed);
+    for (const id of SEARCHES) {
+      const layers = searchOf(c, id).model.layers;
+      layers.forEach((l, i) => {
+        expect(
+          firstDifference(Float32Array.from(l.weights.dataSync()), values([fresh.layers[i].weights])[0]),
+        ).toBeNull();
+        expect(firstDifference(Float32Array.from(l.scores.dataSync()), values([fresh.layers[i].scores])[0])).toBeNull();
+      });
+    }
+    const alone = new DenseRun(config, data.train.count, findRun(config, 'dense'));
+    expect(values(denseOf(c).weights)).toEqual(values(alone.weights));
+    [fresh, alone].forEach((x) => x.dispose());
+    c.dispose();
+  });
+
+  it('the dense run trains inside the comparison: its weights change and its loss falls on real CIFAR-10', async () => {
+    // 256 real images, batch 16, 4 epochs: 64 steps of each run; dense at its own smaller learning rate. Measured:
+    // its loss 2.33, 2.16, 2.09, 2.07 over the four reports.
+    const real = cifar(256, 64);
+    const config = fourRunConfig({ width: 0.125, batchSize: 16, epochs: 4, reportEvery: 16 }, undefined, 0.01);
+    const c = new Comparison(config, real, { snapshots: false });
+    const dense = denseOf(c);
+    const before = values(dense.weights);
+    const reports: StepReport[] = [];
+    const evals: EvalReport[] = [];
+    c.subscribe((e) => {
+      if (e.type === 'report' && e.report.run === 'dense') reports.push(e.report);
+      if (e.type === 'eval' && e.report.run === 'dense') evals.push(e.report);
+    });
+    while (!c.done) await c.stepOnce();
+    const after = values(dense.weights);
+    after.forEach((w, i) => expect(firstDifference(w, before[i]), `layer ${i}`).not.toBeNull());
+    expect(reports.map((r) => [r.step, r.pruningRate, r.cycles, r.layers.length])).toEqual(
+      [16, 32, 48, 64].map((step) => [step, 0, 1, 0]),
+    );
+    reports.slice(1).forEach((r, i) => expect(r.loss, `step ${r.step}`).toBeLessThan(reports[i].loss));
+    expect(reports.at(-1)!.loss).toBeLessThan(reports[0].loss - 0.2);
+    expect(evals.at(-1)).toMatchObject({ reason: 'final', step: 64 });
+    // The searches' frozen weights did not move meanwhile.
+    const fresh = buildModel('conv2', config.width, config.seed);
+    for (const id of ['ep', 'iep']) {
+      expect(values(searchOf(c, id).model.layers.map((l) => l.weights)), id).toEqual(
+        values(fresh.layers.map((l) => l.weights)),
+      );
+    }
+    fresh.dispose();
+    c.dispose();
+  });
+
+  it('keeps the tensor count flat over 60 steps (reports, evaluations, snapshots and IteRand re-draws included)', async () => {
+    const atStart = tf.memory().numTensors;
+    const c = new Comparison(
+      fourRunConfig({ batchSize: 4, epochs: 4, reportEvery: 5 }, { kPer: 7, lambda: 0.3 }),
+      data,
+    );
+    const { counts, evals } = await tensorCounts(c, 60, 5);
+    expect(c.steps).toEqual({ ep: 60, iep: 60, dense: 60, iterand: 60 });
+    expect(evals).toBeGreaterThanOrEqual(4 * 3);
+    expect(c.lastSnapshot?.runs.dense.stepsDone).toBe(60);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    c.dispose();
+    expect(tf.memory().numTensors).toBe(atStart);
+  });
+
+  it('a restored snapshot continues bit-identically, dense and IteRand included', async () => {
+    // 16 steps each; IteRand re-draws at steps 3, 6, 9, 12, 15: before and after the snapshot at step 4.
+    const config = fourRunConfig({ batchSize: 8, epochs: 2, reportEvery: 4, iep: { cycles: 4, variant: 'hard' } });
+    const { straight, resumed, snapshot } = await stopAndResume(config);
+    expect(Object.keys(snapshot.runs)).toEqual(['ep', 'iep', 'dense', 'iterand']);
+    expect(Object.values(snapshot.runs).map((r) => r.stepsDone)).toEqual([4, 4, 4, 4]);
+    // Every run's whole state: scores, momentum and usage of the searches, IteRand's re-drawn weights, dense's
+    // trained weights, BatchNorm scales, shifts and running statistics.
+    const [a, b] = [await resumed.snapshot(), await straight.snapshot()];
+    for (const id of ['ep', 'iep', 'dense', 'iterand']) expect(a.runs[id], id).toEqual(b.runs[id]);
+    expect(values(denseOf(resumed).weights)).toEqual(values(denseOf(straight).weights));
+    straight.dispose();
+    resumed.dispose();
   });
 });
 

@@ -10,7 +10,7 @@ import type { RunTrainer } from '../../../src/engine/comparison';
 import type { Batch } from '../../../src/engine/search';
 import type { RunId } from '../../../src/protocol/config';
 import { deriveSeed, mulberry32, permutation } from '../../../src/util/random';
-import { cifar, tinyConfig } from './helpers';
+import { cifar, fourRunConfig, tinyConfig } from './helpers';
 import { firstDifference } from './observe';
 
 interface BatchSeen {
@@ -73,6 +73,25 @@ describe('batches', () => {
     );
     epochs.forEach((e) => expect([...e].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i)));
     expect(epochs[0]).not.toEqual(epochs[1]);
+    c.dispose();
+  });
+
+  it('all four methods (EP, iEP, dense, IteRand) of one comparison train on the same batch at every step', async () => {
+    // 2 epochs of 8 + 8 + 4: six steps each, across an epoch boundary and an IteRand re-draw (K_per = 2).
+    const config = fourRunConfig({ batchSize: 8, epochs: 2, iep: { cycles: 3 } }, { kPer: 2, lambda: 0.5 });
+    const c = new Comparison(config, data, { snapshots: false });
+    const ids = ['ep', 'iep', 'dense', 'iterand'];
+    expect(c.list.map((r) => r.run)).toEqual(ids);
+    const seen = Object.fromEntries(ids.map((id) => [id, watchBatches(c.runs[id])]));
+    while (!c.done) await c.stepOnce();
+    for (const id of ids) {
+      expect(seen[id].length, id).toBe(6);
+      seen[id].forEach((got, t) => {
+        const expected = expectedBatch(data.train, config.seed, 8, t);
+        expect(got.y, `${id} step ${t}`).toEqual(expected.y);
+        expect(firstDifference(got.x, expected.x), `${id} step ${t}`).toBeNull();
+      });
+    }
     c.dispose();
   });
 

@@ -5,6 +5,7 @@ import {
   withIep,
   type ComparisonConfig,
   type IepConfig,
+  type IteRandConfig,
   type RunId,
 } from '../../../src/protocol/config';
 import type { Comparison } from '../../../src/engine/comparison';
@@ -45,6 +46,26 @@ export function tinyConfig({ iep = {}, ...overrides }: TinyOverrides = {}): Comp
     ...overrides,
   };
   return withIep(config, iep);
+}
+
+/**
+ * tinyConfig with four runs, one per method: EP, iEP, dense (`denseLearningRate`, null = the shared one) and
+ * IteRand (`iterand`), ids 'ep', 'iep', 'dense', 'iterand'.
+ */
+export function fourRunConfig(
+  overrides: TinyOverrides = {},
+  iterand: IteRandConfig = { kPer: 3, lambda: 0.2 },
+  denseLearningRate: number | null = null,
+): ComparisonConfig {
+  const config = tinyConfig(overrides);
+  return {
+    ...config,
+    runs: [
+      ...config.runs,
+      { id: 'dense', label: 'dense', method: 'dense', dense: { learningRate: denseLearningRate } },
+      { id: 'iterand', label: 'IteRand', method: 'iterand', iterand },
+    ],
+  };
 }
 
 /** The splits as the page sends them to the engine ('create'). */

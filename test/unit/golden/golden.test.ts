@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src/engine/node-backend';
+import { validateConfig } from '../../../src/protocol/validate';
 import { base64ToFloats, computeGoldenVectors, type GoldenVectors } from '../../../scripts/golden';
 import { VECTORS_PATH } from '../../../scripts/golden-vectors';
-import { validateConfig } from '../../../src/protocol/validate';
 
 const expected = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as GoldenVectors;
 
@@ -35,7 +35,7 @@ describe('golden vectors on cpu', () => {
     expect(got.cases.map((c) => c.name)).toEqual(expected.cases.map((c) => c.name));
     got.cases.forEach((c, i) => {
       const e = expected.cases[i];
-      // The file's configs are protocol v1 (EP and one iEP); read as v2 they are exactly what the engine ran.
+      // The file's configs are protocol v1 (EP and one iEP); read through validateConfig, they are the engine's.
       expect(c.config).toEqual(validateConfig(e.config));
       expect(c.layers).toEqual(e.layers);
       c.runs.forEach((r, j) => {

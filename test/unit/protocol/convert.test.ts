@@ -1,6 +1,8 @@
 // Protocol v1 → v2 on read, on a real v1 export: test/fixtures/v1-run.json was written by the v1 app itself (commit
 // 893ed37: its engine trained a tiny EP-vs-iEP comparison on real CIFAR-10, its store folded the events and its
-// recordToJson wrote the file), so these tests read exactly what v1 users have on disk.
+// recordToJson wrote the file), so these tests read exactly what v1 users have on disk. Made by extracting 893ed37
+// (git archive) beside ../shared, linking node_modules, and running there a one-off vitest file that wrote
+// recordToJson(await realRecord()) (v1's test/unit/store/realRecord.ts: 16 steps, iEP 4 cycles, wasm).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

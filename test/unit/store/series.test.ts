@@ -11,6 +11,7 @@ import {
   reportAt,
   reportSteps,
   secondsLeft,
+  seriesOf,
   type Series,
 } from '../../../src/store/series';
 import { realRecord } from './realRecord';
@@ -20,7 +21,7 @@ let series: Series;
 
 beforeAll(async () => {
   record = await realRecord();
-  series = emptySeries();
+  series = emptySeries(record.config);
   for (const r of record.reports) series[r.run].reports.push(r);
   for (const e of record.evals) series[e.run].evals.push(e);
 });
@@ -41,7 +42,8 @@ describe('the timeline', () => {
     const ep = series.ep;
     expect(reportAt(ep, null)).toBe(ep.reports.at(-1));
     expect(reportAt(ep, 0)).toBeNull();
-    expect(reportAt(emptySeries().ep, null)).toBeNull();
+    expect(reportAt(seriesOf(emptySeries(record.config), 'ep'), null)).toBeNull();
+    expect(reportAt(seriesOf(emptySeries(), 'ep'), null)).toBeNull();
     ep.reports.forEach((r, i) => {
       expect(reportAt(ep, r.step)).toBe(r);
       // Between two reports (and after the last) the earlier one is still on screen.
