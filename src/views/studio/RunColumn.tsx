@@ -114,7 +114,7 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
           loss and accuracy are the baseline the searches are measured against.
         </p>
       )}
-      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef}>
+      <div className="heatmap-grid" data-testid={`${run}-heatmaps`} ref={gridRef} hidden={!look.masked}>
         {look.masked &&
           layers.map((layer) => (
             <HeatmapTile

@@ -102,15 +102,16 @@ export function RunsEditor({ locked }: { locked: boolean }) {
                 checked={i === index}
                 onChange={() => setSelected(i)}
               />
-              <input
-                type="text"
-                aria-label={`run ${i + 1} label`}
-                value={r.label}
-                maxLength={40}
-                disabled={locked}
-                data-field={`runs[${i}].label`}
-                onChange={(e) => update(i, { ...r, label: e.target.value })}
-              />
+              <span className="run-label" data-field={`runs[${i}].label`}>
+                <input
+                  type="text"
+                  aria-label={`run ${i + 1} label`}
+                  value={r.label}
+                  maxLength={40}
+                  disabled={locked}
+                  onChange={(e) => update(i, { ...r, label: e.target.value })}
+                />
+              </span>
               <Select
                 id={`run-method-${i}`}
                 value={r.method}
