@@ -178,7 +178,7 @@ export class WorkerClient {
     this.welcomed = false;
     this.on.connection(
       this.everAttached
-        ? { status: 'retrying', reason: 'reconnecting…', attempt: this.attempt }
+        ? { status: 'retrying', reason: 'the connection dropped; re-attaching…', attempt: this.attempt }
         : { status: 'connecting' },
     );
     const mine =

@@ -7,6 +7,7 @@ import { onRunsChanged } from '../../store/runOwnership';
 import { startRecorder } from '../../store/recorder';
 import { startReplayDriver } from '../../store/replay';
 import { configFromHash, configToHash } from '../../store/url';
+import { workerFromSearch } from '../../store/remote';
 import { backendChoiceFromUrl } from '../../runner/browserRunner';
 
 function applyHash(): void {
@@ -50,5 +51,8 @@ export function startStudio(): () => void {
   }
   const cleanups = [startRecorder(), startReplayDriver(), syncUrl(), onRunsChanged(() => void refreshLibrary())];
   void recoverInterrupted();
+  // `?worker=<url-encoded ws://…/?token=…>`: a link that attaches the studio to a worker as it opens.
+  const worker = workerFromSearch(window.location.search);
+  if (worker) useStore.getState().attach(worker);
   return () => cleanups.forEach((c) => c());
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { WsClient } from './wsClient';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
@@ -57,4 +58,25 @@ export function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
       if (line.startsWith('ws://')) resolvePrinted({ url: line.trim(), runsDir, process: server, telemetry, stop });
     });
   });
+}
+
+/**
+ * Resumes a paused run from a client of its own (a script: no Origin) and resolves once the worker says it is done:
+ * what another user of the worker does while the studio is away.
+ */
+export async function resumeToEnd(worker: WorkerProcess, token: string, run: string): Promise<void> {
+  const other = await WsClient.open(worker.url);
+  other.send(JSON.stringify({ v: 1, type: 'hello', token }));
+  // Subscribed past the end: only state messages come back.
+  other.send(JSON.stringify({ v: 1, type: 'subscribe', run, fromSeq: 1_000_000 }));
+  other.send(JSON.stringify({ v: 1, type: 'resume', run }));
+  for (;;) {
+    const m = await other.next();
+    if (typeof m !== 'string') throw new Error(`the worker closed the socket: ${m.code} ${m.reason}`);
+    const msg = JSON.parse(m) as { type: string; run?: { state: string; error: string | null } };
+    if (msg.type === 'error') throw new Error(`the worker refused: ${m}`);
+    if (msg.type === 'state' && msg.run?.state === 'done') break;
+    if (msg.run?.state === 'failed') throw new Error(`run ${run} failed: ${msg.run.error}`);
+  }
+  other.close();
 }

@@ -11,7 +11,7 @@ import {
   type OpenSocket,
   type RunInfo,
 } from '../../../src/remote/workerClient';
-import { startWorker, type WorkerProcess } from './serveProcess';
+import { resumeToEnd, startWorker, type WorkerProcess } from './serveProcess';
 import { WsClient } from './wsClient';
 
 const TOKEN = 'worker-client-token';
@@ -150,18 +150,7 @@ describe('the studio’s worker client', () => {
     await waitFor(seen.connections, (c) => c.status === 'retrying' && c.reason.includes('dropped'), changed);
 
     // While the studio is away, another client resumes the run and it trains to its end.
-    const other = await WsClient.open(worker.url);
-    other.send(JSON.stringify({ v: 1, type: 'hello', token: TOKEN }));
-    other.send(JSON.stringify({ v: 1, type: 'subscribe', run: 'drop', fromSeq: 1_000_000 }));
-    other.send(JSON.stringify({ v: 1, type: 'resume', run: 'drop' }));
-    for (;;) {
-      const m = await other.next();
-      if (typeof m !== 'string') throw new Error(`the worker closed: ${m.code}`);
-      const msg = JSON.parse(m) as { type: string; run?: RunInfo };
-      if (msg.type === 'state' && msg.run?.state === 'done') break;
-      expect(msg.run?.state).not.toBe('failed');
-    }
-    other.close();
+    await resumeToEnd(worker, TOKEN, 'drop');
     const recorded = worker.telemetry('drop');
     expect(beforeDrop).toBeLessThan(recorded.length);
 
