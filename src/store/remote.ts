@@ -21,7 +21,7 @@ export interface RemoteSlice {
   workerConnection: Connection;
   /** The worker's runs as it last listed them, updated by its state messages. */
   workerRuns: RunInfo[];
-  /** The remote run on screen and how many of its reports arrived since it was opened. */
+  /** The remote run on screen and how many of its reports arrived since it was opened (counted in batches). */
   remoteOpen: { id: string; received: number } | null;
   /** The last refused request (a start, a pause…), in words. */
   workerError: string | null;
@@ -72,7 +72,9 @@ export const createRemoteSlice: StateCreator<StoreState, [], [], RemoteSlice> = 
     const events = feed;
     feed = [];
     const open = get().remoteOpen;
-    if (!open || !onScreen(open.id)) return;
+    if (!open) return;
+    set({ remoteOpen: { id: open.id, received: open.received + events.length } });
+    if (!onScreen(open.id)) return;
     get().applyEvents(events);
     const s = get();
     // The worker's header says nothing of the budget; each report carries its run's total.
@@ -108,9 +110,7 @@ export const createRemoteSlice: StateCreator<StoreState, [], [], RemoteSlice> = 
 
   const report: WorkerEvents['report'] = (run, seq, r) => {
     recordings.get(run)?.add(seq, r);
-    const open = get().remoteOpen;
-    if (open?.id !== run || !shown) return;
-    set({ remoteOpen: { id: run, received: open.received + 1 } });
+    if (get().remoteOpen?.id !== run || !shown) return;
     feed.push(r.kind === 'step' ? { type: 'report', report: r } : { type: 'eval', report: r });
     feedTimer ??= setTimeout(flushFeed, FEED_MS);
   };
@@ -144,7 +144,7 @@ export const createRemoteSlice: StateCreator<StoreState, [], [], RemoteSlice> = 
       client.detach();
       client = null;
       // What arrived is kept; runs still training on the worker are marked cut short in this browser.
-      for (const r of recordings.values()) void r.flush('interrupted');
+      for (const r of recordings.values()) void r.cutShort();
       recordings.clear();
       shown = false;
       set({ ...initialRemote });
@@ -155,6 +155,7 @@ export const createRemoteSlice: StateCreator<StoreState, [], [], RemoteSlice> = 
       stopLive();
       await recorderIdle();
       shown = false;
+      feed = [];
       set({ remoteOpen: { id: runId, received: 0 }, workerError: null });
       // From the first report: the series is drawn whole, and stored rows are rewritten with the same values.
       client.subscribe(runId, 0);

@@ -48,8 +48,13 @@ export class RemoteRecording {
     void this.flush();
   }
 
-  /** Writes what arrived so far; `status` overrides the worker's (e.g. 'interrupted' when this tab detaches). */
-  flush(status: RunStatus = this.status): Promise<void> {
+  /** This tab stops following the run: what arrived is written, and a run still going is marked cut short. */
+  cutShort(): Promise<void> {
+    return this.flush(this.status === 'recording' ? 'interrupted' : this.status);
+  }
+
+  /** Writes what arrived so far, under the worker's status or `status`. */
+  private flush(status: RunStatus = this.status): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.pending;

@@ -3,7 +3,7 @@
 // and shows it live in the same columns (step counters rise, heatmaps change), recorded in IndexedDB as a remote
 // run. Its connection is cut while the worker is out of reach and the run trains on; the page says so, re-attaches
 // by itself and re-subscribes, and ends with every report of the worker's telemetry exactly once. A wrong token is
-// said in the panel; a link with ?worker= attaches on load.
+// said in the panel; a link with ?worker= attaches on load, and Detach leaves the stored runs as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { startHarness, type AppHarness } from './harness';
@@ -142,6 +142,13 @@ describe('attach a worker', () => {
       'data-received',
       `Number(v) === ${recorded.length}`,
     );
+    // Detaching keeps what was stored as it was: a finished run stays done.
+    const statusIn = async (p: Page) => (await storedRecords(p)).runs[id]?.status;
+    await expect.poll(() => statusIn(linked.page), { timeout: 60_000, interval: 250 }).toBe('done');
+    await linked.page.click('[data-testid=worker-detach]');
+    await status(linked.page, 'detached');
+    expect(await linked.page.textContent('[data-testid=worker-state]')).toMatch(/No worker attached/);
+    expect(await statusIn(linked.page)).toBe('done');
     expect(linked.errors).toEqual([]);
   });
 
