@@ -35,26 +35,30 @@ function RunRow({ run }: { run: RunInfo }) {
       <span className="worker-run-id">{run.id}</span>{' '}
       <span className="muted">
         · {run.state}
-        {run.pending ? ` (${run.pending} asked)` : ''} · {run.reports} reports
+        {run.pending ? ` (${run.pending} asked)` : ''}
+        {/* The listed count is as of the last state change; the open run's own count grows with each report. */}
+        {!open && run.state !== 'training' ? ` · ${run.reports} reports` : ''}
         {run.error ? ` · ${run.error}` : ''}
       </span>
-      {actions.map((a) => (
-        <button
-          key={a}
-          type="button"
-          className="link"
-          onClick={() => void control(run.id, a)}
-          data-testid={`worker-${a}`}
-        >
-          {a}
-        </button>
-      ))}
       {open && (
         <span className="muted" data-testid="worker-received" data-received={open.received}>
           {' '}
-          · on screen, {open.received} received
+          · on screen, {open.received} reports received
         </span>
       )}
+      <span className="worker-actions">
+        {actions.map((a) => (
+          <button
+            key={a}
+            type="button"
+            className="link"
+            onClick={() => void control(run.id, a)}
+            data-testid={`worker-${a}`}
+          >
+            {a}
+          </button>
+        ))}
+      </span>
     </li>
   );
 }
