@@ -85,6 +85,7 @@ describe('attach a worker', () => {
     const firstStep = Number(await page.getAttribute('[data-testid=ep-progress]', 'data-step'));
     const firstPixels = await heatmapPixels(page, 'ep');
     await waitForStep(page, 'iep', HOLD_AFTER, 120_000);
+    expect(await page.textContent('[data-testid=runner-state]')).toBe('worker: training');
 
     // Paused on the worker, then the connection is cut and the worker is out of reach.
     await page.click(`[data-worker-run="${id}"] [data-testid=worker-pause]`);
@@ -133,6 +134,7 @@ describe('attach a worker', () => {
     // A link with ?worker= attaches on load; the finished run opens whole from the worker's history.
     const linked = await h.openApp(`?worker=${encodeURIComponent(worker.url)}`);
     await status(linked.page, 'attached');
+    expect(linked.page.url()).not.toContain('token');
     await waitForAttr(linked.page, `[data-worker-run="${id}"]`, 'data-state', 'v === "done"');
     await linked.page.click(`[data-worker-run="${id}"] [data-testid=worker-open]`);
     await waitForStep(linked.page, 'iep', STEPS);

@@ -51,8 +51,14 @@ export function startStudio(): () => void {
   }
   const cleanups = [startRecorder(), startReplayDriver(), syncUrl(), onRunsChanged(() => void refreshLibrary())];
   void recoverInterrupted();
-  // `?worker=<url-encoded ws://…/?token=…>`: a link that attaches the studio to a worker as it opens.
+  // `?worker=<url-encoded ws://…/?token=…>`: a link that attaches the studio to a worker as it opens. The token is
+  // then taken out of the address, so that it stays in no bookmark or shared link.
   const worker = workerFromSearch(window.location.search);
-  if (worker) useStore.getState().attach(worker);
+  if (worker) {
+    useStore.getState().attach(worker);
+    const address = new URL(window.location.href);
+    address.searchParams.delete('worker');
+    history.replaceState(null, '', address);
+  }
   return () => cleanups.forEach((c) => c());
 }
