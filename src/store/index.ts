@@ -3,10 +3,11 @@ import { create } from 'zustand';
 import { createBackendChoiceSlice, type BackendChoiceSlice } from './backendChoice';
 import { createDatasetSlice, type DatasetSlice } from './dataset';
 import { createOverlaySlice, type OverlaySlice } from './overlays';
+import { createRemoteSlice, type RemoteSlice } from './remote';
 import { createStudioSlice, type StudioSlice } from './studio';
 import { createUpdateSlice, type UpdateSlice } from './update';
 
-export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice & OverlaySlice;
+export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice & OverlaySlice & RemoteSlice;
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createDatasetSlice(...a),
@@ -14,4 +15,5 @@ export const useStore = create<StoreState>()((...a) => ({
   ...createUpdateSlice(...a),
   ...createBackendChoiceSlice(...a),
   ...createOverlaySlice(...a),
+  ...createRemoteSlice(...a),
 }));

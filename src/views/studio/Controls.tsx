@@ -31,6 +31,10 @@ export function Controls() {
   // The engine needs the data: Start waits for the dataset list and any load in progress.
   const dataBusy = useStore((s) => s.datasets.length === 0 || s.datasetLoading !== null);
   const batch = useStore((s) => s.comparison?.config.batchSize ?? s.config.batchSize);
+  // A worker's run on screen: what the worker says of it (training, paused, done…), not "recorded run".
+  const remoteState = useStore((s) =>
+    s.comparison?.source === 'remote' ? s.workerRuns.find((r) => r.id === s.comparison?.id)?.state : undefined,
+  );
 
   const live = mode === 'live';
   const running = live && state === 'running';
@@ -93,7 +97,7 @@ export function Controls() {
           data-state={live ? state : mode}
           data-engine-steps={live ? looks.map((r) => steps[r.id] ?? 0).join(' ') : undefined}
         >
-          {live ? state : mode === 'recorded' ? 'recorded run' : 'no run yet'}
+          {live ? state : remoteState ? `worker: ${remoteState}` : mode === 'recorded' ? 'recorded run' : 'no run yet'}
         </span>
         {canLoseDevice && (
           <button type="button" data-testid="lose-device" onClick={loseDevice} title="Destroys the WebGPU device">

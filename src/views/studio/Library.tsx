@@ -105,6 +105,11 @@ export function Library({ chartsRoot }: { chartsRoot: () => Element | null }) {
             <button type="button" className="link" onClick={() => void openStored(r.id)}>
               {r.config.model} ×{r.config.width} · p {r.config.targetPruningRate} · seed {r.config.seed}
             </button>
+            {r.source === 'remote' && (
+              <span className="remote-badge" data-testid="run-remote">
+                remote
+              </span>
+            )}
             <span className="muted">
               {new Date(r.createdAt).toLocaleString()} ·{' '}
               <span data-testid="run-status">{elsewhere.includes(r.id) ? 'live in another tab' : r.status}</span> ·{' '}

@@ -22,6 +22,7 @@ import { SetupPanel } from './SetupPanel';
 import { SharedChart } from './SharedChart';
 import { Timeline } from './Timeline';
 import { UsageLegend } from './UsageLegend';
+import { WorkerPanel } from './WorkerPanel';
 import { startStudio } from './studioSetup';
 import { toggleTalk, useStudioKeys } from './useStudioKeys';
 import './studio.css';
@@ -106,6 +107,9 @@ export function Studio() {
           </h2>
           <PanelBoundary name="The setup">
             <SetupPanel locked={locked} />
+          </PanelBoundary>
+          <PanelBoundary name="The worker">
+            <WorkerPanel />
           </PanelBoundary>
         </div>
         <div className="studio-main">

@@ -7,6 +7,7 @@ import { onRunsChanged } from '../../store/runOwnership';
 import { startRecorder } from '../../store/recorder';
 import { startReplayDriver } from '../../store/replay';
 import { configFromHash, configToHash } from '../../store/url';
+import { workerFromSearch } from '../../store/remote';
 import { backendChoiceFromUrl } from '../../runner/browserRunner';
 
 function applyHash(): void {
@@ -50,5 +51,14 @@ export function startStudio(): () => void {
   }
   const cleanups = [startRecorder(), startReplayDriver(), syncUrl(), onRunsChanged(() => void refreshLibrary())];
   void recoverInterrupted();
+  // `?worker=<url-encoded ws://…/?token=…>`: a link that attaches the studio to a worker as it opens. The token is
+  // then taken out of the address, so that it stays in no bookmark or shared link.
+  const worker = workerFromSearch(window.location.search);
+  if (worker) {
+    useStore.getState().attach(worker);
+    const address = new URL(window.location.href);
+    address.searchParams.delete('worker');
+    history.replaceState(null, '', address);
+  }
   return () => cleanups.forEach((c) => c());
 }

@@ -2,19 +2,12 @@
 // process on loopback, a real WebSocket, a real run on the bundled CIFAR-10 subset. Every report that comes over the
 // wire must pass the app's own validator, and the run must make a RunRecord the studio can import.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalReport, StepReport } from '../../../src/protocol/report';
 import { validateRunRecord, validateStepReport } from '../../../src/protocol/validate';
+import { startWorker, type WorkerProcess } from './serveProcess';
 import { WsClient, type Closed } from './wsClient';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOKEN = 'client-test-token';
 
 // 20 steps: 80 training images in batches of 8 for 2 epochs; reports every 5 steps.
@@ -40,22 +33,8 @@ const CONFIG = {
 
 type Message = { type: string; [field: string]: unknown };
 
-let server: ChildProcess;
+let worker: WorkerProcess;
 let url: string;
-let runsDir: string;
-
-/** Starts `serve` on a free port (port 0) and resolves with the URL it prints for the studio. */
-function startServer(): Promise<string> {
-  runsDir = mkdtempSync(join(tmpdir(), 'worker-runs-'));
-  const args = ['-m', 'supermask_worker', 'serve', '--runs-dir', runsDir, '--port', '0', '--token', TOKEN];
-  server = spawn(PYTHON, args, { cwd: join(REPO, 'worker'), stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolvePrinted, reject) => {
-    server.once('exit', (code) => reject(new Error(`serve exited with ${code} before printing its URL`)));
-    createInterface({ input: server.stdout! }).on('line', (line) => {
-      if (line.startsWith('ws://')) resolvePrinted(line.trim());
-    });
-  });
-}
 
 async function next(client: WsClient): Promise<Message> {
   const m = await client.next();
@@ -70,17 +49,11 @@ async function attach(token = TOKEN): Promise<WsClient> {
 }
 
 beforeAll(async () => {
-  url = await startServer();
+  worker = await startWorker({ token: TOKEN });
+  url = worker.url;
 });
 
-afterAll(async () => {
-  if (server.exitCode === null) {
-    const exited = new Promise((done) => server.once('exit', done));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(runsDir, { recursive: true, force: true });
-});
+afterAll(() => worker.stop());
 
 describe('the Python worker over a real WebSocket', () => {
   it('prints a URL that carries the token, as the studio pastes it', () => {
