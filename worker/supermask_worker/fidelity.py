@@ -200,7 +200,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="EP's epochs per comparison, comma-separated; iEP gets as many steps (default: 1,3)",
     )
     p.add_argument("--seeds", type=numbers(int), default=[1, 2, 3], help="default: 1,2,3")
-    p.add_argument("--case-epochs", type=numbers(float), help="the case study's budgets (default: --budgets)")
+    p.add_argument(
+        "--case-epochs",
+        type=numbers(float),
+        help="the case study's budgets, comma-separated (default: the smallest of --budgets)",
+    )
     p.add_argument("--case-seed", type=int, default=1)
     p.add_argument("--case-k", type=numbers(float), default=CASE_KS, help="the case study's pruning rates k")
     p.add_argument("--train-limit", type=int, help="the first N training images (default: all 50,000)")
@@ -212,7 +216,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--summary-only", action="store_true", help="train nothing; summarise the run files there are")
     args = p.parse_args(argv)
     if args.case_epochs is None:
-        args.case_epochs = args.budgets
+        args.case_epochs = [min(args.budgets)]
     return args
 
 
