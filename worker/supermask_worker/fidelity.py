@@ -30,6 +30,21 @@ CASE_KS = [round(1 - 0.8**c, 3) for c in range(1, 9)]  # 0.2, 0.36, ..., 0.832
 TARGET = CASE_KS[-1]
 
 
+def spread_rank(k: float) -> int:
+    """k's place in the order c = 1, 8, then the middle (4), then the middles of the halves (2, 6, 3, 5, 7): a case
+    study cut short still spans the range of k."""
+    order = [0, len(CASE_KS) - 1]
+    gaps = [(0, len(CASE_KS) - 1)]
+    while gaps:
+        lo, hi = gaps.pop(0)
+        if hi - lo > 1:
+            mid = (lo + hi) // 2
+            order.append(mid)
+            gaps += [(lo, mid), (mid, hi)]
+    nearest = min(range(len(CASE_KS)), key=lambda i: abs(CASE_KS[i] - k))
+    return order.index(nearest)
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
     """One run file: `methods` ('ep',) for a case-study run, ('ep', 'iep') for a comparison."""
@@ -46,10 +61,10 @@ class Job:
     @property
     def order(self) -> tuple:
         """Comparisons first, the longest first (a study cut short by time still has every budget), then the case
-        study, the shortest budget first, by k."""
+        study, the shortest budget first, its k in spread_rank order."""
         if len(self.methods) > 1:
-            return (0, -self.cost, 0.0)
-        return (1, self.cost, self.config["targetPruningRate"])
+            return (0, -self.cost, 0)
+        return (1, self.cost, spread_rank(self.config["targetPruningRate"]))
 
 
 def base_config(args: argparse.Namespace, seed: int, epochs: float, k: float) -> dict:
