@@ -4,7 +4,7 @@
 // Suites (default ep-dense,masks; see docs/performance.md): ep-dense = EP and iEP against dense training of the same
 // net (scripts/bench/epDense.ts), masks = mask selection against layer size (scripts/bench/maskSize.ts), engine =
 // the per-model search step table below, pytorch = the engine on wasm against the worker's PyTorch step on 1 and 2
-// threads (scripts/bench/pytorch.ts; --torch-models resnet20:1,resnet20:0.5 --torch-threads 1,2). The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
+// threads (scripts/bench/pytorch.ts; --torch-models resnet20:1,resnet20:0.5 --torch-threads 1,2 --rounds 2). The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
@@ -193,12 +193,13 @@ async function pytorchSuite(): Promise<void> {
   const loadBefore = os.loadavg();
   const nets = arg('torch-models', 'resnet20:1,resnet20:0.5').split(',');
   const threads = arg('torch-threads', '1,2').split(',').map(Number);
+  const rounds = Number(arg('rounds', '2'));
   await useNodeBackend('wasm');
   const rows: PytorchRow[] = [];
   for (const net of nets) {
     const [model, width] = net.split(':') as [ModelName, string];
     const order = new BatchOrder(train, defaultConfig().seed, batch);
-    const row = await benchPytorch(model, Number(width), batch, order, train.count, steps, threads, true);
+    const row = await benchPytorch(model, Number(width), batch, order, train.count, steps, threads, rounds, true);
     rows.push(row);
     const torch = row.pytorch.map((p) => `PyTorch ${p.threads}T ${p.stepMs} ms`).join(', ');
     console.log(`${model} w${width} b${batch}: engine (${row.engine.backend}) ${row.engine.stepMs} ms, ${torch}`);
@@ -216,7 +217,7 @@ async function pytorchSuite(): Promise<void> {
   }
   console.log('\nengine EP step by phase (ms, each with its own readback):');
   for (const r of rows) console.log(`${r.model} w${r.width}: ${JSON.stringify(r.engine.profile)}`);
-  write(arg('torch-out', 'bench-results/pytorch.json'), { loadBefore, steps, batch, rows });
+  write(arg('torch-out', 'bench-results/pytorch.json'), { loadBefore, steps, rounds, batch, rows });
 }
 
 async function main(): Promise<void> {

@@ -17,7 +17,9 @@ const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
 export interface TorchStep {
   threads: number;
+  /** The best round's step (median of its steps, the worker bench's figure). */
   stepMs: number;
+  stepMsPerRound: number[];
   imagesPerSecond: number;
   /** The worker bench's phases (ms): mask, forward, backward, optimiser, telemetry. */
   phasesMs: Record<string, number>;
@@ -30,7 +32,14 @@ export interface PytorchRow {
   width: number;
   batch: number;
   edges: number;
-  engine: { backend: string; stepMs: number; imagesPerSecond: number; profile: EpDenseRow['profile'] | null };
+  engine: {
+    backend: string;
+    /** The best round's mean step. */
+    stepMs: number;
+    stepMsPerRound: number[];
+    imagesPerSecond: number;
+    profile: EpDenseRow['profile'] | null;
+  };
   torch: string;
   pytorch: TorchStep[];
 }
@@ -66,7 +75,11 @@ function torchBench(model: ModelName, width: number, batch: number, steps: numbe
   return { torch: record.torch, ep };
 }
 
-/** Engine on the current backend, then PyTorch on each thread count; `profile` adds the engine's per-phase split. */
+/**
+ * `rounds` rounds, each the engine on the current backend then PyTorch on each thread count, so both meet the same
+ * load; each figure is its best round (other work on the cores only ever slows a step). `profile` adds the engine's
+ * per-phase split.
+ */
 export async function benchPytorch(
   model: ModelName,
   width: number,
@@ -75,27 +88,36 @@ export async function benchPytorch(
   trainCount: number,
   steps: number,
   threads: number[],
+  rounds: number,
   profile: boolean,
 ): Promise<PytorchRow> {
   const config = { ...defaultConfig(), model, width, batchSize: batch, epochs: 1 };
-  const engine = await searchStepMs(config, 'ep', order, trainCount, steps);
+  const engineRounds: number[] = [];
+  const torchRounds = threads.map(() => [] as ReturnType<typeof torchBench>[]);
+  let edges = 0;
+  for (let r = 0; r < rounds; r++) {
+    const engine = await searchStepMs(config, 'ep', order, trainCount, steps);
+    engineRounds.push(engine.ms);
+    edges = engine.edges;
+    threads.forEach((n, i) => torchRounds[i].push(torchBench(model, width, batch, steps, n)));
+  }
   let engineProfile: EpDenseRow['profile'] | null = null;
   if (profile) {
     const b = order.batch(0);
     engineProfile = await profileEp(model, width, b, steps);
     tf.dispose([b.x, b.y]);
   }
-  const engineImages = (batch * 1000) / engine.ms;
-  let torch = '';
-  const pytorch = threads.map((n): TorchStep => {
-    const run = torchBench(model, width, batch, steps, n);
-    torch = run.torch;
-    const stepMs = run.ep.total * 1000;
+  const engineMs = Math.min(...engineRounds);
+  const engineImages = (batch * 1000) / engineMs;
+  const pytorch = threads.map((n, i): TorchStep => {
+    const best = torchRounds[i].reduce((a, b) => (b.ep.total < a.ep.total ? b : a));
+    const stepMs = best.ep.total * 1000;
     const imagesPerSecond = (batch * 1000) / stepMs;
-    const phasesMs = Object.fromEntries(Object.entries(run.ep.seconds).map(([k, s]) => [k, +(s * 1000).toFixed(1)]));
+    const phasesMs = Object.fromEntries(Object.entries(best.ep.seconds).map(([k, s]) => [k, +(s * 1000).toFixed(1)]));
     return {
       threads: n,
       stepMs: +stepMs.toFixed(2),
+      stepMsPerRound: torchRounds[i].map((t) => +(t.ep.total * 1000).toFixed(2)),
       imagesPerSecond: +imagesPerSecond.toFixed(1),
       phasesMs,
       engineRatio: +(engineImages / imagesPerSecond).toFixed(3),
@@ -105,14 +127,15 @@ export async function benchPytorch(
     model,
     width,
     batch,
-    edges: engine.edges,
+    edges,
     engine: {
       backend: tf.getBackend(),
-      stepMs: Math.round(engine.ms),
+      stepMs: Math.round(engineMs),
+      stepMsPerRound: engineRounds.map((ms) => Math.round(ms)),
       imagesPerSecond: +engineImages.toFixed(1),
       profile: engineProfile,
     },
-    torch,
+    torch: torchRounds[0][0].torch,
     pytorch,
   };
 }
