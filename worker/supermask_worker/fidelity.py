@@ -60,10 +60,10 @@ class Job:
 
     @property
     def order(self) -> tuple:
-        """Comparisons first, the longest first (a study cut short by time still has every budget), then the case
-        study, the shortest budget first, its k in spread_rank order."""
+        """Comparisons first, the shortest budget first (every seed of a budget before the next budget), then the
+        case study, its k in spread_rank order: a study cut short by time has whole budgets and a spread of k."""
         if len(self.methods) > 1:
-            return (0, -self.cost, 0)
+            return (0, self.cost, 0)
         return (1, self.cost, spread_rank(self.config["targetPruningRate"]))
 
 
@@ -150,6 +150,18 @@ def finished(run_dir: Path, methods: tuple) -> bool:
     return set(methods) <= finals
 
 
+def final_eval_only(comparison_class):
+    """The comparison, evaluating each run once, at its end: the study quotes final test accuracy only, and the
+    engine's evaluations at every epoch and iEP cycle end would cost it a fifth of its compute more."""
+
+    class FinalEval(comparison_class):
+        @staticmethod
+        def eval_reason(run) -> Optional[str]:
+            return "final" if run.done else None
+
+    return FinalEval
+
+
 def run_job(job: Job, out: Path, data_root: Path, threads: int, device: Optional[str]) -> str:
     """Trains one job to its end (resuming a cut-off one), then writes its RunRecord to OUT/records/<id>.json."""
     import torch
@@ -171,7 +183,7 @@ def run_job(job: Job, out: Path, data_root: Path, threads: int, device: Optional
         spec = from_v1_config(job.config)
         spec = dataclasses.replace(spec, runs=tuple(r for r in spec.runs if r.id in job.methods))
         dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        comparison = Comparison(spec, load_source(data_root, spec, dev), dev)
+        comparison = final_eval_only(Comparison)(spec, load_source(data_root, spec, dev), dev)
         if run_dir.exists():
             writer = RunWriter.reopen(run_dir, resume_state(comparison, run_dir))
         else:
