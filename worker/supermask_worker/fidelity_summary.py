@@ -65,19 +65,19 @@ def load_records(out: Path, ids: List[str]) -> Dict[str, dict]:
 
 
 def case_study(records: Dict[str, dict]) -> List[dict]:
-    """EP's final d_T per k: the case-study runs, and the k = target run of the comparisons at the same budget."""
+    """EP's final d_T per k and budget: the case-study runs, with the comparison's EP run (k = target) of the same
+    budget and seed."""
     cases = [r for i, r in records.items() if i.startswith("case-")]
-    if not cases:
-        return []
-    epochs, seed = cases[0]["config"]["epochs"], cases[0]["config"]["seed"]
-    same = [r for i, r in records.items() if i == f"compare-e{epochs:g}-s{seed}"]
+    budgets = {(r["config"]["epochs"], r["config"]["seed"]) for r in cases}
+    same = [records[i] for e, s in budgets if (i := f"compare-e{e:g}-s{s}") in records]
     rows = []
-    for record in sorted(cases + same, key=lambda r: r["config"]["targetPruningRate"]):
+    for record in sorted(cases + same, key=lambda r: (r["config"]["epochs"], r["config"]["targetPruningRate"])):
         k = record["config"]["targetPruningRate"]
         ep = run_result(record, "ep")
         d = ep["dyingRatio"]
         rows.append(
             {
+                "epochs": record["config"]["epochs"],
                 "k": k,
                 "keptFraction": round(1 - k, 4),
                 "dT": d["weighted"],
@@ -111,6 +111,9 @@ def comparisons(records: Dict[str, dict]) -> List[dict]:
                 "imagesPerSecond": round(mean(x["imagesPerSecond"] for x in results), 1),
                 "perSeed": results,
             }
+        # the same seed gives both runs the same weights, scores and batches: compare them seed by seed
+        gaps = [i - e for i, e in zip(row["iep"]["testAccuracyPerSeed"], row["ep"]["testAccuracyPerSeed"])]
+        row["iepMinusEp"] = mean_sd(gaps)
         rows.append(row)
     return rows
 
@@ -135,21 +138,26 @@ def fmt(ms: dict) -> str:
 
 
 def tables(summary: dict) -> str:
-    lines = ["| k (pruned) | kept | d_T | k − d_T | d_T, layer mean | test acc. | steps |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| EP epochs | k (pruned) | kept | d_T | k − d_T | d_T, layer mean | test acc. | steps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in summary["caseStudy"]:
         lines.append(
-            f"| {r['k']:.3f} | {r['keptFraction']:.3f} | {r['dT']:.3f} | {r['kMinusDT']:.3f} | {r['dTLayerMean']:.3f} "
-            f"| {100 * r['testAccuracy']:.2f}% | {r['steps']} |"
+            f"| {r['epochs']:g} | {r['k']:.3f} | {r['keptFraction']:.3f} | {r['dT']:.3f} | {r['kMinusDT']:.3f} | "
+            f"{r['dTLayerMean']:.3f} | {100 * r['testAccuracy']:.2f}% | {r['steps']} |"
         )
     lines += [
         "",
-        "| EP epochs | steps | EP test acc. (%) | soft iEP test acc. (%) | EP d_T | iEP d_T | iEP d_T at target |",
-        "|---|---|---|---|---|---|---|",
+        "| EP epochs | steps | EP test acc. (%) | soft iEP test acc. (%) | iEP − EP, paired (points) | EP d_T | iEP d_T "
+        "| iEP d_T at target |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in summary["comparisons"]:
         ep, iep = r["ep"], r["iep"]
         lines.append(
             f"| {r['epochs']:g} | {ep['steps']} | {fmt(ep['testAccuracy'])} | {fmt(iep['testAccuracy'])} | "
+            f"{fmt(r['iepMinusEp'])} | "
             f"{ep['dT']['mean']:.3f} | {iep['dT']['mean']:.3f} | {iep['dTAtTarget']['mean']:.3f} |"
         )
     return "\n".join(lines) + "\n"
@@ -159,18 +167,16 @@ def plots(summary: dict, folder: Path) -> List[str]:
     written = []
     cs = summary["caseStudy"]
     if cs:
+        series = []
+        for epochs in sorted({r["epochs"] for r in cs}):
+            rows = [r for r in cs if r["epochs"] == epochs]
+            label = f"{epochs:g} ep. ({rows[0]['steps']} steps)"
+            series.append(Series(f"d_T, {label}", [(r["k"], r["dT"]) for r in rows]))
+            series.append(Series(f"k − d_T, {label}", [(r["k"], r["kMinusDT"]) for r in rows]))
         ks = [r["k"] for r in cs]
-        svg = line_chart(
-            f"EP's dying ratio at the end, per pruning rate k ({cs[0]['steps']} steps)",
-            "k (fraction pruned)",
-            "fraction of edges",
-            [
-                Series("d_T (this study)", [(r["k"], r["dT"]) for r in cs]),
-                Series("k − d_T (this study)", [(r["k"], r["kMinusDT"]) for r in cs]),
-                Series("d_T (paper, ends)", PAPER_ENDS, dashed=True),
-                Series("k − 0.20 (paper)", [(k, k - 0.2) for k in (min(ks), max(ks))], dashed=True),
-            ],
-        )
+        series.append(Series("d_T, paper (ends)", PAPER_ENDS, dashed=True))
+        series.append(Series("k − 0.20, paper", [(k, k - 0.2) for k in (min(ks), max(ks))], dashed=True))
+        svg = line_chart("EP's final dying ratio per pruning rate k", "k (fraction pruned)", "fraction of edges", series)
         written.append(_write(folder / "case-study.svg", svg))
     comps = summary["comparisons"]
     if comps:
