@@ -160,6 +160,19 @@ def tables(summary: dict) -> str:
             f"{fmt(r['iepMinusEp'])} | "
             f"{ep['dT']['mean']:.3f} | {iep['dT']['mean']:.3f} | {iep['dTAtTarget']['mean']:.3f} |"
         )
+    if summary["comparisons"]:
+        last = summary["comparisons"][-1]
+        ep, iep = last["ep"]["perSeed"][0]["overSteps"], last["iep"]["perSeed"][0]["overSteps"]
+        lines += [
+            "",
+            f"Per layer at the end, {last['epochs']:g} epoch(s), seed {last['seeds'][0]}:",
+            "",
+            "| layer | EP d_T | soft iEP d_T | soft iEP d_T at target |",
+            "|---|---|---|---|",
+        ]
+        for i, name in enumerate(ep["layers"]):
+            e, d, t = ep["dyingRatio"][i][-1], iep["dyingRatio"][i][-1], iep["dyingRatioAtTarget"][i][-1]
+            lines.append(f"| {name} | {e:.3f} | {d:.3f} | {t:.3f} |")
     return "\n".join(lines) + "\n"
 
 

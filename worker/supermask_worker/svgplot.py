@@ -5,8 +5,8 @@ from html import escape
 from typing import List, Optional, Sequence, Tuple
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-W, H = 560, 320
-LEFT, RIGHT, TOP, BOTTOM = 56, 150, 30, 44
+W, H = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 56, 210, 30, 44
 
 
 class Series:
