@@ -212,7 +212,7 @@ def plots(summary: dict, folder: Path) -> List[str]:
                 f"Dying ratio per layer over steps, {c['epochs']:g} epoch(s), seed {c['seeds'][0]}",
                 panels,
                 ep["layers"],
-                f"step 0 … {c['ep']['steps']} (left to right), one column per report",
+                f"steps {ep['step'][0]} … {ep['step'][-1]} (left to right), one column per report",
             )
             written.append(_write(folder / f"dying-layers-e{c['epochs']:g}.svg", svg))
     return written
