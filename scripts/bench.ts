@@ -3,7 +3,8 @@
 // Usage: npm run bench [-- --suite ep-dense,masks,engine --models conv2,resnet20 --backends wasm,cpu --steps 3 ...]
 // Suites (default ep-dense,masks; see docs/performance.md): ep-dense = EP and iEP against dense training of the same
 // net (scripts/bench/epDense.ts), masks = mask selection against layer size (scripts/bench/maskSize.ts), engine =
-// the per-model search step table below. The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
+// the per-model search step table below, pytorch = the engine on wasm against the worker's PyTorch step on 1 and 2
+// threads (scripts/bench/pytorch.ts; --torch-models resnet20:1,resnet20:0.5 --torch-threads 1,2 --rounds 2). The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +20,7 @@ import { Search } from '../src/engine/search';
 import { defaultConfig, findRun, MODEL_NAMES, type ModelName } from '../src/protocol/config';
 import { benchEpDense, type EpDenseRow } from './bench/epDense';
 import { benchMaskSize, MASK_SIZES, type MaskSizeRow } from './bench/maskSize';
+import { benchPytorch, type PytorchRow } from './bench/pytorch';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -191,12 +193,45 @@ async function maskSuite(): Promise<void> {
   write(arg('mask-out', 'bench-results/mask-size.json'), { loadBefore, pruningRate: p, repeats: steps, rows });
 }
 
+/** The engine on wasm against PyTorch (the worker's bench) on 1 and 2 threads: same net, batch and EP step. */
+async function pytorchSuite(): Promise<void> {
+  const loadBefore = os.loadavg();
+  const nets = arg('torch-models', 'resnet20:1,resnet20:0.5').split(',');
+  const threads = arg('torch-threads', '1,2').split(',').map(Number);
+  const rounds = Number(arg('rounds', '2'));
+  await useNodeBackend('wasm');
+  const rows: PytorchRow[] = [];
+  for (const net of nets) {
+    const [model, width] = net.split(':') as [ModelName, string];
+    const order = new BatchOrder(train, defaultConfig().seed, batch);
+    const row = await benchPytorch(model, Number(width), batch, order, train.count, steps, threads, rounds, true);
+    rows.push(row);
+    const torch = row.pytorch.map((p) => `PyTorch ${p.threads}T ${p.stepMs} ms`).join(', ');
+    console.log(`${model} w${width} b${batch}: engine (${row.engine.backend}) ${row.engine.stepMs} ms, ${torch}`);
+  }
+  console.log(
+    '\n| model | width | batch | engine ms | engine img/s | PyTorch threads | PyTorch ms | PyTorch img/s | ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    for (const p of r.pytorch) {
+      console.log(
+        `| ${r.model} | ${r.width} | ${r.batch} | ${r.engine.stepMs} | ${r.engine.imagesPerSecond} | ${p.threads} | ${p.stepMs} | ${p.imagesPerSecond} | ${p.engineRatio}x |`,
+      );
+    }
+  }
+  console.log('\nengine EP step by phase (ms, each with its own readback):');
+  for (const r of rows) console.log(`${r.model} w${r.width}: ${JSON.stringify(r.engine.profile)}`);
+  write(arg('torch-out', 'bench-results/pytorch.json'), { loadBefore, steps, rounds, batch, rows });
+}
+
 async function main(): Promise<void> {
   for (const suite of suites) {
     if (suite === 'ep-dense') await epDenseSuite();
     else if (suite === 'masks') await maskSuite();
     else if (suite === 'engine') await engineSuite();
-    else throw new Error(`unknown suite ${suite}; one of ep-dense, masks, engine`);
+    else if (suite === 'pytorch') await pytorchSuite();
+    else throw new Error(`unknown suite ${suite}; one of ep-dense, masks, engine, pytorch`);
   }
 }
 

@@ -11,7 +11,7 @@ import { makePlan } from '../../src/engine/schedule';
 import { Search, type Batch } from '../../src/engine/search';
 import { maskedWeight, type SupermaskLayer } from '../../src/engine/supermask';
 import { LayerUsage } from '../../src/engine/usage';
-import { defaultConfig, findRun, type ModelName } from '../../src/protocol/config';
+import { defaultConfig, findRun, type ComparisonConfig, type ModelName } from '../../src/protocol/config';
 
 export interface EpDenseRow {
   model: ModelName;
@@ -38,7 +38,7 @@ export interface EpDenseRow {
 }
 
 /** Mean ms of `steps` calls of `run` after one warm-up call (kernel compilation, first allocations). */
-async function meanMs(steps: number, run: (t: number) => Promise<void>): Promise<number> {
+export async function meanMs(steps: number, run: (t: number) => Promise<void>): Promise<number> {
   await run(0);
   const t0 = performance.now();
   for (let t = 1; t <= steps; t++) await run(t);
@@ -50,7 +50,12 @@ async function settle(tensors: tf.Tensor[]): Promise<void> {
   await Promise.all(tensors.map((t) => t.data()));
 }
 
-async function profileEp(model: ModelName, width: number, batch: Batch, steps: number): Promise<EpDenseRow['profile']> {
+export async function profileEp(
+  model: ModelName,
+  width: number,
+  batch: Batch,
+  steps: number,
+): Promise<EpDenseRow['profile']> {
   const config = { ...defaultConfig(), model, width };
   const net = buildModel(model, width, config.seed);
   const layers = net.layers;
@@ -111,6 +116,35 @@ async function profileEp(model: ModelName, width: number, batch: Batch, steps: n
   };
 }
 
+async function withBatch(order: BatchOrder, t: number, use: (b: Batch) => Promise<void>): Promise<void> {
+  const b = order.batch(t);
+  await use(b);
+  b.x.dispose();
+  b.y.dispose();
+}
+
+/** Mean ms of one search step (masks, forward, backward, SGD, usage counters; settled, no report) and the net's edges. */
+export async function searchStepMs(
+  config: ComparisonConfig,
+  run: 'ep' | 'iep',
+  order: BatchOrder,
+  trainCount: number,
+  steps: number,
+): Promise<{ ms: number; edges: number }> {
+  const { model, width, seed } = config;
+  const spec = findRun(config, run);
+  const search = new Search(config, spec, buildModel(model, width, seed), makePlan(config, spec, trainCount));
+  const ms = await meanMs(steps, (t) =>
+    withBatch(order, t, async (b) => {
+      search.step(b);
+      await search.settle();
+    }),
+  );
+  const edges = search.model.layers.reduce((a, l) => a + l.edges, 0);
+  search.dispose();
+  return { ms, edges };
+}
+
 /** EP, iEP (in its first cycle: two mask sets a step) and dense, each `steps` steps after a warm-up, then the profile. */
 export async function benchEpDense(
   model: ModelName,
@@ -122,34 +156,11 @@ export async function benchEpDense(
   steps: number,
 ): Promise<EpDenseRow> {
   const config = { ...defaultConfig(), model, width, batchSize, epochs: 1 };
-  const withBatch = async (t: number, use: (b: Batch) => Promise<void>) => {
-    const b = order.batch(t);
-    await use(b);
-    b.x.dispose();
-    b.y.dispose();
-  };
-  const searchMs = async (run: 'ep' | 'iep') => {
-    const search = new Search(
-      config,
-      findRun(config, run),
-      buildModel(model, width, config.seed),
-      makePlan(config, findRun(config, run), trainCount),
-    );
-    const ms = await meanMs(steps, (t) =>
-      withBatch(t, async (b) => {
-        search.step(b);
-        await search.settle();
-      }),
-    );
-    const edges = search.model.layers.reduce((a, l) => a + l.edges, 0);
-    search.dispose();
-    return { ms, edges };
-  };
-  const ep = await searchMs('ep');
-  const iep = await searchMs('iep');
+  const ep = await searchStepMs(config, 'ep', order, trainCount, steps);
+  const iep = await searchStepMs(config, 'iep', order, trainCount, steps);
   const dense = new DenseRun(config, trainCount);
   const denseMs = await meanMs(steps, (t) =>
-    withBatch(t, async (b) => {
+    withBatch(order, t, async (b) => {
       dense.step(b);
       await dense.report();
     }),
