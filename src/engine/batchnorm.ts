@@ -3,7 +3,7 @@
 // train mode normalises with the batch's (biased) variance and updates running mean / unbiased variance with
 // momentum 0.1; eval mode normalises with the running statistics.
 import * as tf from '@tensorflow/tfjs';
-import { variable } from './vars';
+import { floats, variable } from './vars';
 
 const MOMENTUM = 0.1;
 const EPS = 1e-5;
@@ -53,4 +53,25 @@ export class BatchNorm {
     this.scale?.dispose();
     this.shift?.dispose();
   }
+}
+
+/** A norm's running statistics as plain arrays: what a snapshot keeps of it. */
+export interface NormState {
+  name: string;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+export function normStates(norms: readonly BatchNorm[]): Promise<NormState[]> {
+  return Promise.all(
+    norms.map(async (n) => ({ name: n.name, mean: await floats(n.runningMean), variance: await floats(n.runningVar) })),
+  );
+}
+
+/** Puts saved running statistics back (inside the caller's tidy). */
+export function restoreNormStates(norms: readonly BatchNorm[], states: readonly NormState[]): void {
+  norms.forEach((n, i) => {
+    n.runningMean.assign(tf.tensor(states[i].mean, undefined, 'float32'));
+    n.runningVar.assign(tf.tensor(states[i].variance, undefined, 'float32'));
+  });
 }

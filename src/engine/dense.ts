@@ -14,6 +14,7 @@ import { learningRateAt, makePlan, type Cycle, type Plan } from './schedule';
 import type { Batch } from './search';
 import type { SupermaskLayer } from './supermask';
 import { floats, variable } from './vars';
+import { normStates, restoreNormStates, type NormState } from './batchnorm';
 
 /** Everything a dense run needs to go on exactly where it was: its trained parameters are not in the seed. */
 export interface DenseSnapshot {
@@ -22,7 +23,7 @@ export interface DenseSnapshot {
   /** Weights, then BatchNorm scales and shifts, in DenseRun's parameter order; momentum alike. */
   params: Float32Array[];
   momentum: Float32Array[];
-  norms: { name: string; mean: Float32Array; variance: Float32Array }[];
+  norms: NormState[];
   window: { steps: number; images: number; lossSum: number; correct: number };
 }
 
@@ -154,13 +155,7 @@ export class DenseRun {
       stepsDone: this.stepsDone,
       params: await Promise.all(this.params.map((p) => floats(p))),
       momentum: await Promise.all(this.momentum.map((m) => floats(m))),
-      norms: await Promise.all(
-        this.model.norms.map(async (n) => ({
-          name: n.name,
-          mean: await floats(n.runningMean),
-          variance: await floats(n.runningVar),
-        })),
-      ),
+      norms: await normStates(this.model.norms),
       window: { steps: this.window.steps, images: this.window.images, lossSum, correct },
     };
   }
@@ -172,10 +167,7 @@ export class DenseRun {
     tf.tidy(() => {
       this.params.forEach((p, i) => p.assign(tf.tensor(s.params[i], p.shape, 'float32')));
       this.momentum.forEach((m, i) => m.assign(tf.tensor(s.momentum[i], m.shape, 'float32')));
-      this.model.norms.forEach((n, i) => {
-        n.runningMean.assign(tf.tensor(s.norms[i].mean, undefined, 'float32'));
-        n.runningVar.assign(tf.tensor(s.norms[i].variance, undefined, 'float32'));
-      });
+      restoreNormStates(this.model.norms, s.norms);
       this.lossSum.assign(tf.scalar(s.window.lossSum));
       this.correctSum.assign(tf.scalar(s.window.correct));
     });

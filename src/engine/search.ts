@@ -2,6 +2,7 @@
 // scores), cycle starts (score carry / rewind / re-init, hard iEP's allowed mask), telemetry and evaluation.
 import * as tf from '@tensorflow/tfjs';
 import { floats, variable } from './vars';
+import { normStates, restoreNormStates, type NormState } from './batchnorm';
 import type { ComparisonConfig, IepConfig, RunConfig, RunId } from '../protocol/config';
 import { defaultWeightDecay } from '../protocol/config';
 import type { EvalReport, LayerReport, StepReport } from '../protocol/report';
@@ -28,7 +29,7 @@ export interface SearchSnapshot {
     allowed: Float32Array | null;
     usage: UsageState;
   }[];
-  norms: { name: string; mean: Float32Array; variance: Float32Array }[];
+  norms: NormState[];
   window: { steps: number; images: number; lossSum: number; correct: number };
 }
 
@@ -228,13 +229,7 @@ export class Search {
         usage: await this.usage[i].state(),
       })),
     );
-    const norms = await Promise.all(
-      this.model.norms.map(async (n) => ({
-        name: n.name,
-        mean: await floats(n.runningMean),
-        variance: await floats(n.runningVar),
-      })),
-    );
+    const norms = await normStates(this.model.norms);
     return {
       run: this.run,
       stepsDone: this.stepsDone,
@@ -258,10 +253,7 @@ export class Search {
         this.allowed[i] = ls.allowed ? variable(() => tf.tensor(ls.allowed!, l.scores.shape, 'float32'), false) : null;
         this.usage[i].setState(ls.usage);
       });
-      this.model.norms.forEach((n, i) => {
-        n.runningMean.assign(tf.tensor(s.norms[i].mean, undefined, 'float32'));
-        n.runningVar.assign(tf.tensor(s.norms[i].variance, undefined, 'float32'));
-      });
+      restoreNormStates(this.model.norms, s.norms);
       this.lossSum.assign(tf.scalar(s.window.lossSum));
       this.correctSum.assign(tf.scalar(s.window.correct));
     });

@@ -62,26 +62,22 @@ export function DifferenceView() {
     <section className="panel difference" aria-label="edge usage difference" data-testid="difference">
       <div className="shared-head">
         <h2>Edge usage difference</h2>
-        <label>
-          A{' '}
-          <select value={a} onChange={(e) => select(e.target.value, 0)} data-testid="difference-a">
-            {looks.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          − B{' '}
-          <select value={b} onChange={(e) => select(e.target.value, 1)} data-testid="difference-b">
-            {looks.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        {(['A', '− B'] as const).map((name, which) => (
+          <label key={name}>
+            {name}{' '}
+            <select
+              value={which === 0 ? a : b}
+              onChange={(e) => select(e.target.value, which as 0 | 1)}
+              data-testid={which === 0 ? 'difference-a' : 'difference-b'}
+            >
+              {looks.map((l) => (
+                <option key={l.id} value={l.id}>
+                  {l.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
         <span className="difference-scale">
           <span style={{ background: differenceColor(max, max) }} /> {label(a)} selects more · white: equal ·{' '}
           <span style={{ background: differenceColor(-max, max) }} /> {label(b)} selects more (ends at ±{max.toFixed(2)}
