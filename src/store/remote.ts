@@ -182,8 +182,3 @@ export const createRemoteSlice: StateCreator<StoreState, [], [], RemoteSlice> = 
     },
   };
 };
-
-/** `?worker=<url-encoded ws://…/?token=…>` in the page's address attaches on load. */
-export function workerFromSearch(search: string): string | null {
-  return new URLSearchParams(search).get('worker');
-}

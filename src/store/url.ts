@@ -72,3 +72,13 @@ export function configFromHash(hash: string): HashResult {
     return { error: `The link’s config was not used (${why}); the defaults are shown instead.` };
   }
 }
+
+/**
+ * The worker a link asks to attach to on load: `#worker=<url-encoded ws://…/?token=…>` (the fragment never leaves the
+ * browser, so the token reaches no server), or `?worker=` as older links wrote it. The fragment may also carry
+ * `config=`, joined by `&`.
+ */
+export function workerFromAddress(search: string, hash: string): string | null {
+  const fragment = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
+  return fragment.get('worker') ?? new URLSearchParams(search).get('worker');
+}

@@ -177,6 +177,7 @@ describe('a comparison of several runs', () => {
     // Its loss and accuracy: drawn curves, a test accuracy.
     const dense = await shownNumbers(page, 'dense');
     expect(dense.step).toBe('16 / 16');
+    expect(await page.textContent('[data-testid=dense-p]')).toBe('no mask');
     expect(dense.testAcc).toMatch(/^\d+\.\d%$/);
     const curves = await page.$$eval('section[data-run=dense] .run-curves svg', (svgs) =>
       svgs.map((svg) => [svg.getAttribute('aria-label'), svg.querySelectorAll('path[d^="M"]').length]),

@@ -3,7 +3,7 @@
 // and shows it live in the same columns (step counters rise, heatmaps change), recorded in IndexedDB as a remote
 // run. Its connection is cut while the worker is out of reach and the run trains on; the page says so, re-attaches
 // by itself and re-subscribes, and ends with every report of the worker's telemetry exactly once. A wrong token is
-// said in the panel; a link with ?worker= attaches on load, and Detach leaves the stored runs as they were.
+// said in the panel; a link with #worker= attaches on load, and Detach leaves the stored runs as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { startHarness, type AppHarness } from './harness';
@@ -86,6 +86,8 @@ describe('attach a worker', () => {
     const firstPixels = await heatmapPixels(page, 'ep');
     await waitForStep(page, 'iep', HOLD_AFTER, 120_000);
     expect(await page.textContent('[data-testid=runner-state]')).toBe('worker: training');
+    // The badge names what trains the run on screen: the worker's torch, not this page's engine.
+    expect(await page.textContent('[data-testid=backend-badge]')).toMatch(/^Trained on the worker: torch-cpu/);
 
     // Paused on the worker, then the connection is cut and the worker is out of reach.
     await page.click(`[data-worker-run="${id}"] [data-testid=worker-pause]`);
@@ -131,8 +133,8 @@ describe('attach a worker', () => {
     await page.waitForSelector(`[data-testid=run-list] li[data-run-id="${id}"] [data-testid=run-remote]`);
     expect(errors).toEqual([]);
 
-    // A link with ?worker= attaches on load; the finished run opens whole from the worker's history.
-    const linked = await h.openApp(`?worker=${encodeURIComponent(worker.url)}`);
+    // A link with #worker= attaches on load (the token stays in the browser); the finished run opens whole from the worker's history.
+    const linked = await h.openApp(`#worker=${encodeURIComponent(worker.url)}`);
     await status(linked.page, 'attached');
     expect(linked.page.url()).not.toContain('token');
     await waitForAttr(linked.page, `[data-worker-run="${id}"]`, 'data-state', 'v === "done"');

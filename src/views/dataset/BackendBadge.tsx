@@ -17,6 +17,9 @@ export function BackendBadge() {
   const measuring = useStore((s) => s.backendMeasuring);
   // Timing the backends beside a training run would time the run too.
   const busy = useStore((s) => s.mode === 'live' && ['idle', 'running'].includes(s.runnerState));
+  // A recorded or remote run on screen names what trained it (a worker's torch, another machine's WebGPU), which is
+  // not this page's engine.
+  const source = useStore((s) => (s.mode === 'recorded' ? (s.comparison?.source ?? 'browser') : null));
 
   if (error && !backend) {
     return (
@@ -38,7 +41,7 @@ export function BackendBadge() {
   return (
     <div className="backend">
       <span className="backend-badge" data-testid="backend-badge" title={backend.reason}>
-        Backend:{' '}
+        {source === null ? 'Backend:' : source === 'remote' ? 'Trained on the worker:' : 'Recorded on:'}{' '}
         <span className="backend-name" data-testid="backend-name">
           {backend.name}
         </span>

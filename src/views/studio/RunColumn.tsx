@@ -95,7 +95,11 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
               <Explain term="pruningRate">p</Explain>
             </dt>
             <dd data-testid={`${run}-p`}>
-              {report ? `${report.pruningRate.toFixed(3)} (kept ${pct(1 - report.pruningRate)})` : '–'}
+              {look.method === 'dense'
+                ? 'no mask'
+                : report
+                  ? `${report.pruningRate.toFixed(3)} (kept ${pct(1 - report.pruningRate)})`
+                  : '–'}
             </dd>
           </div>
           <div>

@@ -6,8 +6,7 @@ import { recoverInterrupted, refreshLibrary } from '../../store/library';
 import { onRunsChanged } from '../../store/runOwnership';
 import { startRecorder } from '../../store/recorder';
 import { startReplayDriver } from '../../store/replay';
-import { configFromHash, configToHash } from '../../store/url';
-import { workerFromSearch } from '../../store/remote';
+import { configFromHash, configToHash, workerFromAddress } from '../../store/url';
 import { backendChoiceFromUrl } from '../../runner/browserRunner';
 
 function applyHash(): void {
@@ -38,6 +37,8 @@ function syncUrl(): () => void {
 }
 
 export function startStudio(): () => void {
+  // Read before the address is rewritten with the config below.
+  const worker = workerFromAddress(window.location.search, window.location.hash);
   // `?backend=webgl` (helper for tests and slow machines) applies when the link has no config of its own.
   const forced = backendChoiceFromUrl(window.location.search);
   if (forced !== 'auto' && !configFromHash(window.location.hash)) {
@@ -51,13 +52,13 @@ export function startStudio(): () => void {
   }
   const cleanups = [startRecorder(), startReplayDriver(), syncUrl(), onRunsChanged(() => void refreshLibrary())];
   void recoverInterrupted();
-  // `?worker=<url-encoded ws://…/?token=…>`: a link that attaches the studio to a worker as it opens. The token is
-  // then taken out of the address, so that it stays in no bookmark or shared link.
-  const worker = workerFromSearch(window.location.search);
+  // A link that attaches the studio to a worker as it opens: the token is then taken out of the address, so that it
+  // stays in no bookmark or shared link.
   if (worker) {
     useStore.getState().attach(worker);
     const address = new URL(window.location.href);
     address.searchParams.delete('worker');
+    address.hash = configToHash(useStore.getState().config);
     history.replaceState(null, '', address);
   }
   return () => cleanups.forEach((c) => c());

@@ -10,7 +10,7 @@ import {
   type IepRun,
   type RunConfig,
 } from '../../../src/protocol/config';
-import { configFromHash, configToHash } from '../../../src/store/url';
+import { configFromHash, configToHash, workerFromAddress } from '../../../src/store/url';
 
 function errorOf(hash: string): string {
   const r = configFromHash(hash);
@@ -244,5 +244,19 @@ describe('a hand-written custom schedule', () => {
     expect(errorOf(`#config=${encodeURIComponent(body)}`)).toMatch(
       /runs\[1\]\.iep\.cycles: must equal the number of schedule points \(2\)/,
     );
+  });
+});
+
+describe('a link that attaches a worker', () => {
+  const worker = 'ws://127.0.0.1:8765/?token=a-b_c';
+  const encoded = encodeURIComponent(worker);
+
+  it('reads the worker from the fragment, beside a config, or from an older ?worker= link', () => {
+    expect(workerFromAddress('', `#worker=${encoded}`)).toBe(worker);
+    const both = `${configToHash(defaultConfig())}&worker=${encoded}`;
+    expect(workerFromAddress('', both)).toBe(worker);
+    expect(configFromHash(both)).toEqual({ config: defaultConfig() });
+    expect(workerFromAddress(`?worker=${encoded}`, '')).toBe(worker);
+    expect(workerFromAddress('?backend=wasm', configToHash(defaultConfig()))).toBeNull();
   });
 });
