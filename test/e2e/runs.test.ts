@@ -206,6 +206,8 @@ describe('a comparison of several runs', () => {
     const { page } = await openStudio(h, tinyConfig());
     await page.setViewportSize(HD);
     await page.click('[data-testid=preset-schedules]');
+    // A label long enough to wrap its column's header: its tiles must still match the other columns'.
+    await page.fill('[data-field="runs[2].label"] input', 'iEP linear schedule, eight cycles to the target rate');
     // One real step of each run, so the columns hold real heatmaps and numbers.
     await page.click('[data-testid=step]');
     await waitForState(page, 'paused');
@@ -236,6 +238,11 @@ describe('a comparison of several runs', () => {
       const box = (await page.getByTestId(chart).boundingBox())!;
       expect(inViewport(box), `${chart} at ${JSON.stringify(box)}`).toBe(true);
     }
+    // One tile size on the whole stage, whatever each header's height.
+    const sides = await page.$$eval('section.run-column .heatmap-grid canvas', (tiles) =>
+      tiles.map((t) => Math.round(t.getBoundingClientRect().width)),
+    );
+    expect(new Set(sides).size, sides.join(' ')).toBe(1);
     for (const { id } of SCHEDULE_STUDY) {
       const grid = (await page.locator(`[data-testid=${id}-heatmaps]`).boundingBox())!;
       expect(grid.x, id).toBeGreaterThanOrEqual(0);

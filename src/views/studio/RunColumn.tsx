@@ -12,7 +12,7 @@ import { DyingBars } from './DyingBars';
 import { Explain } from './Explain';
 import { HeatmapTile } from './HeatmapTile';
 import { LineChart } from './LineChart';
-import { useFittedTile } from './tileFit';
+import { useFittedTile, useSharedSide } from './tileFit';
 
 export interface SharedScales {
   steps: number;
@@ -59,7 +59,8 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
   const talkMode = useStore((s) => s.talkMode);
   const layers = useLayers(summary?.layers ?? null);
   const gridRef = useRef<HTMLDivElement>(null);
-  const tile = useFittedTile(gridRef, layers.length, talkMode, TALK_GAP, TILE);
+  const fitted = useFittedTile(gridRef, layers.length, talkMode, TALK_GAP, TILE);
+  const tile = useSharedSide(run, fitted, talkMode && look.masked);
   const report = reportAt(series, cursor);
   const upTo = cursor === null ? series.reports.length : lastAtOrBefore(series.reports, cursor) + 1;
   const shown = series.reports.slice(0, upTo);

@@ -25,6 +25,7 @@ import { UsageLegend } from './UsageLegend';
 import { WorkerPanel } from './WorkerPanel';
 import { startStudio } from './studioSetup';
 import { toggleTalk, useStudioKeys } from './useStudioKeys';
+import { TileShareContext, useTileShare } from './tileFit';
 import './studio.css';
 
 function useSharedScales(): SharedScales {
@@ -77,6 +78,7 @@ export function Studio() {
   const remote = useStore((s) => s.comparison?.source === 'remote');
   const scales = useSharedScales();
   const looks = useRunLooks();
+  const tiles = useTileShare();
   const chartsRef = useRef<HTMLDivElement>(null);
   useEffect(() => startStudio(), []);
   useStudioKeys();
@@ -177,11 +179,13 @@ export function Studio() {
             </div>
           </div>
           <div className={`columns${looks.length > 2 ? ' compact' : ''}`} data-runs={looks.length}>
-            {looks.map((look) => (
-              <PanelBoundary key={look.id} name={`The ${look.label} column`}>
-                <RunColumn look={look} scales={scales} />
-              </PanelBoundary>
-            ))}
+            <TileShareContext.Provider value={tiles}>
+              {looks.map((look) => (
+                <PanelBoundary key={look.id} name={`The ${look.label} column`}>
+                  <RunColumn look={look} scales={scales} />
+                </PanelBoundary>
+              ))}
+            </TileShareContext.Provider>
           </div>
         </div>
       </div>

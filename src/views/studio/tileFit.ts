@@ -1,5 +1,5 @@
 // Talk mode shows every layer at once: the largest square tile for which n tiles fit a box, in rows.
-import { useLayoutEffect, useState, type RefObject } from 'react';
+import { createContext, useContext, useEffect, useLayoutEffect, useMemo, useState, type RefObject } from 'react';
 
 const SMALLEST = 16;
 
@@ -32,4 +32,45 @@ export function useFittedTile(
     return () => observer.disconnect();
   }, [ref, n, on, gap, fallback]);
   return on ? side : fallback;
+}
+
+/** On stage, columns side by side draw their tiles at one side: the smallest that each column's box fits. */
+export interface TileShare {
+  smallest: number | null;
+  offer: (column: string, side: number) => void;
+  withdraw: (column: string) => void;
+}
+
+export const TileShareContext = createContext<TileShare | null>(null);
+
+/** The shared side for the columns under one provider (a column's header that wraps would otherwise shrink its tiles alone). */
+export function useTileShare(): TileShare {
+  const [sides, setSides] = useState<Record<string, number>>({});
+  return useMemo(() => {
+    const all = Object.values(sides);
+    return {
+      smallest: all.length ? Math.min(...all) : null,
+      offer: (column, side) => setSides((s) => (s[column] === side ? s : { ...s, [column]: side })),
+      withdraw: (column) =>
+        setSides((s) => {
+          if (!(column in s)) return s;
+          const rest = { ...s };
+          delete rest[column];
+          return rest;
+        }),
+    };
+  }, [sides]);
+}
+
+/** This column's fitted side offered to the share (while `on`), and the side to draw at. */
+export function useSharedSide(column: string, fitted: number, on: boolean): number {
+  const share = useContext(TileShareContext);
+  const offer = share?.offer;
+  const withdraw = share?.withdraw;
+  useEffect(() => {
+    if (!on || !offer || !withdraw) return;
+    offer(column, fitted);
+    return () => withdraw(column);
+  }, [column, fitted, on, offer, withdraw]);
+  return on && share?.smallest ? Math.min(fitted, share.smallest) : fitted;
 }
