@@ -85,8 +85,16 @@ class ComparisonSpec:
     label_smoothing: float = 0.0
 
 
+def is_worker_only(model: str) -> bool:
+    """torchvision's ImageNet nets (models.TORCHVISION_MODELS): the worker builds them, the browser's engine never."""
+    return model.startswith("torchvision/")
+
+
 def default_weight_decay(model: str) -> float:
-    """EP's CIFAR recipes: 5e-4 for ResNets, 1e-4 for Conv-n."""
+    """EP's recipes: 5e-4 for the CIFAR ResNets, 1e-4 for Conv-n, 1/32768 for the ImageNet nets (as the engine's
+    defaultWeightDecay)."""
+    if is_worker_only(model):
+        return 1 / 32768
     return 5e-4 if model.startswith("resnet") else 1e-4
 
 
@@ -207,6 +215,10 @@ def validate_config(config: Any) -> Dict[str, Any]:
         _schema_check("ComparisonConfigV1", config)
     upgraded = upgrade_config(config)
     _schema_check("ComparisonConfig", upgraded)
+    if is_worker_only(upgraded["model"]) and upgraded["width"] != 1:
+        # torchvision's nets have torchvision's widths: a multiplier they would ignore is refused, not dropped.
+        model, width = upgraded["model"], upgraded["width"]
+        raise ConfigError("width", f"must be 1 for {model}: it has torchvision's widths (got {width})")
     _check_runs(upgraded, _v1_path if version == 1 else _v2_path)
     return upgraded
 
