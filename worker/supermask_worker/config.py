@@ -14,6 +14,13 @@ import jsonschema
 from .schema import schema_validator
 
 MODELS_CIFAR = ("conv2", "conv4", "conv6", "resnet20", "resnet32", "resnet18")
+# torchvision's ImageNet nets by the config's name (src/protocol/config.ts's WORKER_ONLY_MODELS) and torchvision's.
+TORCHVISION_MODELS = {
+    "torchvision/resnet18": "resnet18",
+    "torchvision/resnet50": "resnet50",
+    "torchvision/resnet101": "resnet101",
+    "torchvision/wide_resnet50_2": "wide_resnet50_2",
+}
 VERSION = 2
 METHODS = ("ep", "iep", "dense", "iterand")
 
@@ -86,8 +93,8 @@ class ComparisonSpec:
 
 
 def is_worker_only(model: str) -> bool:
-    """torchvision's ImageNet nets (models.TORCHVISION_MODELS): the worker builds them, the browser's engine never."""
-    return model.startswith("torchvision/")
+    """torchvision's ImageNet nets: the worker builds them, the browser's engine never."""
+    return model in TORCHVISION_MODELS
 
 
 def default_weight_decay(model: str) -> float:
