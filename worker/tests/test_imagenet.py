@@ -21,9 +21,11 @@ from supermask_worker.comparison import Comparison
 from supermask_worker.config import ConfigError, from_config
 from supermask_worker.imagenet import ImageFolderSource, SeededCrops, StepBatches, train_transform
 from supermask_worker.mask import kept_count
+from supermask_worker.models import build_model, summarize
+from supermask_worker.presets import preset_config
 from supermask_worker.schema import validate
 from supermask_worker.supermask import SupermaskConv2d, SupermaskLayer, SupermaskLinear
-from conftest import tiny_config
+from conftest import REPO, tiny_config
 from serving import Client, run, start_server, state_is, telemetry_lines
 
 
@@ -119,6 +121,7 @@ def test_the_image_folder_limits_keep_every_class(image_folder):
     assert sorted(y for _, ys in source.test_batches() for y in ys.tolist()) == [0, 1]
 
 
+WALKTHROUGH = REPO / "worker" / "configs" / "wrn50-2-imagenet-ep-vs-iep.json"
 RESNET18_CONFIG = tiny_config(
     model="torchvision/resnet18",
     width=1,
@@ -194,3 +197,14 @@ def test_serve_streams_a_resnet18_run_on_the_image_folder_and_refuses_the_wrong_
     finally:
         p.terminate()
         p.wait()
+
+
+def test_the_walkthroughs_config_keeps_20_6m_of_wide_resnet50_2s_weights():
+    """docs/worker.md's Wide ResNet-50-2 comparison: valid, EP's ImageNet recipe already in it, and its target rate
+    keeps EP's 20.6M of the 68.8M masked weights (every Conv2d and Linear; torchvision's 68.9M adds BN and a bias)."""
+    config = json.loads(WALKTHROUGH.read_text())
+    validate("ComparisonConfig", config)
+    assert preset_config(config, "imagenet-ep") == config
+    spec = from_config(config)
+    summary = summarize(build_model(spec.model, spec.width, spec.seed, 1000), spec.model, 1, spec.target_pruning_rate)
+    assert (summary["totalEdges"], summary["keptAtTarget"], len(summary["layers"])) == (68_814_016, 20_644_204, 54)

@@ -1,6 +1,7 @@
 // The ImageNet nets only the PyTorch worker builds: a config may name them (the protocol, the schema and the setup
 // all accept it, so it can be started on a worker), but this tab refuses to run one, at the model field, with words
 // that say where it runs; the engine refuses it too, so no way in reaches models.ts.
+import { readdirSync, readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import schema from '../../../src/protocol/telemetry.schema.json';
@@ -57,6 +58,17 @@ describe('a config naming a worker-only net', () => {
 
   it('is refused by the engine before anything is built', () => {
     expect(() => new Comparison(wrn(), cifar(16, 8))).toThrow(REFUSAL);
+  });
+});
+
+// docs/worker.md's walkthrough starts these on a GPU box: they must stay valid as the protocol changes.
+const CONFIGS = new URL('../../../worker/configs/', import.meta.url);
+
+describe('the worker’s ready-made configs', () => {
+  it.each(readdirSync(CONFIGS))('worker/configs/%s is valid as given, for the studio and the schema', (name) => {
+    const config: unknown = JSON.parse(readFileSync(new URL(name, CONFIGS), 'utf8'));
+    expect(validateConfig(config)).toEqual(config);
+    expect(schemaAccepts(config)).toBe(true);
   });
 });
 
