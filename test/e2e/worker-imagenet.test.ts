@@ -2,8 +2,9 @@
 // writes (imagenet/train/<wnid>/*.ppm, imagenet/val/<wnid>/*.ppm), and a real page opened with a link naming
 // torchvision's ResNet-18. The tab refuses to run it itself (the model field says where it runs, Start is off and
 // says why), the dataset is the worker's ImageNet, and Start on the worker trains it there and shows its 21 layers'
-// heatmaps live; the recorded run then replays from this browser's library with the worker gone.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// heatmaps live; the recorded run then replays from this browser's library with the worker gone, and its run files
+// import into another browser.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('a worker-only ImageNet net', () => {
-  it('is refused in the tab, trains on the worker with its heatmaps live, and replays once recorded', async () => {
+  it('is refused in the tab, trains on the worker with its heatmaps live, replays and imports once recorded', async () => {
     const { page, errors } = await h.openApp(`?worker=${encodeURIComponent(worker.url)}${configHash(RESNET18)}`);
     await page.waitForSelector('[data-testid=studio]');
 
@@ -131,5 +132,25 @@ describe('a worker-only ImageNet net', () => {
     await waitForStep(page, 'iep', STEPS);
     expect(Object.keys(await heatmapPixels(page, 'iep'))).toHaveLength(LAYERS);
     expect(errors).toEqual([]);
+
+    // The worker's run files, as one run file (what `read_record` makes), import into another browser and replay.
+    const header = JSON.parse(readFileSync(join(worker.runsDir, id, 'run.json'), 'utf8')) as object;
+    const record = {
+      ...header,
+      reports: recorded.filter((r) => r.kind === 'step'),
+      evals: recorded.filter((r) => r.kind === 'eval'),
+      error: null,
+    };
+    const other = await h.openApp();
+    await other.page.setInputFiles('[data-testid=import]', {
+      name: `${id}.json`,
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(record)),
+    });
+    await expect.poll(() => other.page.textContent('[data-testid=run-config]')).toMatch(/torchvision\/resnet18/);
+    await waitForStep(other.page, 'iep', STEPS);
+    expect(Object.keys(await heatmapPixels(other.page, 'ep'))).toHaveLength(LAYERS);
+    expect(await other.page.$$('[data-testid=library-error]')).toEqual([]);
+    expect(other.errors).toEqual([]);
   });
 });
