@@ -3,7 +3,8 @@ its settings, the dense baseline, IteRand), sharing network, seed, data order, t
 
 Every config is checked before anything runs: a v1 config (always EP against one iEP) is checked as v1 and upgraded
 to v2 (upgrade_config, as src/protocol/convert.ts); then the ComparisonConfig definition of the one telemetry schema;
-then the rules the schema cannot say (unique run ids, a custom schedule's points). Each error names its field.
+then the rules the schema cannot say (unique run ids, a custom schedule's points, a torchvision net's width 1). Each
+error names its field.
 """
 
 from dataclasses import dataclass
