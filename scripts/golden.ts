@@ -14,7 +14,7 @@ import { makePlan, learningRateAt, cycleAt } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
 import { defaultConfig, withIep, type ComparisonConfig } from '../src/protocol/config';
 import type { EvalReport, Heatmap, StepReport } from '../src/protocol/report';
-import { validateConfig } from '../src/protocol/validate';
+import { validateLocalConfig } from '../src/protocol/validate';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from './cifar-source';
 
 export const GOLDEN_STEPS = 5;
@@ -167,7 +167,7 @@ function toNchw(x: Float32Array, n: number): Float32Array {
 
 async function runCase(name: string, given: ComparisonConfig, test: CifarSplit): Promise<GoldenCase> {
   // The vectors hold protocol v1 configs (EP and one iEP); they read as v2.
-  const config = validateConfig(given);
+  const config = validateLocalConfig(given);
   const trainCount = config.trainLimit!;
   const searches = config.runs.map(
     (run) =>

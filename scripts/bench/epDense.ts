@@ -11,7 +11,7 @@ import { makePlan } from '../../src/engine/schedule';
 import { Search, type Batch } from '../../src/engine/search';
 import { maskedWeight, type SupermaskLayer } from '../../src/engine/supermask';
 import { LayerUsage } from '../../src/engine/usage';
-import { defaultConfig, findRun, type ComparisonConfig, type ModelName } from '../../src/protocol/config';
+import { defaultConfig, findRun, type LocalConfig, type ModelName } from '../../src/protocol/config';
 
 export interface EpDenseRow {
   model: ModelName;
@@ -125,7 +125,7 @@ async function withBatch(order: BatchOrder, t: number, use: (b: Batch) => Promis
 
 /** Mean ms of one search step (masks, forward, backward, SGD, usage counters; settled, no report) and the net's edges. */
 export async function searchStepMs(
-  config: ComparisonConfig,
+  config: LocalConfig,
   run: 'ep' | 'iep',
   order: BatchOrder,
   trainCount: number,

@@ -1,9 +1,9 @@
 // A comparison: its runs (EP, iEP schedules, dense, IteRand) from the same weights and scores, advanced interleaved
 // (one step of each run in turn) on the same batches. The API the worker drives: start, pause, step, stop, subscribe.
-import type { ComparisonConfig, RunConfig, RunId } from '../protocol/config';
+import type { ComparisonConfig, LocalConfig, RunConfig, RunId } from '../protocol/config';
 import type { PerRun, RunnerEvent, RunnerState } from '../protocol/messages';
 import type { EvalReport, ModelSummary } from '../protocol/report';
-import { validateConfig } from '../protocol/validate';
+import { validateLocalConfig } from '../protocol/validate';
 import { BatchOrder, limitSplit, testBatches, type SearchData } from './data';
 import { DenseRun, type DenseSnapshot } from './dense';
 import { IteRandSearch } from './iterand';
@@ -24,7 +24,7 @@ export interface ComparisonSnapshot {
 }
 
 /** Builds one run of the comparison; every model is built from the same seed, so weights and scores are shared. */
-function buildRun(c: ComparisonConfig, run: RunConfig, trainCount: number): RunTrainer {
+function buildRun(c: LocalConfig, run: RunConfig, trainCount: number): RunTrainer {
   if (run.method === 'dense') return new DenseRun(c, trainCount, run);
   const model = buildModel(c.model, c.width, c.seed);
   const plan = makePlan(c, run, trainCount);
@@ -69,7 +69,7 @@ function yieldToEvents(ms = 0): Promise<void> {
 }
 
 export class Comparison {
-  readonly config: ComparisonConfig;
+  readonly config: LocalConfig;
   readonly summary: ModelSummary;
   /** The runs in the config's order (the order they step in). */
   readonly list: RunTrainer[];
@@ -90,9 +90,12 @@ export class Comparison {
   /** The state after the latest report (both runs), to go on from after an error. */
   lastSnapshot: ComparisonSnapshot | null = null;
 
-  /** Validates the config (throws ConfigError naming the field) and builds every run from one seed. */
+  /**
+   * Validates the config (throws ConfigError naming the field; a net only a worker builds is refused here too) and
+   * builds every run from one seed.
+   */
   constructor(config: unknown, data: SearchData, options: ComparisonOptions = {}) {
-    this.config = validateConfig(config);
+    this.config = validateLocalConfig(config);
     const c = this.config;
     this.data = { train: limitSplit(data.train, c.trainLimit), test: limitSplit(data.test, c.testLimit) };
     if (this.data.train.count === 0) throw new Error('the training split is empty');

@@ -4,7 +4,7 @@
 // the batches of the engine's BatchOrder for (seed, t), as every run does, with EP's step budget. Its reports are the
 // searches' StepReport with pruning rate 0, one cycle and no layers: a dense net has no mask and no edge usage.
 import * as tf from '@tensorflow/tfjs';
-import type { ComparisonConfig, RunConfig, RunId } from '../protocol/config';
+import type { LocalConfig, RunConfig, RunId } from '../protocol/config';
 import type { EvalReport, StepReport } from '../protocol/report';
 import { defaultWeightDecay } from '../protocol/config';
 import { kaimingNormal, tfShape, toTfLayout } from './init';
@@ -49,7 +49,7 @@ export class DenseRun {
 
   /** `trainCount`: images in the (limited) training split, for EP's budget; `run`: its id and learning rate. */
   constructor(
-    private readonly config: ComparisonConfig,
+    private readonly config: LocalConfig,
     trainCount: number,
     run: RunConfig = DEFAULT_RUN,
   ) {

@@ -5,8 +5,40 @@
 
 export const PROTOCOL_VERSION = 2;
 
+/** The CIFAR nets: the browser's engine builds them (src/engine/models.ts), and so does the worker. */
 export type ModelName = 'conv2' | 'conv4' | 'conv6' | 'resnet20' | 'resnet32' | 'resnet18';
 export const MODEL_NAMES: readonly ModelName[] = ['conv2', 'conv4', 'conv6', 'resnet20', 'resnet32', 'resnet18'];
+
+/**
+ * torchvision's ImageNet nets as supermask nets: only the PyTorch worker builds them (worker/supermask_worker/
+ * models.py), on an ImageFolder tree under its --data-root. A tab could not hold them (Wide ResNet-50-2 has 68.9M
+ * weights), so the engine never learns their names: a config naming one is started on a worker or not at all.
+ */
+export type WorkerOnlyModel =
+  'torchvision/resnet18' | 'torchvision/resnet50' | 'torchvision/resnet101' | 'torchvision/wide_resnet50_2';
+/** Each worker-only net's name in words, as the setup's model choice shows it. */
+const WORKER_ONLY_NETS: Record<WorkerOnlyModel, string> = {
+  'torchvision/resnet18': 'ResNet-18',
+  'torchvision/resnet50': 'ResNet-50',
+  'torchvision/resnet101': 'ResNet-101',
+  'torchvision/wide_resnet50_2': 'Wide ResNet-50-2',
+};
+export const WORKER_ONLY_MODELS = Object.keys(WORKER_ONLY_NETS) as readonly WorkerOnlyModel[];
+
+/** Any net a config may name: a CIFAR net, or one only a worker runs. */
+export type ConfigModel = ModelName | WorkerOnlyModel;
+
+export function isWorkerOnly(model: string): model is WorkerOnlyModel {
+  return (WORKER_ONLY_MODELS as readonly string[]).includes(model);
+}
+
+/** Whether this tab's engine can build the config's net. */
+export function isLocal(config: ComparisonConfig): config is LocalConfig {
+  return !isWorkerOnly(config.model);
+}
+
+/** The dataset the worker-only nets train on by default: DATA/imagenet/{train,val} on the worker (ImageFolder). */
+export const WORKER_DATASET = 'imagenet';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -98,7 +130,7 @@ export interface ComparisonConfig {
   version: typeof PROTOCOL_VERSION;
   /** A dataset id the runner can see, e.g. 'cifar10-subset' (bundled) or 'cifar10' (full). */
   dataset: string;
-  model: ModelName;
+  model: ConfigModel;
   /** Channel width multiplier (1 = the paper's width). */
   width: number;
   /** One seed gives bit-identical weights, scores and data order for every run. */
@@ -123,6 +155,9 @@ export interface ComparisonConfig {
   testLimit: number | null;
   backend: BackendChoice;
 }
+
+/** A config this tab's engine can run: its model is one the engine builds (validateLocalConfig checks it). */
+export type LocalConfig = ComparisonConfig & { model: ModelName };
 
 export function defaultIepConfig(): IepConfig {
   return { cycles: 8, schedule: 'geometric', variant: 'soft', scores: 'carry', lrRewind: true };
@@ -167,7 +202,7 @@ export function findRun(config: ComparisonConfig, id: RunId): RunConfig {
 }
 
 /** The config with every iEP run's settings changed by `change` (scripts and tests vary iEP this way). */
-export function withIep(config: ComparisonConfig, change: Partial<IepConfig>): ComparisonConfig {
+export function withIep<C extends ComparisonConfig>(config: C, change: Partial<IepConfig>): C {
   const runs = config.runs.map((r) => (r.method === 'iep' ? { ...r, iep: { ...r.iep, ...change } } : r));
   return { ...config, runs };
 }
@@ -186,7 +221,7 @@ export function defaultRuns(): RunConfig[] {
  * EP's loss sits at ln 10 while iEP's early, denser cycles learn, and the comparison would be about scale, not search.
  * ResNet-20 at half width is also the setting of the calibration in the shared algorithms notes.
  */
-export function defaultConfig(): ComparisonConfig {
+export function defaultConfig(): LocalConfig {
   return {
     version: PROTOCOL_VERSION,
     dataset: 'cifar10-subset',
@@ -206,6 +241,18 @@ export function defaultConfig(): ComparisonConfig {
     testLimit: null,
     backend: 'auto',
   };
+}
+
+/**
+ * The config with another net. A worker-only net takes width 1 (torchvision's widths) and, coming from a CIFAR net,
+ * the worker's ImageNet; going back to a CIFAR net takes `pageDataset`, the dataset this page has loaded.
+ */
+export function withModel(config: ComparisonConfig, model: ConfigModel, pageDataset: string): ComparisonConfig {
+  const fromWorkerOnly = isWorkerOnly(config.model);
+  if (isWorkerOnly(model)) {
+    return { ...config, model, width: 1, dataset: fromWorkerOnly ? config.dataset : WORKER_DATASET };
+  }
+  return { ...config, model, dataset: fromWorkerOnly ? pageDataset : config.dataset };
 }
 
 /** A numeric field's allowed range, as validateConfig checks it and the setup form states it. */
@@ -258,7 +305,10 @@ const asOptions = <T extends string>(values: readonly T[]): FieldOption<T>[] =>
  * and test/unit/protocol/fields.test.ts holds them to the JSON Schema's enums.
  */
 export const FIELD_OPTIONS = {
-  model: asOptions(MODEL_NAMES),
+  model: [
+    ...asOptions<ConfigModel>(MODEL_NAMES),
+    ...WORKER_ONLY_MODELS.map((value) => ({ value, label: `${WORKER_ONLY_NETS[value]} (ImageNet, worker only)` })),
+  ],
   method: [
     { value: 'ep', label: 'EP' },
     { value: 'iep', label: 'iEP' },
@@ -311,6 +361,8 @@ export function withinLimit(field: LimitedField, v: unknown): v is number {
   );
 }
 
-export function defaultWeightDecay(model: ModelName): number {
+/** EP's recipes: 5e-4 for the CIFAR ResNets, 1e-4 for Conv-n, 1/32768 for the ImageNet nets. */
+export function defaultWeightDecay(model: ConfigModel): number {
+  if (isWorkerOnly(model)) return 1 / 32768;
   return model.startsWith('resnet') ? 5e-4 : 1e-4;
 }

@@ -2,8 +2,8 @@
 // before anything is built, instead of ending the run with wasm's "Aborted()" or a lost WebGL context.
 // No tf here: the layer plan below mirrors src/engine/models.ts (test/unit/protocol/memory.test.ts checks that it
 // lists exactly the layers the engine builds), so the studio can also draw each layer's place before the first run.
-import { ConfigError } from './validate';
-import { hasMask, type ComparisonConfig, type ModelName, type RunId } from './config';
+import { ConfigError, workerOnlyProblem } from './validate';
+import { hasMask, isLocal, type ComparisonConfig, type ModelName, type RunId } from './config';
 import { runTotalSteps } from './schedule';
 
 export interface PlannedLayer {
@@ -178,9 +178,11 @@ function mib(bytes: number): string {
 
 /**
  * The first reason this tab cannot run a config whose fields are each in range, naming the field to change; null
- * when it fits. Only plain arithmetic over the layer plan, so it costs nothing whatever was typed.
+ * when it fits: a net only a worker builds, or more memory than a tab has. Only plain arithmetic over the layer plan,
+ * so it costs nothing whatever was typed.
  */
 export function tabLimitProblem(config: ComparisonConfig, trainImages?: number): ConfigError | null {
+  if (!isLocal(config)) return workerOnlyProblem(config);
   const m = memoryEstimate(config.model, config.width);
   if (m.maxBatch < 1) {
     return new ConfigError(

@@ -11,11 +11,14 @@ import {
   MAX_RUNS,
   PROTOCOL_VERSION,
   RUN_ID_PATTERN,
+  isLocal,
+  isWorkerOnly,
   optionValues,
   withinLimit,
   type ComparisonConfig,
   type IepConfig,
   type LimitedField,
+  type LocalConfig,
   type RunConfig,
   type SchedulePoint,
 } from './config';
@@ -85,11 +88,17 @@ export function validateConfig(input: unknown): ComparisonConfig {
     throw new ConfigError('dataset', 'must name a dataset, e.g. cifar10-subset');
   }
   const targetPruningRate = num(x, 'targetPruningRate', 'targetPruningRate');
+  const model = oneOf(x, 'model', 'model', optionValues('model'));
+  const width = num(x, 'width', 'width');
+  // torchvision's nets have torchvision's widths; a multiplier the worker would ignore is refused, not dropped.
+  if (isWorkerOnly(model) && width !== 1) {
+    throw new ConfigError('width', `must be 1 for ${model}: it has torchvision's widths (got ${shown(width)})`);
+  }
   return {
     version: PROTOCOL_VERSION,
     dataset: x.dataset,
-    model: oneOf(x, 'model', 'model', optionValues('model')),
-    width: num(x, 'width', 'width'),
+    model,
+    width,
     seed: num(x, 'seed', 'seed'),
     targetPruningRate,
     epochs: num(x, 'epochs', 'epochs'),
@@ -104,6 +113,19 @@ export function validateConfig(input: unknown): ComparisonConfig {
     testLimit: nullable(x, 'testLimit', () => num(x, 'testLimit', 'testLimit')),
     backend: oneOf(x, 'backend', 'backend', optionValues('backend')),
   };
+}
+
+/** Why this tab's engine cannot run a valid config: its net is one only a worker builds. null when it can. */
+export function workerOnlyProblem(config: ComparisonConfig): ConfigError | null {
+  if (isLocal(config)) return null;
+  return new ConfigError('model', `"${config.model}" runs only on a worker — attach one (Worker panel)`);
+}
+
+/** validateConfig, then refuses a net only a worker runs: what the engine in this tab takes. */
+export function validateLocalConfig(input: unknown): LocalConfig {
+  const config = validateConfig(input);
+  if (isLocal(config)) return config;
+  throw workerOnlyProblem(config)!;
 }
 
 function validateRuns(x: unknown, target: number): RunConfig[] {

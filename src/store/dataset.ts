@@ -6,6 +6,7 @@ import { DatasetError } from '../data/cifar';
 import { fetchDataset, fetchDatasetList, type DatasetOption, type LoadedDataset } from '../data/load';
 import { parseDroppedFileOffThread } from '../data/parseOffThread';
 import type { DatasetPayload } from '../protocol/messages';
+import { isWorkerOnly } from '../protocol/config';
 
 export type { DatasetOption, LoadedDataset };
 
@@ -48,9 +49,12 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
       const dataset = await run();
       if (ticket !== loadCounter) return;
       set({ dataset, datasetLoading: null });
-      // The setup names the dataset it runs on, so a recorded run says which one it was.
+      // The setup names the dataset it runs on, so a recorded run says which one it was; a worker-only net's
+      // dataset is the worker's, whatever this page has loaded.
       const s = get();
-      if (s.config.dataset !== dataset.id) s.setConfig({ ...s.config, dataset: dataset.id });
+      if (s.config.dataset !== dataset.id && !isWorkerOnly(s.config.model)) {
+        s.setConfig({ ...s.config, dataset: dataset.id });
+      }
     } catch (e) {
       if (ticket !== loadCounter) return;
       set({ datasetError: `${label}: ${message(e)}`, datasetLoading: null });
@@ -71,7 +75,7 @@ export const createDatasetSlice: StateCreator<StoreState, [], [], DatasetSlice> 
         set({ datasetError: 'No dataset is available on the server; drop cifar-10-binary.tar.gz here.' });
         return;
       }
-      if (pick.id !== wanted) {
+      if (pick.id !== wanted && !isWorkerOnly(get().config.model)) {
         get().addNotice(`The setup names the dataset '${wanted}', which is not available here; using ${pick.name}.`);
       }
       await get().selectDataset(pick.id);

@@ -1,7 +1,7 @@
 // The wire between the store and a runner (the engine's Web Worker): commands go out, events come back batched so
 // a burst of reports costs one store update and one render. The page never waits on the engine: Pause and Reset
 // show at once, and an engine that does not confirm them in time is replaced (see expectAnswer).
-import type { BackendChoice, ComparisonConfig } from '../protocol/config';
+import { isLocal, type BackendChoice, type ComparisonConfig } from '../protocol/config';
 import type { DatasetPayload, RunnerCommand, RunnerEvent } from '../protocol/messages';
 import type { RunRecord } from '../protocol/report';
 import { validateConfig } from '../protocol/validate';
@@ -161,6 +161,8 @@ function showMeasuring(text: string | null): void {
 /** Starts the engine on the setup's backend ("auto": remembered, else measured now), so the page names it early. */
 async function prepareBackend(): Promise<void> {
   const s = useStore.getState();
+  // A worker-only net has nothing to measure here (its data is the worker's too): Start measures for a local one.
+  if (!isLocal(s.config)) return;
   const choice = await resolveBackend(s.config, () => s.datasetPayload(s.config.dataset), showMeasuring);
   // A run started meanwhile sends its own init.
   if (!choice || useStore.getState().mode === 'live') return;
@@ -195,7 +197,7 @@ export function connectRunner(r: Runner, source: DatasetSource, measure?: Measur
 /** Forgets the remembered "auto" choice for the setup and measures again; the engine moves to it if no run is on. */
 export async function measureAgain(): Promise<void> {
   const s = useStore.getState();
-  if (s.mode === 'live' && ['idle', 'running'].includes(s.runnerState)) return;
+  if ((s.mode === 'live' && ['idle', 'running'].includes(s.runnerState)) || !isLocal(s.config)) return;
   forgetChoice(s.config);
   const auto = { ...s.config, backend: 'auto' as const };
   const choice = await resolveBackend(auto, () => s.datasetPayload(auto.dataset), showMeasuring);

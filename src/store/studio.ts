@@ -22,6 +22,8 @@ import {
 export interface FieldError {
   field: string;
   message: string;
+  /** Only this tab cannot run the config (a net only a worker builds, more memory than a tab has): a worker may. */
+  tabOnly?: boolean;
 }
 
 /** 'live': driven by the engine in this tab. 'recorded': a stored or imported run, replayed without training. */
@@ -111,15 +113,18 @@ function withoutField(field: string, message: string): string {
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
+function fieldError(e: unknown): FieldError {
+  if (e instanceof ConfigError) return { field: e.field, message: withoutField(e.field, e.message) };
+  return { field: 'config', message: String(e) };
+}
+
 function checkConfig(config: ComparisonConfig): FieldError | null {
   try {
-    // The protocol's ranges first, then what this tab's memory can hold (protocol/memory.ts).
+    // The protocol's ranges first, then what this tab can run (protocol/memory.ts).
     const problem = tabLimitProblem(validateConfig(config));
-    if (problem) throw problem;
-    return null;
+    return problem ? { ...fieldError(problem), tabOnly: true } : null;
   } catch (e) {
-    if (e instanceof ConfigError) return { field: e.field, message: withoutField(e.field, e.message) };
-    return { field: 'config', message: String(e) };
+    return fieldError(e);
   }
 }
 

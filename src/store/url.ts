@@ -7,7 +7,9 @@ import {
   defaultConfig,
   defaultRun,
   defaultRuns,
+  isWorkerOnly,
   optionValues,
+  withModel,
   type ComparisonConfig,
   type RunMethod,
 } from '../protocol/config';
@@ -64,7 +66,12 @@ export function configFromHash(hash: string): HashResult {
     : defaultRuns().map((r) => (r.method === 'iep' ? { ...r, iep: fillSettings(r.iep as unknown as Obj, iep) } : r));
   // A v1 link's runs were just filled in above; any other version (a later app's) is left for validateConfig to name.
   const version = given.version === undefined || given.version === 1 ? PROTOCOL_VERSION : given.version;
-  const merged = { ...defaultConfig(), ...given, version, runs: listed };
+  // A link naming a worker-only net fills in what that net takes (width 1, the worker's ImageNet).
+  const defaults =
+    typeof given.model === 'string' && isWorkerOnly(given.model)
+      ? withModel(defaultConfig(), given.model, defaultConfig().dataset)
+      : defaultConfig();
+  const merged = { ...defaults, ...given, version, runs: listed };
   try {
     return { config: validateConfig(merged) };
   } catch (e) {

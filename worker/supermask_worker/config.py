@@ -3,7 +3,8 @@ its settings, the dense baseline, IteRand), sharing network, seed, data order, t
 
 Every config is checked before anything runs: a v1 config (always EP against one iEP) is checked as v1 and upgraded
 to v2 (upgrade_config, as src/protocol/convert.ts); then the ComparisonConfig definition of the one telemetry schema;
-then the rules the schema cannot say (unique run ids, a custom schedule's points). Each error names its field.
+then the rules the schema cannot say (unique run ids, a custom schedule's points, a torchvision net's width 1). Each
+error names its field.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,13 @@ import jsonschema
 from .schema import schema_validator
 
 MODELS_CIFAR = ("conv2", "conv4", "conv6", "resnet20", "resnet32", "resnet18")
+# torchvision's ImageNet nets by the config's name (src/protocol/config.ts's WORKER_ONLY_MODELS) and torchvision's.
+TORCHVISION_MODELS = {
+    "torchvision/resnet18": "resnet18",
+    "torchvision/resnet50": "resnet50",
+    "torchvision/resnet101": "resnet101",
+    "torchvision/wide_resnet50_2": "wide_resnet50_2",
+}
 VERSION = 2
 METHODS = ("ep", "iep", "dense", "iterand")
 
@@ -85,8 +93,16 @@ class ComparisonSpec:
     label_smoothing: float = 0.0
 
 
+def is_worker_only(model: str) -> bool:
+    """torchvision's ImageNet nets: the worker builds them, the browser's engine never."""
+    return model in TORCHVISION_MODELS
+
+
 def default_weight_decay(model: str) -> float:
-    """EP's CIFAR recipes: 5e-4 for ResNets, 1e-4 for Conv-n."""
+    """EP's recipes: 5e-4 for the CIFAR ResNets, 1e-4 for Conv-n, 1/32768 for the ImageNet nets (as the engine's
+    defaultWeightDecay)."""
+    if is_worker_only(model):
+        return 1 / 32768
     return 5e-4 if model.startswith("resnet") else 1e-4
 
 
@@ -207,6 +223,10 @@ def validate_config(config: Any) -> Dict[str, Any]:
         _schema_check("ComparisonConfigV1", config)
     upgraded = upgrade_config(config)
     _schema_check("ComparisonConfig", upgraded)
+    if is_worker_only(upgraded["model"]) and upgraded["width"] != 1:
+        # torchvision's nets have torchvision's widths: a multiplier they would ignore is refused, not dropped.
+        model, width = upgraded["model"], upgraded["width"]
+        raise ConfigError("width", f"must be 1 for {model}: it has torchvision's widths (got {width})")
     _check_runs(upgraded, _v1_path if version == 1 else _v2_path)
     return upgraded
 

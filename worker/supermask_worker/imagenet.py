@@ -9,7 +9,7 @@ whichever loader worker reads it, so step t's batch is a function of (seed, t): 
 """
 
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 from torch.utils.data import DataLoader
@@ -45,8 +45,13 @@ def eval_transform() -> transforms.Compose:
     )
 
 
-def is_image_folder(root: Path) -> bool:
-    return (Path(root) / "train").is_dir() and (Path(root) / "val").is_dir()
+def limited(images: datasets.ImageFolder, limit: Optional[int]) -> torch.utils.data.Dataset:
+    """At most `limit` images (all when None), evenly spaced through the folder order: an ImageFolder lists its
+    images class by class, so a prefix would hold the first few classes only."""
+    count = len(images)
+    if limit is None or limit >= count:
+        return images
+    return torch.utils.data.Subset(images, [i * count // limit for i in range(limit)])
 
 
 class StepBatches(torch.utils.data.Sampler):
@@ -87,7 +92,7 @@ class SeededCrops(torch.utils.data.Dataset):
     """A dataset read with (index, seed) items: the transform draws from torch's generator seeded with `seed`, and the
     generator's state is given back after, so nothing else's randomness moves."""
 
-    def __init__(self, images: datasets.ImageFolder):
+    def __init__(self, images: torch.utils.data.Dataset):
         self.images = images
 
     def __len__(self) -> int:
@@ -104,12 +109,19 @@ class ImageFolderSource:
     """Training batches by step (shared by all runs) and evaluation batches, from an ImageFolder tree."""
 
     def __init__(
-        self, root: Path, seed: int, batch_size: int, test_limit=None, workers: int = 4, pin_memory: bool = False
+        self,
+        root: Path,
+        seed: int,
+        batch_size: int,
+        test_limit: Optional[int] = None,
+        workers: int = 4,
+        pin_memory: bool = False,
+        train_limit: Optional[int] = None,
     ):
-        self.test_limit = test_limit
-        self.train_set = datasets.ImageFolder(str(Path(root) / "train"), train_transform())
-        self.test_set = datasets.ImageFolder(str(Path(root) / "val"), eval_transform())
-        self.classes = len(self.train_set.classes)
+        train = datasets.ImageFolder(str(Path(root) / "train"), train_transform())
+        self.classes = len(train.classes)
+        self.train_set = limited(train, train_limit)
+        self.test_set = limited(datasets.ImageFolder(str(Path(root) / "val"), eval_transform()), test_limit)
         self.seed, self.batch_size, self.workers, self.pin_memory = seed, batch_size, workers, pin_memory
         self._loader = None
         self._next_step = 0
@@ -137,9 +149,8 @@ class ImageFolderSource:
         return next(self._loader)
 
     def test_batches(self) -> Iterator[Batch]:
-        """The first test_limit validation images (all when None), in folder order."""
-        subset = self.test_set
-        if self.test_limit is not None and self.test_limit < len(self.test_set):
-            subset = torch.utils.data.Subset(self.test_set, range(self.test_limit))
-        loader = DataLoader(subset, batch_size=self.batch_size, num_workers=self.workers, pin_memory=self.pin_memory)
+        """The validation images (test_limit of them, evenly spaced, when it is set), in folder order."""
+        loader = DataLoader(
+            self.test_set, batch_size=self.batch_size, num_workers=self.workers, pin_memory=self.pin_memory
+        )
         yield from loader

@@ -10,18 +10,12 @@ from typing import List
 import torch
 from torch import nn
 
+from .config import MODELS_CIFAR as CIFAR_MODELS, TORCHVISION_MODELS
 from .jsmath import js_round
 from .mask import kept_count
 from .supermask import SupermaskConv2d, SupermaskLayer, SupermaskLinear, affine_free_bn
 
 CLASSES = 10
-CIFAR_MODELS = ("conv2", "conv4", "conv6", "resnet20", "resnet32", "resnet18")
-TORCHVISION_MODELS = {
-    "torchvision/resnet18": "resnet18",
-    "torchvision/resnet50": "resnet50",
-    "torchvision/resnet101": "resnet101",
-    "torchvision/wide_resnet50_2": "wide_resnet50_2",
-}
 
 
 def channels(c: int, width: float) -> int:

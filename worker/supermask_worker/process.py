@@ -4,6 +4,7 @@ run stopped on request, the lock that keeps a run to one process, and the tests'
 
 import fcntl
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
 
@@ -32,3 +33,9 @@ def lock_run(run_dir: Path, wait_seconds: float = 0) -> IO:
                 f.close()
                 raise RunBusy(f"{run_dir} is being trained by another process")
             time.sleep(0.1)
+
+
+def new_run_id(model: str, seed: int) -> str:
+    """A run's id when none is given: the time, the net and the seed. An id is a folder name, so the '/' of
+    torchvision's nets becomes '-'."""
+    return datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{model.replace('/', '-')}-s{seed}")

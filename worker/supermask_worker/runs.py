@@ -14,14 +14,14 @@ import re
 import signal
 import sys
 from collections import deque
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from .config import ConfigError, upgrade_record, validate_config
+from .datakind import data_problem
 from .files import write_json_atomic
 from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
-from .process import INTERRUPTED
+from .process import INTERRUPTED, new_run_id
 from .telemetry import RUN_FILE, TELEMETRY_FILE
 
 SERVE_DIR = ".serve"
@@ -126,8 +126,16 @@ class Run:
 
 
 class RunStore:
-    def __init__(self, runs_dir: Path, worker_args: List[str], on_change: Callable[[Run], None], gpus: int = 0):
+    def __init__(
+        self,
+        runs_dir: Path,
+        worker_args: List[str],
+        on_change: Callable[[Run], None],
+        gpus: int = 0,
+        data_root: Optional[Path] = None,
+    ):
         self.runs_dir = Path(runs_dir)
+        self.data_root = data_root  # where the runs' data is, to refuse a net on the wrong kind at once
         self.serve_dir = self.runs_dir / SERVE_DIR
         self.serve_dir.mkdir(parents=True, exist_ok=True)
         self.worker_args = worker_args  # --runs-dir, --data-root, --checkpoint-every for train / resume
@@ -172,7 +180,7 @@ class RunStore:
             if wanted in self.runs or (self.runs_dir / wanted).exists():
                 raise ProtocolError(RUN_EXISTS, f"run {wanted!r} exists: a run id is used once", "run")
             return wanted
-        base = datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{config['model']}-s{config['seed']}")
+        base = new_run_id(config["model"], config["seed"])
         n = 1
         run_id = base
         while run_id in self.runs or (self.runs_dir / run_id).exists():
@@ -183,9 +191,12 @@ class RunStore:
     async def start(self, config: Any, wanted_id: Any) -> Run:
         """Validates the config (nothing runs or is written when it is bad), then starts training it."""
         try:
-            validate_config(config)
+            checked = validate_config(config)
         except ConfigError as e:
             raise ProtocolError(INVALID_CONFIG, str(e), f"config.{e.field}" if e.field != "config" else "config")
+        problem = self.data_root and data_problem(self.data_root, checked["model"], checked["dataset"])
+        if problem:
+            raise ProtocolError(INVALID_CONFIG, f"dataset: {problem}", "config.dataset")
         run_id = self._new_id(config, wanted_id)
         write_json_atomic(self.serve_dir / f"{run_id}.config.json", config)
         run = Run(self.runs_dir, run_id, "training")

@@ -145,7 +145,8 @@ async def serve(args: argparse.Namespace) -> int:
     worker_args += ["--device", args.device] if args.device else []
     worker_args += ["--preset", args.preset] if args.preset else []
     gpus = gpu_count()
-    server = Server(lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus), token)
+    data_root = Path(args.data_root)
+    server = Server(lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root), token)
     server.store.load()
     origins = [None, *STUDIO_ORIGINS, *args.allow_origin]
     async with websockets.serve(

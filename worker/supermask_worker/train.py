@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import ContextManager, Optional, Tuple, Union
 
@@ -17,10 +16,11 @@ from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
 from .config import ComparisonSpec, ConfigError, from_config, validate_config
 from .distributed import Ranks, ranks_from_env
-from .imagenet import ImageFolderSource, is_image_folder
+from .datakind import data_problem
+from .imagenet import ImageFolderSource
 from .models import TORCHVISION_MODELS
 from .presets import preset_config, preset_spec, record_preset, recorded_preset
-from .process import RunBusy, lock_run
+from .process import RunBusy, lock_run, new_run_id
 from .runner import Discard, drive, resume_state
 from .telemetry import RUN_FILE, RunWriter, run_header
 
@@ -33,14 +33,20 @@ def backend_info(device: torch.device) -> dict:
 
 def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
     """The torchvision nets train on DATA_ROOT/<dataset>/{train,val} (an ImageFolder tree), the CIFAR nets on a
-    CIFAR-10 dataset of DATA_ROOT/datasets.json."""
+    CIFAR-10 dataset of DATA_ROOT/datasets.json. A net on the other kind of data is refused, saying which nets fit."""
+    problem = data_problem(data_root, spec.model, spec.dataset)
+    if problem:
+        raise DatasetError(problem)
     if spec.model in TORCHVISION_MODELS:
-        folder = data_root / spec.dataset
-        if not is_image_folder(folder):
-            missing = f"{folder}/train and {folder}/val are missing"
-            raise DatasetError(f"{spec.model} trains on an ImageFolder tree: {missing}")
         cuda = device.type == "cuda"
-        return ImageFolderSource(folder, spec.seed, spec.batch_size, spec.test_limit, pin_memory=cuda)
+        return ImageFolderSource(
+            data_root / spec.dataset,
+            spec.seed,
+            spec.batch_size,
+            spec.test_limit,
+            pin_memory=cuda,
+            train_limit=spec.train_limit,
+        )
     data = load_dataset(data_root, spec.dataset)
     return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
 
@@ -87,7 +93,7 @@ def train(args: argparse.Namespace) -> int:
         raw = json.loads(Path(args.config).read_text(encoding="utf-8"))
         config = validate_config(preset_config(raw, args.preset))
         spec, comparison = prepare(config, args, ranks, args.preset)
-        run_id = args.id or datetime.now(timezone.utc).strftime(f"%Y%m%d-%H%M%S-{spec.model}-s{spec.seed}")
+        run_id = args.id or new_run_id(spec.model, spec.seed)
         run_dir = Path(args.runs_dir) / (ranks.from_rank0(run_id) if ranks else run_id)
         if ranks and not ranks.writes:
             return execute(comparison, Discard(run_dir), contextlib.nullcontext(), args.checkpoint_every)

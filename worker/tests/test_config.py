@@ -7,7 +7,11 @@ import dataclasses
 
 import pytest
 
+from supermask_worker.schema import load_schema
 from supermask_worker.config import (
+    MODELS_CIFAR,
+    TORCHVISION_MODELS,
+    is_worker_only,
     ConfigError,
     DenseSettings,
     IteRandSettings,
@@ -115,3 +119,11 @@ def test_custom_schedules_are_checked_per_iep_run():
     runs[4]["iep"]["points"] = good
     spec = from_config(tiny_config(runs=runs))
     assert spec.runs[4].iep.points == ((0, 0.5), (3, 0.832)) and spec.runs[4].iep.at == "runs[4].iep"
+
+
+def test_the_worker_knows_exactly_the_schemas_models():
+    """The schema's model enum is the CIFAR nets, then the worker-only ImageNet nets the worker builds (the studio's
+    WORKER_ONLY_MODELS, held to the same enum by test/unit/protocol/fields.test.ts)."""
+    enum = load_schema()["definitions"]["ComparisonConfig"]["properties"]["model"]["enum"]
+    assert enum == [*MODELS_CIFAR, *TORCHVISION_MODELS]
+    assert [m for m in enum if is_worker_only(m)] == list(TORCHVISION_MODELS)

@@ -1,9 +1,11 @@
 """torchvision's ResNet-18 as a supermask net, searched for a few steps on a small ImageFolder tree the test writes
 (the ImageNet data path: RandomResizedCrop 224 + flip, Resize 256 + CenterCrop 224, DataLoader workers), whose crops
 are seeded per step and image, so a loader opened at step t (a resumed run) gives the batch an uninterrupted one
-had."""
+had. A v2 config naming torchvision/resnet18 is schema-valid, refused on the wrong kind of data (by `train` and, at
+once, by `serve`), and streams schema-valid reports through a real `serve` with --data-root."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -12,21 +14,26 @@ from PIL import Image
 from torch import nn
 from torchvision import datasets
 
+from supermask_worker.__main__ import main
 from supermask_worker.train import load_source
 from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
-from supermask_worker.config import from_config
+from supermask_worker.config import ConfigError, from_config
 from supermask_worker.imagenet import ImageFolderSource, SeededCrops, StepBatches, train_transform
 from supermask_worker.mask import kept_count
+from supermask_worker.models import build_model, summarize
+from supermask_worker.presets import preset_config
 from supermask_worker.schema import validate
 from supermask_worker.supermask import SupermaskConv2d, SupermaskLayer, SupermaskLinear
-from conftest import tiny_config
+from conftest import REPO, tiny_config
+from serving import Client, run, start_server, state_is, telemetry_lines
 
 
 @pytest.fixture(scope="module")
 def image_folder(tmp_path_factory):
-    """DATA/train/<class>/*.png and DATA/val/<class>/*.png: 2 classes, 4 + 2 images each, odd sizes."""
-    root = tmp_path_factory.mktemp("imagenet")
+    """DATA/imagenet/train/<class>/*.png and DATA/imagenet/val/<class>/*.png: 2 classes, 4 + 2 images each, odd
+    sizes."""
+    root = tmp_path_factory.mktemp("data") / "imagenet"
     rng = np.random.default_rng(0)
     for split, n in (("train", 4), ("val", 2)):
         for cls in ("n01", "n02"):
@@ -105,3 +112,99 @@ def test_crops_are_seeded_per_step_and_image_so_a_reopened_loader_gives_the_same
         assert torch.equal(x, streamed[t][0]) and torch.equal(y, streamed[t][1]), t
     again = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=0)
     assert torch.equal(again.batch(1)[0], streamed[1][0])  # in the main process as in a worker
+
+
+def test_the_image_folder_limits_keep_every_class(image_folder):
+    source = ImageFolderSource(image_folder, seed=1, batch_size=2, test_limit=2, workers=0, train_limit=4)
+    assert source.train_count == 4 and source.classes == 2
+    assert sorted(source.train_set[i][1] for i in range(4)) == [0, 0, 1, 1]  # spread over the folder, not a prefix
+    assert sorted(y for _, ys in source.test_batches() for y in ys.tolist()) == [0, 1]
+
+
+WALKTHROUGH = REPO / "worker" / "configs" / "wrn50-2-imagenet-ep-vs-iep.json"
+RESNET18_CONFIG = tiny_config(
+    model="torchvision/resnet18",
+    width=1,
+    dataset="imagenet",
+    batchSize=2,
+    epochs=1,
+    trainLimit=4,
+    testLimit=2,
+    reportEvery=1,
+    iep={"cycles": 2},
+)
+
+
+def test_a_torchvision_config_is_schema_valid_and_refused_on_the_wrong_data(image_folder, tmp_path, capsys):
+    validate("ComparisonConfig", RESNET18_CONFIG)
+    assert from_config(RESNET18_CONFIG).weight_decay == 1 / 32768  # EP's ImageNet recipe, as the engine's default
+    with pytest.raises(ConfigError, match="width: must be 1 for torchvision/resnet18"):
+        from_config({**RESNET18_CONFIG, "width": 0.5})
+
+    def train(config):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        code = main(["train", str(path), "--runs-dir", str(tmp_path / "runs"), "--data-root", str(image_folder.parent)])
+        return code, capsys.readouterr().err
+
+    code, err = train({**RESNET18_CONFIG, "model": "resnet20", "width": 0.5})
+    assert code == 2 and "imagenet is an ImageFolder tree: resnet20 trains on CIFAR-10; torchvision/resnet18" in err
+    code, err = train({**RESNET18_CONFIG, "dataset": "imagenette"})
+    assert code == 2 and "torchvision/resnet18 trains on an ImageFolder tree: " in err and "imagenette/val" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # nothing written
+
+
+def test_serve_streams_a_resnet18_run_on_the_image_folder_and_refuses_the_wrong_data(image_folder, tmp_path):
+    """A real `serve` with --data-root: the studio's start of a torchvision net, its reports schema-valid, live."""
+    p, url = start_server(tmp_path / "runs", None, "--data-root", str(image_folder.parent))
+    try:
+
+        async def go():
+            a = await Client.connect(url)
+            refused = {}
+            for name, config in (
+                ("cifar net", {**RESNET18_CONFIG, "model": "resnet20"}),
+                ("no tree", {**RESNET18_CONFIG, "dataset": "missing"}),
+                ("width", {**RESNET18_CONFIG, "width": 0.5}),
+            ):
+                refused[name] = await a.request("start", config=config)
+            started = await a.request("start", config=RESNET18_CONFIG)
+            assert started["type"] == "started", started
+            run_id = started["run"]["id"]
+            await a.request("subscribe", run=run_id)
+            await a.until(state_is(run_id, "done"))
+            listed = await a.request("list")
+            return a, refused, run_id, listed
+
+        a, refused, run_id, listed = run(go())
+        assert {k: (m["code"], m["field"]) for k, m in refused.items()} == {
+            "cifar net": ("invalid-config", "config.dataset"),
+            "no tree": ("invalid-config", "config.dataset"),
+            "width": ("invalid-config", "config.width"),
+        }
+        assert "missing/train and" in refused["no tree"]["message"]
+        assert [r["id"] for r in listed["runs"]] == [run_id] and "-torchvision-resnet18-s1" in run_id  # a folder name
+        header = next(m for m in a.inbox if m["type"] == "header")["header"]
+        validate("ModelSummary", header["summary"])
+        assert header["config"] == RESNET18_CONFIG and len(header["summary"]["layers"]) == 21
+        reports = [m["report"] for m in a.reports(run_id)]
+        assert reports == telemetry_lines(tmp_path / "runs" / run_id)
+        for r in reports:
+            validate("StepReport" if r["kind"] == "step" else "EvalReport", r)
+        steps = [(r["run"], r["step"]) for r in reports if r["kind"] == "step"]
+        assert steps == [("ep", 1), ("iep", 1), ("ep", 2), ("iep", 2)]
+        assert all(len(r["layers"]) == 21 for r in reports if r["kind"] == "step")
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def test_the_walkthroughs_config_keeps_20_6m_of_wide_resnet50_2s_weights():
+    """docs/worker.md's Wide ResNet-50-2 comparison: valid, EP's ImageNet recipe already in it, and its target rate
+    keeps EP's 20.6M of the 68.8M masked weights (every Conv2d and Linear; torchvision's 68.9M adds BN and a bias)."""
+    config = json.loads(WALKTHROUGH.read_text())
+    validate("ComparisonConfig", config)
+    assert preset_config(config, "imagenet-ep") == config
+    spec = from_config(config)
+    summary = summarize(build_model(spec.model, spec.width, spec.seed, 1000), spec.model, 1, spec.target_pruning_rate)
+    assert (summary["totalEdges"], summary["keptAtTarget"], len(summary["layers"])) == (68_814_016, 20_644_204, 54)

@@ -36,6 +36,12 @@ export function Controls() {
     s.comparison?.source === 'remote' ? s.workerRuns.find((r) => r.id === s.comparison?.id)?.state : undefined,
   );
 
+  // Why Start and Step are off, said on hover (the field's own error says it at the field).
+  const blocked = dataBusy
+    ? 'Loading the dataset…'
+    : configError
+      ? `${configError.field}: ${configError.message}`
+      : undefined;
   const live = mode === 'live';
   const running = live && state === 'running';
   const creating = live && state === 'idle';
@@ -61,7 +67,7 @@ export function Controls() {
           className="primary"
           data-testid="start"
           disabled={running || creating || configError !== null || dataBusy}
-          title={dataBusy ? 'Loading the dataset…' : undefined}
+          title={blocked}
           onClick={() => void start()}
         >
           {live && (state === 'paused' || state === 'ready') ? 'Resume' : 'Start'}
@@ -73,7 +79,7 @@ export function Controls() {
           type="button"
           data-testid="step"
           disabled={running || creating || configError !== null || dataBusy}
-          title={dataBusy ? 'Loading the dataset…' : undefined}
+          title={blocked}
           onClick={() => void step()}
         >
           Step

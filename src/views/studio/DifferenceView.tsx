@@ -26,6 +26,16 @@ export function usageDifference(a: readonly LayerReport[], b: readonly LayerRepo
   });
 }
 
+/**
+ * The end of the diverging scale: the largest |A − B| of any cell shown, at least 0.05. A loop, not
+ * Math.max(...cells): Wide ResNet-50-2's 54 layers of 64 × 64 cells are more arguments than the call stack holds.
+ */
+export function differenceScale(diffs: readonly LayerDifference[]): number {
+  let max = 0.05;
+  for (const d of diffs) for (const v of d.values) max = Math.max(max, Math.abs(v));
+  return max;
+}
+
 function DifferenceTile({ d, max }: { d: LayerDifference; max: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -50,7 +60,7 @@ export function DifferenceView() {
   const rb = b ? reportAt(seriesOf(series, b), cursor) : null;
   const diffs = useMemo(() => (ra && rb ? usageDifference(ra.layers, rb.layers) : []), [ra, rb]);
   if (looks.length < 2) return null;
-  const max = Math.max(0.05, ...diffs.flatMap((d) => d.values.map(Math.abs)));
+  const max = differenceScale(diffs);
   const label = (id: string) => looks.find((l) => l.id === id)?.label ?? id;
   const select = (value: string, which: 0 | 1) => {
     const next: [string, string] = [a, b];

@@ -3,7 +3,7 @@
 // column shows its curves and says so where the heatmaps would be.
 import { useMemo, useRef } from 'react';
 import { useStore } from '../../store';
-import { withinLimit, type ModelName } from '../../protocol/config';
+import { isWorkerOnly, withinLimit } from '../../protocol/config';
 import { layerPlan } from '../../protocol/memory';
 import type { LayerSummary } from '../../protocol/report';
 import { lastAtOrBefore, reportAt, seriesOf } from '../../store/series';
@@ -38,8 +38,10 @@ function useLayers(running: LayerSummary[] | null): LayerSummary[] {
   const width = useStore((s) => s.config.width);
   return useMemo(() => {
     if (running) return running;
+    // A worker-only net's layers come with the worker's header: this tab has no plan of them.
+    if (isWorkerOnly(model)) return [];
     // Names and count do not depend on the width, so a width being typed (or out of range) keeps the tiles.
-    return layerPlan(model as ModelName, withinLimit('width', width) ? width : 1).map((l) => ({
+    return layerPlan(model, withinLimit('width', width) ? width : 1).map((l) => ({
       name: l.name,
       kind: l.kind,
       shape: l.shape,

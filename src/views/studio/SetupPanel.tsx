@@ -3,7 +3,14 @@
 // the field; labels, ranges, steps and choices come from the protocol's field table (TableField). The whole config
 // also lives in the URL (see store/url.ts), so a link restores it.
 import { useStore } from '../../store';
-import { withinLimit, type ComparisonConfig } from '../../protocol/config';
+import {
+  isWorkerOnly,
+  withinLimit,
+  withModel,
+  WORKER_DATASET,
+  type ComparisonConfig,
+  type ConfigModel,
+} from '../../protocol/config';
 import { memoryEstimate } from '../../protocol/memory';
 import { Field, Select } from './fields';
 import { RunsEditor } from './RunsEditor';
@@ -30,9 +37,15 @@ export function SetupPanel({ locked }: { locked: boolean }) {
   // The table's fields hand back plain values; validateConfig judges them (a cleared number is NaN or null).
   const field = (key: keyof ComparisonConfig) => (value: unknown) => setConfig({ ...config, [key]: value });
   const known = useStore((s) => s.datasets);
-  const listed = known.length
-    ? known.map((d) => ({ value: d.id, label: d.available ? d.name : `${d.name} (not installed)` }))
-    : DATASETS;
+  const pageDataset = useStore((s) => s.dataset?.id ?? DATASETS[0].value);
+  // A worker-only net trains on an ImageFolder tree on the worker (DATA/<id>/{train,val}), not on a dataset this
+  // page loads: the choice is the worker's folder, and picking it loads nothing here.
+  const workerOnly = isWorkerOnly(config.model);
+  const listed = workerOnly
+    ? [{ value: WORKER_DATASET, label: `ImageNet (on the worker: DATA/${WORKER_DATASET})` }]
+    : known.length
+      ? known.map((d) => ({ value: d.id, label: d.available ? d.name : `${d.name} (not installed)` }))
+      : DATASETS;
   const datasets = listed.some((d) => d.value === config.dataset)
     ? listed
     : [...listed, { value: config.dataset, label: config.dataset }];
@@ -52,13 +65,19 @@ export function SetupPanel({ locked }: { locked: boolean }) {
                 onChange={(v) => {
                   set('dataset', v);
                   // Load it now (the dataset panel shows it), not only when Start asks for it.
-                  void selectDataset(v);
+                  if (!workerOnly) void selectDataset(v);
                 }}
                 disabled={locked}
               />
             )}
           </Field>
-          {(['model', 'width', 'seed'] as const).map((path) => (
+          <TableField
+            path="model"
+            value={config.model}
+            onChange={(v) => setConfig(withModel(config, v as ConfigModel, pageDataset))}
+            disabled={locked}
+          />
+          {(['width', 'seed'] as const).map((path) => (
             <TableField key={path} path={path} value={config[path]} onChange={field(path)} disabled={locked} />
           ))}
           <TableField
@@ -75,7 +94,7 @@ export function SetupPanel({ locked }: { locked: boolean }) {
             onChange={field('batchSize')}
             disabled={locked}
             hint={
-              withinLimit('width', config.width)
+              withinLimit('width', config.width) && !isWorkerOnly(config.model)
                 ? `≤ ${memoryEstimate(config.model, config.width).maxBatch}`
                 : undefined
             }

@@ -119,7 +119,7 @@ export function WorkerPanel() {
           <button
             type="button"
             onClick={() => void startRemote(config)}
-            disabled={!attached || configError !== null}
+            disabled={!attached || (configError !== null && !configError.tabOnly)}
             data-testid="worker-start"
             title="Sends the setup above to the worker, which trains it and streams its reports here"
           >

@@ -3,7 +3,7 @@ import { parseCifarBatch, type CifarSplit } from '../../../src/data/cifar';
 import {
   defaultConfig,
   withIep,
-  type ComparisonConfig,
+  type LocalConfig,
   type IepConfig,
   type IteRandConfig,
   type RunId,
@@ -32,10 +32,10 @@ export function cifar(train: number, test: number): SearchData {
 }
 
 /** Shared fields to override, and `iep`: a change to every iEP run's settings (the default runs are EP and iEP). */
-export type TinyOverrides = Partial<ComparisonConfig> & { iep?: Partial<IepConfig> };
+export type TinyOverrides = Partial<LocalConfig> & { iep?: Partial<IepConfig> };
 
-export function tinyConfig({ iep = {}, ...overrides }: TinyOverrides = {}): ComparisonConfig {
-  const config: ComparisonConfig = {
+export function tinyConfig({ iep = {}, ...overrides }: TinyOverrides = {}): LocalConfig {
+  const config: LocalConfig = {
     ...defaultConfig(),
     dataset: 'cifar10',
     model: 'conv2',
@@ -56,7 +56,7 @@ export function fourRunConfig(
   overrides: TinyOverrides = {},
   iterand: IteRandConfig = { kPer: 3, lambda: 0.2 },
   denseLearningRate: number | null = null,
-): ComparisonConfig {
+): LocalConfig {
   const config = tinyConfig(overrides);
   return {
     ...config,

@@ -9,7 +9,7 @@ import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { makePlan } from '../../../src/engine/schedule';
 import { Search } from '../../../src/engine/search';
-import { findRun, type ComparisonConfig } from '../../../src/protocol/config';
+import { findRun, type LocalConfig } from '../../../src/protocol/config';
 import { cifar, tinyConfig } from './helpers';
 import { drawInTfLayout, keptOf, topByMagnitude } from './observe';
 
@@ -17,7 +17,7 @@ const data = cifar(64, 16);
 const K_PER = 4;
 const LAMBDA = 0.1;
 
-function iterand(config: ComparisonConfig, settings: IteRandSettings = { kPer: K_PER, lambda: LAMBDA }) {
+function iterand(config: LocalConfig, settings: IteRandSettings = { kPer: K_PER, lambda: LAMBDA }) {
   const model = buildModel(config.model, config.width, config.seed);
   // IteRand's plan is EP's: one cycle at the target rate over EP's budget.
   return new IteRandSearch(config, model, makePlan(config, findRun(config, 'ep'), data.train.count), settings);
