@@ -14,6 +14,7 @@ import torch
 
 from .cifar import CifarData, CifarSplit
 from .rng import derive_seed, mulberry32, permutation, uniform_array
+from .share import WHOLE, Share
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.247, 0.2435, 0.2616)
@@ -80,30 +81,35 @@ class BatchOrder:
         return torch.from_numpy(x), torch.from_numpy(y)
 
 
-def test_batches(test: CifarSplit, count: int, size: int = 250):
-    """Batches over the first `count` test images, without augmentation."""
-    for start in range(0, count, size):
-        idx = np.arange(start, min(count, start + size))
-        x, y = batch_arrays(test, idx, None)
+def test_batches(test: CifarSplit, count: int, size: int = 250, share: Share = WHOLE):
+    """Batches over a share of the first `count` test images, without augmentation."""
+    mine = np.arange(share.rank, count, share.world)
+    for start in range(0, len(mine), size):
+        x, y = batch_arrays(test, mine[start : start + size], None)
         yield torch.from_numpy(x), torch.from_numpy(y)
 
 
 class CifarSource:
-    """A comparison's data from CIFAR-10 binary files: the engine's batches by step, and its test batches."""
+    """A comparison's data from CIFAR-10 binary files: the engine's batches by step, and its test batches; this
+    process's share of each (all of it in one process). In memory, so a share is sliced from the whole batch."""
 
     classes = 10
 
-    def __init__(self, data: CifarData, seed: int, batch_size: int, train_limit=None, test_limit=None):
+    def __init__(
+        self, data: CifarData, seed: int, batch_size: int, train_limit=None, test_limit=None, share: Share = WHOLE
+    ):
         self.train = data.train.limit(train_limit)
         self.test = data.test.limit(test_limit)
         self.order = BatchOrder(self.train, seed, batch_size)
+        self.share = share
 
     @property
     def train_count(self) -> int:
         return self.train.count
 
     def batch(self, step: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        return self.order.batch(step)
+        x, y = self.order.batch(step)
+        return self.share.take(x), self.share.take(y)
 
     def test_batches(self):
-        return test_batches(self.test, self.test.count)
+        return test_batches(self.test, self.test.count, share=self.share)

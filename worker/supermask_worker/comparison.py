@@ -22,7 +22,8 @@ Batch = Tuple[torch.Tensor, torch.Tensor]
 
 
 class DataSource(Protocol):
-    """What a comparison trains and evaluates on (batches.CifarSource, imagenet.ImageFolderSource)."""
+    """What a comparison trains and evaluates on (batches.CifarSource, imagenet.ImageFolderSource): under torchrun,
+    this rank's share of each batch and of the test set (Ranks.share)."""
 
     classes: int
 
@@ -79,8 +80,6 @@ class Comparison:
         if not active:
             return
         batch = self.data.batch(active[0].steps_done)
-        if self.ranks:
-            batch = self.ranks.shard(batch)
         for run in active:
             run.step(batch)
         for run in active:

@@ -1,6 +1,7 @@
-"""Many processes, one search (torchrun): each rank trains on its share of every batch of the engine's data order
-(the seeded permutation of each epoch, so set_epoch semantics come for free: epoch e's order is a function of
-(seed, e)), the score gradients are averaged across ranks as DistributedDataParallel averages them, and BatchNorm's
+"""Many processes, one search (torchrun): each rank loads and trains on only its share of every batch of the engine's
+data order (share.Share; the seeded permutation of each epoch, so set_epoch semantics come for free: epoch e's order
+is a function of (seed, e)) and evaluates its share of the validation set, the sums added up across ranks; the
+score gradients are averaged across ranks as DistributedDataParallel averages them, and BatchNorm's
 running statistics are broadcast from rank 0 as DDP's broadcast_buffers does. All ranks then hold bit-identical
 scores, hence identical masks; rank 0 alone writes the telemetry and the checkpoints. NCCL on GPUs, gloo on CPUs.
 
@@ -9,12 +10,12 @@ straight-through gradients with `torch.autograd.grad`; the all-reduce below is t
 """
 
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 
-Batch = Tuple[torch.Tensor, torch.Tensor]
+from .share import Share
 
 
 class Ranks:
@@ -32,10 +33,10 @@ class Ranks:
     def writes(self) -> bool:
         return self.rank == 0
 
-    def shard(self, batch: Batch) -> Batch:
-        """This rank's share of a batch: every world-th image, from its rank on (DistributedSampler's striding)."""
-        x, y = batch
-        return x[self.rank :: self.world], y[self.rank :: self.world]
+    @property
+    def share(self) -> Share:
+        """What this rank loads of every batch and of the validation set."""
+        return Share(self.rank, self.world)
 
     def average(self, tensors: Sequence[torch.Tensor]) -> None:
         for t in tensors:

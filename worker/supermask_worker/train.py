@@ -22,6 +22,7 @@ from .models import TORCHVISION_MODELS
 from .presets import preset_config, preset_spec, record_preset, recorded_preset
 from .process import RunBusy, lock_run, new_run_id
 from .runner import Discard, drive, resume_state
+from .share import WHOLE, Share
 from .telemetry import RUN_FILE, RunWriter, run_header
 
 
@@ -31,9 +32,10 @@ def backend_info(device: torch.device) -> dict:
     return {"name": "torch-cpu", "reason": "no CUDA device" if not torch.cuda.is_available() else "CPU requested"}
 
 
-def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
+def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device, share: Share = WHOLE):
     """The torchvision nets train on DATA_ROOT/<dataset>/{train,val} (an ImageFolder tree), the CIFAR nets on a
-    CIFAR-10 dataset of DATA_ROOT/datasets.json. A net on the other kind of data is refused, saying which nets fit."""
+    CIFAR-10 dataset of DATA_ROOT/datasets.json; this process's share of them. A net on the other kind of data is
+    refused, saying which nets fit."""
     problem = data_problem(data_root, spec.model, spec.dataset)
     if problem:
         raise DatasetError(problem)
@@ -46,9 +48,10 @@ def load_source(data_root: Path, spec: ComparisonSpec, device: torch.device):
             spec.test_limit,
             pin_memory=cuda,
             train_limit=spec.train_limit,
+            share=share,
         )
     data = load_dataset(data_root, spec.dataset)
-    return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit)
+    return CifarSource(data, spec.seed, spec.batch_size, spec.train_limit, spec.test_limit, share)
 
 
 def prepare(
@@ -58,7 +61,8 @@ def prepare(
     spec = preset_spec(from_config(config), preset)
     default = ranks.device if ranks else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(args.device) if args.device else default
-    return spec, Comparison(spec, load_source(Path(args.data_root), spec, device), device, ranks)
+    source = load_source(Path(args.data_root), spec, device, ranks.share if ranks else WHOLE)
+    return spec, Comparison(spec, source, device, ranks)
 
 
 def masks_digest(comparison: Comparison) -> str:

@@ -150,7 +150,7 @@ class TrainingRun:
 
     @torch.no_grad()
     def evaluate(self, batches: Iterable[Batch], reason: str) -> dict:
-        """Test accuracy and loss with BatchNorm's running statistics."""
+        """Test accuracy and loss with BatchNorm's running statistics, over every rank's share of the test set."""
         self.prepare_eval()
         cycle = self.cycle
         self.model.eval()
@@ -162,6 +162,8 @@ class TrainingRun:
             loss = F.cross_entropy(logits, y, reduction="sum")
             correct = (logits.argmax(1) == y).sum().float()
             sums += torch.stack([loss, correct, torch.full((), float(y.shape[0]), device=self.device)])
+        if self.ranks:
+            self.ranks.total(sums)
         loss_sum, correct, n = sums.cpu().tolist()
         return {
             "kind": "eval",

@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 WORKER = Path(__file__).resolve().parents[1]
 REPO = WORKER.parent
@@ -80,3 +82,18 @@ def real_cifar(name: str) -> CifarSplit:
             pytest.fail(f"{path} does not match {sums}: sha256 {actual}, expected {expected}")
         _checked[name] = read_batches([path])
     return _checked[name]
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """DATA/imagenet/train/<class>/*.png and DATA/imagenet/val/<class>/*.png: 2 classes, 4 + 2 images each, odd
+    sizes."""
+    root = tmp_path_factory.mktemp("data") / "imagenet"
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 4), ("val", 2)):
+        for cls in ("n01", "n02"):
+            (root / split / cls).mkdir(parents=True)
+            for i in range(n):
+                pixels = rng.integers(0, 256, (rng.integers(60, 90), rng.integers(60, 90), 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(root / split / cls / f"{i}.png")
+    return root

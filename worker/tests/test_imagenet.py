@@ -7,10 +7,8 @@ once, by `serve`), and streams schema-valid reports through a real `serve` with 
 import dataclasses
 import json
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch import nn
 from torchvision import datasets
 
@@ -19,29 +17,15 @@ from supermask_worker.train import load_source
 from supermask_worker.cifar import DatasetError
 from supermask_worker.comparison import Comparison
 from supermask_worker.config import ConfigError, from_config
-from supermask_worker.imagenet import ImageFolderSource, SeededCrops, StepBatches, train_transform
+from supermask_worker.imagenet import ImageFolderSource, SeededCrops, SeededSteps, StepBatches, train_transform
 from supermask_worker.mask import kept_count
 from supermask_worker.models import build_model, summarize
 from supermask_worker.presets import preset_config
 from supermask_worker.schema import validate
+from supermask_worker.share import Share
 from supermask_worker.supermask import SupermaskConv2d, SupermaskLayer, SupermaskLinear
 from conftest import REPO, tiny_config
 from serving import Client, run, start_server, state_is, telemetry_lines
-
-
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    """DATA/imagenet/train/<class>/*.png and DATA/imagenet/val/<class>/*.png: 2 classes, 4 + 2 images each, odd
-    sizes."""
-    root = tmp_path_factory.mktemp("data") / "imagenet"
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 4), ("val", 2)):
-        for cls in ("n01", "n02"):
-            (root / split / cls).mkdir(parents=True)
-            for i in range(n):
-                pixels = rng.integers(0, 256, (rng.integers(60, 90), rng.integers(60, 90), 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(root / split / cls / f"{i}.png")
-    return root
 
 
 def test_torchvision_resnet18_becomes_a_supermask_net():
@@ -112,6 +96,38 @@ def test_crops_are_seeded_per_step_and_image_so_a_reopened_loader_gives_the_same
         assert torch.equal(x, streamed[t][0]) and torch.equal(y, streamed[t][1]), t
     again = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=0)
     assert torch.equal(again.batch(1)[0], streamed[1][0])  # in the main process as in a worker
+
+
+def test_a_ranks_sampler_yields_what_slicing_the_whole_batch_kept():
+    """10 images in batches of 4 (4, 4, 2 a epoch): with 3 ranks a batch does not divide, and the last one leaves
+    rank 2 nothing. Each rank's items, crop seeds included, are the whole batch's positions rank, rank + world, ..."""
+    whole = iter(SeededSteps(10, seed=7, batch_size=4))
+    steps = [next(whole) for _ in range(6)]  # two epochs
+    for world in (1, 2, 3):
+        for rank in range(world):
+            mine = iter(SeededSteps(10, seed=7, batch_size=4, share=Share(rank, world)))
+            for items in steps:
+                assert next(mine) == [item for position, item in enumerate(items) if position % world == rank]
+    assert [len(items) for items in steps] == [4, 4, 2] * 2
+
+
+def test_each_rank_decodes_only_its_share_and_gets_the_whole_batchs_tensors(image_folder):
+    """8 images in batches of 3: the share a rank decodes is bit for bit the slice of the whole decoded batch (what
+    every rank decoded before), an empty share included; the validation shares add up to the whole set."""
+    whole = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=0)
+    batches = [whole.batch(t) for t in range(3)]
+    assert [x.shape[0] for x, _ in batches] == [3, 3, 2]  # so rank 2 of 3 has nothing at step 2
+    for world in (2, 3):
+        for rank in range(world):
+            share = Share(rank, world)
+            mine = ImageFolderSource(image_folder, seed=5, batch_size=3, workers=1 if rank == 1 else 0, share=share)
+            for t, (x, y) in enumerate(batches):
+                mx, my = mine.batch(t)
+                assert torch.equal(mx, x[rank::world]) and torch.equal(my, y[rank::world]), (world, rank, t)
+        assert mx.shape[0] == len(range(world - 1, 2, world))  # the last rank's share of step 2's 2 images
+        evaluated = [ImageFolderSource(image_folder, 5, 3, workers=0, share=Share(r, world)) for r in range(world)]
+        labels = sorted(y for source in evaluated for _, ys in source.test_batches() for y in ys.tolist())
+        assert labels == sorted(y for _, ys in whole.test_batches() for y in ys.tolist()) and len(labels) == 4
 
 
 def test_the_image_folder_limits_keep_every_class(image_folder):
