@@ -8,7 +8,14 @@ import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 
 export const WORKER_PROTOCOL = 1;
 
-export type RemoteRunState = 'training' | 'paused' | 'stopped' | 'done' | 'failed' | 'recorded';
+/** 'external': trained by a process the worker did not start (`train` or torchrun in a batch job), so it is
+ * followed live but cannot be paused or stopped from here; 'recorded' once that process has let go of it. */
+export type RemoteRunState = 'training' | 'paused' | 'stopped' | 'done' | 'failed' | 'recorded' | 'external';
+
+/** A run's state as the studio says it. */
+export function stateWords(state: RemoteRunState): string {
+  return state === 'external' ? 'training (external)' : state;
+}
 
 /** A run as the worker lists it; `reports` counts its telemetry lines (seq 0 to reports − 1). */
 export interface RunInfo {

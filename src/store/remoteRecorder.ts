@@ -15,7 +15,7 @@ function statusOf(state: RemoteRunState): RunStatus {
   if (state === 'done' || state === 'recorded') return 'done';
   if (state === 'stopped') return 'stopped';
   if (state === 'failed') return 'error';
-  // Training or paused on the worker: this tab is recording it (a reload finds it cut short: 'interrupted').
+  // Training (there or in a batch job) or paused on the worker: this tab is recording it (a reload finds it cut short: 'interrupted').
   return 'recording';
 }
 

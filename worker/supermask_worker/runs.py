@@ -3,6 +3,10 @@ torchrun when the machine has more than one GPU), so the server stays responsive
 RUNS/.serve/<id>.json, written atomically; on restart, runs that were training resume from their checkpoints.
 Reports are read back from RUNS/<id>/telemetry.jsonl (the one record) and fanned out to subscribers: history from
 any point, then live, with nothing lost or repeated between the two.
+
+Runs this server did not start (`train` or torchrun in a batch job, writing into the same runs folder) are followed
+too: found within a second of their run.json appearing, 'external' while a process holds their lock (their new
+reports sent on as they are appended), 'recorded' once it lets go (done, stopped or killed).
 """
 
 import asyncio
@@ -21,11 +25,12 @@ from .config import ConfigError, upgrade_record, validate_config
 from .datakind import data_problem
 from .files import write_json_atomic
 from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
-from .process import INTERRUPTED, new_run_id
+from .process import INTERRUPTED, is_locked, new_run_id
 from .telemetry import RUN_FILE, TELEMETRY_FILE
 
 SERVE_DIR = ".serve"
 POLL_SECONDS = 0.2  # how often a training run's telemetry file is read for new reports
+FOLLOW_SECONDS = 1.0  # how often the runs folder is looked at for runs trained by other processes
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +100,7 @@ class Run:
             for s in self.subscribers.values():
                 s.send(message("header", run=self.id, header=self.header))
         path = self.dir / TELEMETRY_FILE
-        if not path.exists():
+        if not path.exists() or path.stat().st_size <= self._offset:
             return
         with open(path, "rb") as f:
             f.seek(self._offset)
@@ -147,18 +152,47 @@ class RunStore:
 
     def load(self) -> None:
         """The runs of earlier sessions: those this server started (with their state), and runs written by
-        `train` alone ('recorded')."""
+        `train` alone ('external' while a process trains them, 'recorded' after)."""
         for entry in sorted(self.serve_dir.glob("*.json")):
             if entry.name.endswith(".config.json"):
                 continue
             saved = json.loads(entry.read_text(encoding="utf-8"))
             self.runs[entry.stem] = Run(self.runs_dir, entry.stem, saved["state"], saved.get("error"))
+        self._find_others()
+        for run in self.runs.values():
+            run.poll()
+
+    def _find_others(self) -> List[Run]:
+        """Run folders that appeared since the last look, trained by processes this server did not start."""
+        found = []
         for run_file in sorted(self.runs_dir.glob(f"*/{RUN_FILE}")):
             run_id = run_file.parent.name
             if run_id not in self.runs:
-                self.runs[run_id] = Run(self.runs_dir, run_id, "recorded")
+                run = Run(self.runs_dir, run_id, "external" if is_locked(run_file.parent) else "recorded")
+                self.runs[run_id] = run
+                found.append(run)
+        return found
+
+    def follow_others(self) -> None:
+        """One look at the runs this server did not start: new ones are listed, and each one's new reports are sent
+        on. Its lock says whether a process trains it; the reports written before the lock was let go are read
+        before the state that says so is sent, so a subscriber's last message of a finished run is its state."""
+        found = self._find_others()
         for run in self.runs.values():
+            if run.process is not None or run.state not in ("external", "recorded"):
+                continue
+            before = len(run.reports)
+            state = "external" if is_locked(run.dir) else "recorded"
             run.poll()
+            # A run trained from end to end between two looks was never seen locked: its count says it moved.
+            if run in found or state != run.state or (state == "recorded" and len(run.reports) != before):
+                run.state = state
+                self.on_change(run)
+
+    async def follow(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            self.follow_others()
 
     def get(self, run_id: Any) -> Run:
         if not isinstance(run_id, str) or run_id not in self.runs:
@@ -280,7 +314,7 @@ class RunStore:
 
     async def shutdown(self) -> None:
         """Stops the training processes after their current step, with a checkpoint; their state stays 'training'
-        so the next start resumes them."""
+        so the next start resumes them. Runs trained by other processes go on."""
         self.closing = True
         for run in self.runs.values():
             if run.process is not None:

@@ -157,9 +157,11 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"Supermask worker {__version__}: runs in {args.runs_dir}, {gpus} GPU(s). Paste into the studio:")
         print(f"ws://{host}:{port}/?token={token}", flush=True)
         await server.store.resume_interrupted()
+        follow = asyncio.create_task(server.store.follow())
         stopping = asyncio.get_running_loop().create_future()
         for s in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(s, lambda: stopping.done() or stopping.set_result(None))
         await stopping
+        follow.cancel()
         await server.store.shutdown()
     return 0

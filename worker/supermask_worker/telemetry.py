@@ -16,13 +16,20 @@ RUN_FILE = "run.json"
 TELEMETRY_FILE = "telemetry.jsonl"
 
 
+def new_run_dir(run_dir: Path) -> Path:
+    """Creates a run's folder; refuses one that exists, so nothing already recorded is overwritten."""
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        raise FileExistsError(f"{run_dir} already exists: a run id is used once (pick another --id)")
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
 class RunWriter:
-    def __init__(self, run_dir: Path, header: Dict[str, Any]):
-        """Creates run_dir; refuses one that exists, so nothing already recorded is overwritten."""
-        self.dir = Path(run_dir)
-        if self.dir.exists():
-            raise FileExistsError(f"{self.dir} already exists: a run id is used once (pick another --id)")
-        self.dir.mkdir(parents=True)
+    def __init__(self, run_dir: Path, header: Dict[str, Any], created: bool = False):
+        """Writes run.json and opens telemetry.jsonl in a new run folder (made here unless `created` by new_run_dir:
+        `train` locks the folder before run.json appears, so whoever sees run.json sees the run's lock taken)."""
+        self.dir = Path(run_dir) if created else new_run_dir(run_dir)
         (self.dir / RUN_FILE).write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")
         self._file = open(self.dir / TELEMETRY_FILE, "a", encoding="utf-8")
         self.lines = 0

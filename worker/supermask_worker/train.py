@@ -23,7 +23,7 @@ from .presets import preset_config, preset_spec, record_preset, recorded_preset
 from .process import RunBusy, lock_run, new_run_id
 from .runner import Discard, drive, resume_state
 from .share import WHOLE, Share
-from .telemetry import RUN_FILE, RunWriter, run_header
+from .telemetry import RUN_FILE, RunWriter, new_run_dir, run_header
 
 
 def backend_info(device: torch.device) -> dict:
@@ -102,9 +102,9 @@ def train(args: argparse.Namespace) -> int:
         if ranks and not ranks.writes:
             return execute(comparison, Discard(run_dir), contextlib.nullcontext(), args.checkpoint_every)
         header = run_header(run_dir.name, config, comparison.summary, backend_info(comparison.device))
-        writer = RunWriter(run_dir, header)
+        lock = lock_run(new_run_dir(run_dir), args.lock_wait)  # before run.json: `serve` tells a trained run by it
+        writer = RunWriter(run_dir, header, created=True)
         record_preset(writer.dir, args.preset)
-        lock = lock_run(writer.dir, args.lock_wait)
     except (OSError, json.JSONDecodeError, ConfigError, DatasetError, RunBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from supermask_worker.process import HOLD_ENV
+from supermask_worker.process import HOLD_ENV, INTERRUPTED
 from supermask_worker.schema import validate
 from supermask_worker.config import upgrade_config
 from conftest import WORKER, tiny_config, tiny_v1_config
@@ -205,3 +205,56 @@ def test_kill_9_then_restart_resumes_the_run_with_identical_telemetry(tmp_path):
         p.wait()
     expected = without_wall_clock(telemetry_lines(tmp_path / "reference" / "whole"))
     assert without_wall_clock(telemetry_lines(runs / "k")) == expected
+
+
+def test_a_run_trained_by_another_process_is_followed_live_to_its_end(tmp_path):
+    """`train` and `resume` started by hand (as a batch job, torchrun, would be) into the runs folder of a running
+    `serve`: it lists the run as 'external' while a process trains it (pausing it from the studio is refused), a
+    subscriber gets every report once, in order, those appended after it subscribed included, and the state
+    'recorded' after the last one."""
+    runs = tmp_path / "runs"
+    (tmp_path / "config.json").write_text(json.dumps(tiny_config(epochs=2, trainLimit=80)))
+    p, url = start_server(runs)
+
+    def by_hand(*args, hold=None):
+        env = {**ENV, HOLD_ENV: str(hold)} if hold else ENV
+        command = [sys.executable, "-m", "supermask_worker", *args, "--runs-dir", str(runs)]
+        return subprocess.Popen(command, cwd=WORKER, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def ended(process, code):
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == code, err.decode()[-2000:]
+
+    try:
+
+        async def go():
+            a = await Client.connect(url)
+            # The job holds after step 10 until SIGTERM stops it: the subscriber joins at a known point, no race.
+            ended_at_10 = by_hand("train", str(tmp_path / "config.json"), "--id", "job", hold=10)
+            await a.until(state_is("job", "external"))
+            await a.request("subscribe", run="job")
+            await a.until(is_eval_at("job", "iep", 10))
+            refused = await a.request("pause", run="job")
+            ended_at_10.send_signal(signal.SIGTERM)
+            ended(ended_at_10, INTERRUPTED)
+            await a.until(state_is("job", "recorded"))
+            ended(by_hand("resume", "job"), 0)
+            count = len(telemetry_lines(runs / "job"))
+            await a.until(lambda m: state_is("job", "recorded")(m) and m["run"]["reports"] == count)
+            return a, refused, await a.request("list")
+
+        a, refused, listed = run(go())
+    finally:
+        p.terminate()
+        p.wait()
+    assert (refused["type"], refused["code"]) == ("error", "bad-state")
+    recorded = telemetry_lines(runs / "job")
+    assert [m["seq"] for m in a.reports("job")] == list(range(len(recorded)))
+    assert [m["report"] for m in a.reports("job")] == recorded
+    for r in recorded:
+        validate("StepReport" if r["kind"] == "step" else "EvalReport", r)
+    steps = [(r["run"], r["step"]) for r in recorded if r["kind"] == "step"]
+    assert steps == [(m, s) for s in (5, 10, 15, 20) for m in ("ep", "iep")]
+    about_job = [m for m in a.inbox if m in a.reports("job") or state_is("job", "recorded")(m)]
+    assert about_job[-1]["type"] == "state" and about_job[-1]["run"]["state"] == "recorded"
+    assert [r for r in listed["runs"] if r["id"] == "job"] == [about_job[-1]["run"]]

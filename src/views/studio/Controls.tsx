@@ -4,6 +4,7 @@ import { loseDevice, pause, reset, setSpeed, start, step } from '../../store/run
 import { debugFromUrl } from '../../runner/browserRunner';
 import { secondsLeft } from '../../store/series';
 import { useRunLooks } from './colors';
+import { stateWords } from '../../remote/workerClient';
 
 const SPEEDS = [
   { delayMs: 0, label: 'full speed' },
@@ -103,7 +104,13 @@ export function Controls() {
           data-state={live ? state : mode}
           data-engine-steps={live ? looks.map((r) => steps[r.id] ?? 0).join(' ') : undefined}
         >
-          {live ? state : remoteState ? `worker: ${remoteState}` : mode === 'recorded' ? 'recorded run' : 'no run yet'}
+          {live
+            ? state
+            : remoteState
+              ? `worker: ${stateWords(remoteState)}`
+              : mode === 'recorded'
+                ? 'recorded run'
+                : 'no run yet'}
         </span>
         {canLoseDevice && (
           <button type="button" data-testid="lose-device" onClick={loseDevice} title="Destroys the WebGPU device">

@@ -3,7 +3,7 @@
 // said, and re-attaches by itself.
 import { useState } from 'react';
 import { useStore } from '../../store';
-import type { Connection, RunInfo } from '../../remote/workerClient';
+import { stateWords, type Connection, type RunInfo } from '../../remote/workerClient';
 
 function describe(c: Connection): string {
   switch (c.status) {
@@ -34,10 +34,10 @@ function RunRow({ run }: { run: RunInfo }) {
       </button>{' '}
       <span className="worker-run-id">{run.id}</span>{' '}
       <span className="muted">
-        · {run.state}
+        · {stateWords(run.state)}
         {run.pending ? ` (${run.pending} asked)` : ''}
         {/* The listed count is as of the last state change; the open run's own count grows with each report. */}
-        {!open && run.state !== 'training' ? ` · ${run.reports} reports` : ''}
+        {!open && run.state !== 'training' && run.state !== 'external' ? ` · ${run.reports} reports` : ''}
         {run.error ? ` · ${run.error}` : ''}
       </span>
       {open && (
