@@ -38,10 +38,12 @@ class Ranks:
         """What this rank loads of every batch and of the validation set."""
         return Share(self.rank, self.world)
 
-    def average(self, tensors: Sequence[torch.Tensor]) -> None:
+    def average(self, tensors: Sequence[torch.Tensor], contributed: bool = True) -> None:
+        """The mean over the ranks that contributed: a rank with an empty share gives zeros and is not counted."""
+        ranks = self.total(torch.tensor(float(contributed), device=self.device))
         for t in tensors:
             dist.all_reduce(t)
-            t.div_(self.world)
+            t.div_(ranks)
 
     def broadcast_buffers(self, buffers: List[torch.Tensor]) -> None:
         for b in buffers:

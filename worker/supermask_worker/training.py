@@ -95,16 +95,20 @@ class TrainingRun:
         predictions summed on the device for the report window."""
         x, y = self._to_device(*batch)
         self.model.train()
-        with self._autocast():
-            logits = self.model(x)
-        loss = F.cross_entropy(logits.float(), y, label_smoothing=self.spec.label_smoothing)
-        grads = torch.autograd.grad(loss, params)
+        if y.shape[0] == 0:
+            # Under torchrun, a rank's share of an epoch's last batch smaller than the world: nothing to learn from.
+            grads: Sequence[torch.Tensor] = [torch.zeros_like(p) for p in params]
+        else:
+            with self._autocast():
+                logits = self.model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.spec.label_smoothing)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                self.loss_sum += loss.detach()
+                self.correct_sum += (logits.argmax(1) == y).sum()
         if self.ranks:
-            self.ranks.average(grads)
+            self.ranks.average(grads, contributed=y.shape[0] > 0)
             self.ranks.broadcast_buffers([b for n in self.model.norms for b in n.buffers()])
-        with torch.no_grad():
-            self.loss_sum += loss.detach()
-            self.correct_sum += (logits.argmax(1) == y).sum()
         sgd_update(params, grads, velocities, lr, self.spec.momentum, self.spec.weight_decay)
 
     def read_window(self, extra: List[torch.Tensor]) -> Tuple[dict, List[float]]:

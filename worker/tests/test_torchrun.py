@@ -7,6 +7,7 @@ The ranks' masks are not compared with a one-process run's: each rank's BatchNor
 batch (as DDP without SyncBatchNorm does), so the two runs are different searches by design."""
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -41,14 +42,16 @@ def torchrun(tmp_path, config, *extra):
 
 
 def test_two_ranks_train_one_search_with_identical_masks(tmp_path):
-    # 2 steps: 16 images in global batches of 8, each rank training on 4 of them.
-    config = tiny_config(trainLimit=16, reportEvery=1, iep={"cycles": 2, "variant": "hard"})
+    # 3 steps: 17 images in global batches of 8, each rank training on 4 of them, then on 1 and none: a rank with
+    # nothing to train on adds no gradient, and its average is over the rank that had an image.
+    config = tiny_config(trainLimit=17, reportEvery=1, iep={"cycles": 3, "variant": "hard"})
     reports, digests = torchrun(tmp_path, config)
     assert digests["0"] == digests["1"]
+    assert all(math.isfinite(r["loss" if r["kind"] == "step" else "testLoss"]) for r in reports), reports
     for r in reports:
         validate("StepReport" if r["kind"] == "step" else "EvalReport", r)
     steps = [(r["run"], r["step"]) for r in reports if r["kind"] == "step"]
-    assert steps == [("ep", 1), ("iep", 1), ("ep", 2), ("iep", 2)]  # written once, by rank 0
+    assert steps == [(m, s) for s in (1, 2, 3) for m in ("ep", "iep")]  # written once, by rank 0
 
 
 def test_resnet18_ranks_load_half_a_batch_each_and_evaluate_as_one_process(image_folder, tmp_path):
