@@ -61,6 +61,23 @@ export function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
 }
 
 /**
+ * `python -m supermask_worker ARGS --runs-dir RUNS` in a process of its own, as a batch job would write into the
+ * worker's runs folder; `exited` resolves with its exit status.
+ */
+export function byHand(
+  worker: WorkerProcess,
+  args: string[],
+  env: Record<string, string> = {},
+): { process: ChildProcess; exited: Promise<number | null> } {
+  const child = spawn(PYTHON, ['-m', 'supermask_worker', ...args, '--runs-dir', worker.runsDir], {
+    cwd: join(REPO, 'worker'),
+    env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { process: child, exited: new Promise((done) => child.once('exit', done)) };
+}
+
+/**
  * Resumes a paused run from a client of its own (a script: no Origin) and resolves once the worker says it is done:
  * what another user of the worker does while the studio is away.
  */

@@ -1,7 +1,11 @@
 // The studio's worker client (src/remote/workerClient.ts) against the real Python worker over a real WebSocket: it
 // attaches with the token from the pasted URL, starts a run, and when its connection drops mid-run it re-attaches by
 // itself and re-subscribes from the next seq, so every report the worker recorded arrives exactly once, in order;
-// a wrong token detaches it with the reason, with no retry.
+// a wrong token detaches it with the reason, with no retry. A run a batch job trains in the worker's runs folder
+// (`train`, then `resume`, by hand) reaches it as "external" (it cannot be paused from the studio), every report
+// once, then "recorded".
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
 import {
@@ -11,7 +15,7 @@ import {
   type OpenSocket,
   type RunInfo,
 } from '../../../src/remote/workerClient';
-import { resumeToEnd, startWorker, type WorkerProcess } from './serveProcess';
+import { byHand, resumeToEnd, startWorker, type WorkerProcess } from './serveProcess';
 import { WsClient } from './wsClient';
 
 const TOKEN = 'worker-client-token';
@@ -166,5 +170,30 @@ describe('the studio’s worker client', () => {
     expect(seen.headers).toEqual(['drop', 'drop']);
     client.detach();
     expect(seen.connections.at(-1)).toEqual({ status: 'detached', reason: null });
+  });
+
+  it('follows a run trained outside the worker’s server, as "external", to its last report and "recorded"', async () => {
+    const sockets = nodeSockets();
+    const { client, seen, changed } = recordingClient(worker.url, sockets.open);
+    await waitFor(seen.connections, (c) => c.status === 'attached', changed);
+    const config = join(worker.runsDir, 'job.config.json');
+    writeFileSync(config, JSON.stringify(CONFIG));
+    // A batch job's `train`, held after step 4 until SIGTERM stops it, then its `resume` to the end.
+    const job = byHand(worker, ['train', config, '--id', 'job'], { SUPERMASK_HOLD_AFTER_STEP: String(HOLD_AFTER) });
+    await waitFor(seen.states, (s) => s.id === 'job' && s.state === 'external', changed);
+    client.subscribe('job');
+    await waitFor(seen.reports, (r) => r.run === 'iep' && r.step === HOLD_AFTER && r.kind === 'step', changed);
+    await expect(client.pause('job')).rejects.toThrow(/external, not training/);
+    job.process.kill('SIGTERM');
+    expect(await job.exited).toBe(75); // stopped on request, its state saved
+    expect(await byHand(worker, ['resume', 'job']).exited).toBe(0);
+    const recorded = worker.telemetry('job');
+    const last = (s: RunInfo) => s.id === 'job' && s.state === 'recorded' && s.reports === recorded.length;
+    await waitFor(seen.states, last, changed);
+    expect(seen.reports.map((r) => r.seq)).toEqual([...recorded.keys()]);
+    expect(seen.reports.map(({ run, step, kind }) => ({ run, step, kind }))).toEqual(
+      recorded.map(({ run, step, kind }) => ({ run, step, kind })),
+    );
+    client.detach();
   });
 });
