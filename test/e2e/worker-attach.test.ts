@@ -3,12 +3,17 @@
 // and shows it live in the same columns (step counters rise, heatmaps change), recorded in IndexedDB as a remote
 // run. Its connection is cut while the worker is out of reach and the run trains on; the page says so, re-attaches
 // by itself and re-subscribes, and ends with every report of the worker's telemetry exactly once. A wrong token is
-// said in the panel; a link with #worker= attaches on load, and Detach leaves the stored runs as they were.
+// said in the panel; a link with #worker= attaches on load, and Detach leaves the stored runs as they were. A run a
+// batch job trains in the worker's runs folder is listed as "training (external)", without pause or stop, opens live
+// and ends "recorded".
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { startHarness, type AppHarness } from './harness';
 import { configHash, heatmapPixels, storedRecords, tinyConfig, waitForStep } from './studioSupport';
-import { resumeToEnd, startWorker, type WorkerProcess } from '../unit/worker/serveProcess';
+import { defaultConfig } from '../../src/protocol/config';
+import { byHand, resumeToEnd, startWorker, type WorkerProcess } from '../unit/worker/serveProcess';
 
 const TOKEN = 'attach-test-token';
 // The worker's training process holds after this step until paused: the page sees part of the run at a known point.
@@ -154,6 +159,36 @@ describe('attach a worker', () => {
     expect(await linked.page.textContent('[data-testid=worker-state]')).toMatch(/No worker attached/);
     expect(await statusIn(linked.page)).toBe('done');
     expect(linked.errors).toEqual([]);
+  });
+
+  it('lists a batch job’s run as training (external), shows it live, and ends it recorded', async () => {
+    const { page, errors } = await h.openApp();
+    await page.fill('[data-testid=worker-url]', worker.url);
+    await page.click('[data-testid=worker-attach]');
+    await status(page, 'attached');
+    // `train` by hand into the worker's runs folder (as torchrun in a batch job), held after step 4 until SIGTERM
+    // stops it; then `resume` by hand to its end.
+    const config = join(worker.runsDir, 'job.config.json');
+    writeFileSync(config, JSON.stringify({ ...defaultConfig(), ...tinyConfig({ iep: undefined, backend: 'auto' }) }));
+    const job = byHand(worker, ['train', config, '--id', 'job'], { SUPERMASK_HOLD_AFTER_STEP: String(HOLD_AFTER) });
+    const row = '[data-worker-run="job"]';
+    await waitForAttr(page, row, 'data-state', 'v === "external"');
+    expect(await page.textContent(row)).toContain('· training (external)');
+    expect(await page.$(`${row} [data-testid=worker-pause]`)).toBeNull();
+    expect(await page.$(`${row} [data-testid=worker-stop]`)).toBeNull();
+    await page.click(`${row} [data-testid=worker-open]`);
+    await waitForStep(page, 'iep', HOLD_AFTER, 120_000);
+    expect(await page.textContent('[data-testid=runner-state]')).toBe('worker: training (external)');
+
+    job.process.kill('SIGTERM');
+    expect(await job.exited).toBe(75); // stopped on request, its state saved
+    expect(await byHand(worker, ['resume', 'job']).exited).toBe(0);
+    const recorded = worker.telemetry('job');
+    await waitForAttr(page, row, 'data-state', 'v === "recorded"');
+    await waitForAttr(page, '[data-testid=worker-received]', 'data-received', `Number(v) === ${recorded.length}`);
+    await waitForStep(page, 'iep', STEPS);
+    expect(await page.textContent('[data-testid=runner-state]')).toBe('worker: recorded');
+    expect(errors).toEqual([]);
   });
 
   it('says in the panel that a wrong token was refused', async () => {
