@@ -175,19 +175,31 @@ class RunStore:
 
     def follow_others(self) -> None:
         """One look at the runs this server did not start: new ones are listed, and each one's new reports are sent
-        on. Its lock says whether a process trains it; the reports written before the lock was let go are read
-        before the state that says so is sent, so a subscriber's last message of a finished run is its state."""
+        on."""
         found = self._find_others()
         for run in self.runs.values():
             if run.process is not None or run.state not in ("external", "recorded"):
                 continue
-            before = len(run.reports)
-            state = "external" if is_locked(run.dir) else "recorded"
-            run.poll()
-            # A run trained from end to end between two looks was never seen locked: its count says it moved.
-            if run in found or state != run.state or (state == "recorded" and len(run.reports) != before):
-                run.state = state
-                self.on_change(run)
+            try:
+                self._follow(run, run in found)
+            except (OSError, ValueError) as e:
+                # A folder someone else writes (a hand-edited run.json, a full disk) must not stop the others; it is
+                # tried again at each look, and said once.
+                if run.error != str(e):
+                    run.error = str(e)
+                    print(f"while following run {run.id}: {e}", file=sys.stderr, flush=True)
+                    self.on_change(run)
+
+    def _follow(self, run: Run, new: bool) -> None:
+        """Its lock says whether a process trains it; the reports written before the lock was let go are read before
+        the state that says so is sent, so a subscriber's last message of a finished run is its state."""
+        before = len(run.reports)
+        state = "external" if is_locked(run.dir) else "recorded"
+        run.poll()
+        # A run trained from end to end between two looks was never seen locked: its count says it moved.
+        if new or state != run.state or (state == "recorded" and len(run.reports) != before):
+            run.state = state
+            self.on_change(run)
 
     async def follow(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from .config import VERSION, upgrade_record
+from .files import write_json_atomic
 from .schema import validate
 
 RUN_FILE = "run.json"
@@ -30,7 +31,8 @@ class RunWriter:
         """Writes run.json and opens telemetry.jsonl in a new run folder (made here unless `created` by new_run_dir:
         `train` locks the folder before run.json appears, so whoever sees run.json sees the run's lock taken)."""
         self.dir = Path(run_dir) if created else new_run_dir(run_dir)
-        (self.dir / RUN_FILE).write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")
+        # Whole or not at all: `serve` reads it as soon as it appears.
+        write_json_atomic(self.dir / RUN_FILE, header)
         self._file = open(self.dir / TELEMETRY_FILE, "a", encoding="utf-8")
         self.lines = 0
         self.skip = 0

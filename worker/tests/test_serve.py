@@ -15,8 +15,10 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
 from supermask_worker.process import HOLD_ENV, INTERRUPTED
+from supermask_worker.runs import RunStore
 from supermask_worker.schema import validate
 from supermask_worker.config import upgrade_config
+from supermask_worker.telemetry import RunWriter, run_header
 from conftest import WORKER, tiny_config, tiny_v1_config
 from serving import ENV, Client, run, start_server, state_is, telemetry_lines
 
@@ -258,3 +260,20 @@ def test_a_run_trained_by_another_process_is_followed_live_to_its_end(tmp_path):
     about_job = [m for m in a.inbox if m in a.reports("job") or state_is("job", "recorded")(m)]
     assert about_job[-1]["type"] == "state" and about_job[-1]["run"]["state"] == "recorded"
     assert [r for r in listed["runs"] if r["id"] == "job"] == [about_job[-1]["run"]]
+
+
+def test_following_goes_on_past_a_run_folder_it_cannot_read(tmp_path):
+    """A run.json torn or edited by hand is said once, as the run's error, and the runs after it are still read."""
+    changes = []
+    store = RunStore(tmp_path, [], changes.append)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "run.json").write_text("{")
+    good = RunWriter(tmp_path / "good", run_header("good", tiny_config(), {}, {}))
+    report = {"kind": "step", "run": "ep", "step": 1}  # what is read back is not checked again
+    (tmp_path / "good" / "telemetry.jsonl").write_text(json.dumps(report) + "\n")
+    good.close()
+    store.follow_others()
+    store.follow_others()
+    assert store.runs["good"].reports == [report] and store.runs["good"].state == "recorded"
+    assert "Expecting property name" in store.runs["bad"].error
+    assert [r.id for r in changes] == ["bad", "good"]  # each listed once; the error said once
