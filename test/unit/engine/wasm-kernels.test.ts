@@ -1,4 +1,5 @@
-// The added Conv2DBackpropFilter kernel for wasm against the cpu backend's own gradients.
+// The added Conv2DBackpropFilter kernel for wasm against the cpu backend's own gradients, and the memory-sharing
+// Identity.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src/engine/node-backend';
@@ -74,6 +75,24 @@ describe('wasm conv gradient kernels (added Conv2DBackpropFilter, faster Conv2DB
     expect(tf.getBackend()).toBe('wasm');
     expect(relErr(cpu.dw, wasm.dw)).toBeLessThan(1e-5);
     expect(relErr(cpu.dx, wasm.dx)).toBeLessThan(1e-5);
+  });
+
+  it('clones share memory (Identity) and keep their values when the original goes or a variable is reassigned', async () => {
+    await useNodeBackend('wasm');
+    const { numBytes, numDataBuffers } = tf.memory();
+    const x = tf.tensor([1, 2, 3]);
+    const copy = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(numDataBuffers + 1);
+    x.dispose();
+    expect(await copy.data()).toEqual(new Float32Array([1, 2, 3]));
+    const [first, second] = [tf.tensor([4, 5]), tf.tensor([6, 7])];
+    const v = tf.variable(first);
+    const saved = tf.clone(v);
+    v.assign(second);
+    expect(await saved.data()).toEqual(new Float32Array([4, 5]));
+    expect(await v.data()).toEqual(new Float32Array([6, 7]));
+    tf.dispose([copy, saved, v, first, second]);
+    expect(tf.memory()).toMatchObject({ numBytes, numDataBuffers });
   });
 
   it('leaks no tensors', async () => {
