@@ -2,7 +2,9 @@
 // built from kernels wasm does have, as one forward convolution (XNNPACK's fast path) with batch and channels
 // swapped: dW[i, j, c, o] = sum over n, y, x of xpad[n, y*s + i, x*s + j, c] * dy[n, y, x, o], i.e. a "valid"
 // convolution of xpad as [c, H, W, n] with dy as a [OH, OW, n, o] filter dilated by the stride s.
-// (An im2col + matMul version was 3-5x slower: wasm's strided slices and last-axis concat are slow.)
+// (An im2col + matMul version was 3-5x slower: wasm's strided slices and last-axis concat are slow. Splitting the
+// sum over n or over rows into several convolutions, to keep XNNPACK's packed filter small, was 1.2-3x slower.)
+// The same file makes wasm's input gradient and Identity (tf.clone) cheaper: scripts/profile-step.ts shows where.
 import * as tf from '@tensorflow/tfjs';
 
 interface BackpropFilterAttrs {
@@ -29,15 +31,16 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, bottom, left, right } = info.padInfo;
   return tf.tidy(() => {
-    const xp = tf.pad(x, [
+    const input = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [c, H, W, n]
+    const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, n, o]
+    // The convolution pads x itself (no padded copy); dy, the filter, is dilated by the stride.
+    const pad: tf.backend_util.ExplicitPadding = [
       [0, 0],
       [top, bottom],
       [left, right],
       [0, 0],
-    ]);
-    const input = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [c, H, W, n]
-    const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, n, o]
-    const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [sh, sw]); // [c, >= kh, >= kw, o]
+    ];
+    const out = tf.conv2d(input, filter, 1, pad, 'NHWC', [sh, sw]); // [c, >= kh, >= kw, o]
     const cropped = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [-1, kh, kw, -1]);
     return tf.transpose(cropped, [1, 2, 0, 3]) as tf.Tensor4D;
   });
