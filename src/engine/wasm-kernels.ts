@@ -129,13 +129,13 @@ export function conv2dBackpropInput(
     ]);
     const gathered = tf.reshape(tf.gather(taps, tf.tensor1d(index, 'int32')), [th * tw, sh * sw, cout, cin]);
     const combined = tf.reshape(tf.transpose(gathered, [0, 2, 1, 3]), [th, tw, cout, sh * sw * cin]) as tf.Tensor4D;
-    const padded = tf.pad(dy, [
+    const pad: tf.backend_util.ExplicitPadding = [
       [0, 0],
       [rows.before, bottom],
       [cols.before, right],
       [0, 0],
-    ]);
-    const out = tf.conv2d(padded, combined, 1, 'valid'); // [n, u, v, (p, q, cin)]
+    ];
+    const out = tf.conv2d(dy, combined, 1, pad); // [n, u, v, (p, q, cin)]
     if (sh === 1 && sw === 1) return out;
     const interleaved = tf.transpose(tf.reshape(out, [n * u, v, sh, sw * cin]), [0, 2, 1, 3]);
     return tf.reshape(interleaved, [n, h, w, cin]) as tf.Tensor4D;
