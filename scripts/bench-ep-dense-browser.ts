@@ -3,11 +3,9 @@
 // Usage: npx tsx scripts/bench-ep-dense-browser.ts [--backends wasm,webgl] [--model resnet20] [--width 0.25]
 // [--batch 32] [--steps 3]. Writes bench-results/ep-dense-browser.json. Speed only; input is synthetic.
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'vite';
-import { ROOT, startHarness } from '../test/e2e/harness';
 import type { BackendName, ModelName } from '../src/protocol/config';
+import { serveBenchPages } from './bench/browserPage';
 import { writeBenchResults } from './benchResults';
 
 const { values } = parseArgs({
@@ -22,19 +20,11 @@ const { values } = parseArgs({
 
 async function main(): Promise<void> {
   const run = { started: Date.now(), loadBefore: os.loadavg()[0] };
-  const outDir = path.join(ROOT, 'dist-bench');
-  await build({
-    root: path.join(ROOT, 'scripts/bench/browser'),
-    configFile: false,
-    logLevel: 'error',
-    worker: { format: 'es' },
-    build: { outDir, emptyOutDir: true, target: 'es2022' },
-  });
-  const harness = await startHarness({ outDir });
+  const pages = await serveBenchPages();
   const rows: unknown[] = [];
   try {
     for (const backend of values.backends.split(',') as BackendName[]) {
-      const { page, errors } = await harness.openApp();
+      const { page, errors } = await pages.open();
       const args = [
         backend,
         values.model as ModelName,
@@ -48,7 +38,7 @@ async function main(): Promise<void> {
       await page.close();
     }
   } finally {
-    await harness.close();
+    await pages.close();
   }
   console.log(`wrote ${writeBenchResults('bench-results/ep-dense-browser.json', run, { rows })}`);
 }

@@ -4,7 +4,8 @@
 // Suites (default ep-dense,masks; see docs/performance.md): ep-dense = EP and iEP against dense training of the same
 // net (scripts/bench/epDense.ts), masks = mask selection against layer size (scripts/bench/maskSize.ts), engine =
 // the per-model search step table below, pytorch = the engine on wasm against the worker's PyTorch step on 1 and 2
-// threads (scripts/bench/pytorch.ts; --torch-models resnet20:1,resnet20:0.5 --torch-threads 1,2 --rounds 2). The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
+// threads (scripts/bench/pytorch.ts; --torch-models resnet20:1,resnet20:0.5 --torch-threads 1,2 --rounds 2
+// --torch-browser 1: the engine in headless Chromium too, wasm on one thread). The engine suite, by default: every model on wasm at its default width, and Conv-2 and ResNet-20 at width 0.25 on cpu AND wasm
 // (the cpu backend's filter gradient is minutes per step for the full-width nets in Node).
 // Writes bench-results/engine.json. Speed only; correctness lives in the tests.
 import * as tf from '@tensorflow/tfjs';
@@ -20,6 +21,7 @@ import { Search } from '../src/engine/search';
 import { defaultConfig, findRun, MODEL_NAMES, type ModelName } from '../src/protocol/config';
 import { benchEpDense, type EpDenseRow } from './bench/epDense';
 import { benchMaskSize, MASK_SIZES, type MaskSizeRow } from './bench/maskSize';
+import { browserEp, serveBenchPages } from './bench/browserPage';
 import { benchPytorch, type PytorchRow } from './bench/pytorch';
 
 function arg(name: string, fallback: string): string {
@@ -193,33 +195,46 @@ async function maskSuite(): Promise<void> {
   write(arg('mask-out', 'bench-results/mask-size.json'), { loadBefore, pruningRate: p, repeats: steps, rows });
 }
 
-/** The engine on wasm against PyTorch (the worker's bench) on 1 and 2 threads: same net, batch and EP step. */
+/**
+ * The engine on wasm against PyTorch (the worker's bench) on 1 and 2 threads: same net, batch and EP step. The engine
+ * runs in Node and, unless --torch-browser 0, in headless Chromium with wasm pinned to one thread.
+ */
 async function pytorchSuite(): Promise<void> {
   const loadBefore = os.loadavg();
   const nets = arg('torch-models', 'resnet20:1,resnet20:0.5').split(',');
   const threads = arg('torch-threads', '1,2').split(',').map(Number);
   const rounds = Number(arg('rounds', '2'));
   await useNodeBackend('wasm');
+  const pages = arg('torch-browser', '1') === '1' ? await serveBenchPages(1) : null;
   const rows: PytorchRow[] = [];
-  for (const net of nets) {
-    const [model, width] = net.split(':') as [ModelName, string];
-    const order = new BatchOrder(train, defaultConfig().seed, batch);
-    const row = await benchPytorch(model, Number(width), batch, order, train.count, steps, threads, rounds, true);
-    rows.push(row);
-    const torch = row.pytorch.map((p) => `PyTorch ${p.threads}T ${p.stepMs} ms`).join(', ');
-    console.log(`${model} w${width} b${batch}: engine (${row.engine.backend}) ${row.engine.stepMs} ms, ${torch}`);
+  try {
+    const browser = pages ? browserEp((await pages.open()).page) : null;
+    for (const net of nets) {
+      const [model, width] = net.split(':') as [ModelName, string];
+      const order = new BatchOrder(train, defaultConfig().seed, batch);
+      const base = { batch, order, trainCount: train.count, steps, threads, rounds, browser };
+      const row = await benchPytorch({ ...base, model, width: Number(width), profile: true });
+      rows.push(row);
+      const torch = row.pytorch.map((p) => `PyTorch ${p.threads}T ${p.stepMs} ms`).join(', ');
+      const inPage = row.browser ? `, browser ${row.browser.stepMs} ms` : '';
+      console.log(
+        `${model} w${width} b${batch}: engine (${row.engine.backend}) ${row.engine.stepMs} ms${inPage}, ${torch}`,
+      );
+    }
+  } finally {
+    await pages?.close();
   }
-  console.log(
-    '\n| model | width | batch | engine ms | engine img/s | PyTorch threads | PyTorch ms | PyTorch img/s | ratio |',
-  );
+  console.log('\n| model | width | batch | engine | engine ms | engine img/s | PyTorch threads | PyTorch ms | ratio |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     for (const p of r.pytorch) {
-      console.log(
-        `| ${r.model} | ${r.width} | ${r.batch} | ${r.engine.stepMs} | ${r.engine.imagesPerSecond} | ${p.threads} | ${p.stepMs} | ${p.imagesPerSecond} | ${p.engineRatio}x |`,
-      );
+      const cells = (where: string, e: { stepMs: number; imagesPerSecond: number }, ratio: number | null) =>
+        `| ${r.model} | ${r.width} | ${r.batch} | ${where} | ${e.stepMs} | ${e.imagesPerSecond} | ${p.threads} | ${p.stepMs} | ${ratio}x |`;
+      console.log(cells(`Node ${r.engine.backend}`, r.engine, p.engineRatio));
+      if (r.browser) console.log(cells(`Chromium ${r.browser.backend}`, r.browser, p.browserRatio));
     }
   }
+  for (const r of rows) if (r.browser) console.log(`browser ${r.model} w${r.width}: ${r.browser.reason}`);
   console.log('\nengine EP step by phase (ms, each with its own readback):');
   for (const r of rows) console.log(`${r.model} w${r.width}: ${JSON.stringify(r.engine.profile)}`);
   write(arg('torch-out', 'bench-results/pytorch.json'), { loadBefore, steps, rounds, batch, rows });

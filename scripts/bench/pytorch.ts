@@ -1,7 +1,8 @@
 // The engine against PyTorch on the same cores: the same net, batch and EP step, measured in one run. The engine's
 // step is Search.step settled (masks, forward, straight-through backward, SGD, usage counters; no report), on real
-// CIFAR-10 batches; PyTorch's is the worker's `bench` (the same phases, on random CIFAR-shaped batches: speed does
-// not depend on the pixels) in a process of its own per thread count (OMP_NUM_THREADS).
+// CIFAR-10 batches in Node and, where a browser page is given, on synthetic ones in headless Chromium
+// (scripts/bench/browserPage.ts); PyTorch's is the worker's `bench` (the same phases, on random CIFAR-shaped batches:
+// speed does not depend on the pixels) in a process of its own per thread count (OMP_NUM_THREADS).
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +26,16 @@ export interface TorchStep {
   phasesMs: Record<string, number>;
   /** The engine's images/s over PyTorch's: 1 = as fast. */
   engineRatio: number;
+  /** The same for the engine in the browser; null without a browser row. */
+  browserRatio: number | null;
+}
+
+/** The engine's EP step, best of the rounds. */
+interface EngineStep {
+  backend: string;
+  stepMs: number;
+  stepMsPerRound: number[];
+  imagesPerSecond: number;
 }
 
 export interface PytorchRow {
@@ -32,14 +43,10 @@ export interface PytorchRow {
   width: number;
   batch: number;
   edges: number;
-  engine: {
-    backend: string;
-    /** The best round's mean step. */
-    stepMs: number;
-    stepMsPerRound: number[];
-    imagesPerSecond: number;
-    profile: EpDenseRow['profile'] | null;
-  };
+  /** In Node; stepMs is the best round's mean step. */
+  engine: EngineStep & { profile: EpDenseRow['profile'] | null };
+  /** In headless Chromium (its backend line says how many threads), or null. */
+  browser: (EngineStep & { reason: string }) | null;
   torch: string;
   pytorch: TorchStep[];
 }
@@ -75,30 +82,62 @@ function torchBench(model: ModelName, width: number, batch: number, steps: numbe
   return { torch: record.torch, ep };
 }
 
-/**
- * `rounds` rounds, each the engine on the current backend then PyTorch on each thread count, so both meet the same
- * load; each figure is its best round (other work on the cores only ever slows a step). `profile` adds the engine's
- * per-phase split.
- */
-export async function benchPytorch(
+/** Mean ms of `steps` EP steps (after a warm-up) of a net in a browser page, and the page's backend line. */
+export type BrowserEp = (
   model: ModelName,
   width: number,
   batch: number,
-  order: BatchOrder,
-  trainCount: number,
   steps: number,
-  threads: number[],
-  rounds: number,
-  profile: boolean,
-): Promise<PytorchRow> {
+) => Promise<{ backend: string; reason: string; ms: number }>;
+
+export interface PytorchBench {
+  model: ModelName;
+  width: number;
+  batch: number;
+  /** The engine's batches (real CIFAR-10). */
+  order: BatchOrder;
+  trainCount: number;
+  steps: number;
+  /** PyTorch thread counts, one process each. */
+  threads: number[];
+  rounds: number;
+  /** Adds the engine's per-phase split. */
+  profile: boolean;
+  /** Adds the browser row. */
+  browser: BrowserEp | null;
+}
+
+function best(backend: string, batch: number, rounds: number[]): EngineStep {
+  const ms = Math.min(...rounds);
+  return {
+    backend,
+    stepMs: Math.round(ms),
+    stepMsPerRound: rounds.map((r) => Math.round(r)),
+    imagesPerSecond: +((batch * 1000) / ms).toFixed(1),
+  };
+}
+
+/**
+ * `rounds` rounds, each the engine on the current backend (in Node, then in the browser) then PyTorch on each thread
+ * count, so all meet the same load; each figure is its best round (other work on the cores only ever slows a step).
+ */
+export async function benchPytorch(b: PytorchBench): Promise<PytorchRow> {
+  const { model, width, batch, order, trainCount, steps, threads, rounds, profile, browser } = b;
   const config = { ...defaultConfig(), model, width, batchSize: batch, epochs: 1 };
   const engineRounds: number[] = [];
+  const browserRounds: number[] = [];
+  let browserLine = { backend: '', reason: '' };
   const torchRounds = threads.map(() => [] as ReturnType<typeof torchBench>[]);
   let edges = 0;
   for (let r = 0; r < rounds; r++) {
     const engine = await searchStepMs(config, 'ep', order, trainCount, steps);
     engineRounds.push(engine.ms);
     edges = engine.edges;
+    if (browser) {
+      const inPage = await browser(model, width, batch, steps);
+      browserRounds.push(inPage.ms);
+      browserLine = { backend: inPage.backend, reason: inPage.reason };
+    }
     threads.forEach((n, i) => torchRounds[i].push(torchBench(model, width, batch, steps, n)));
   }
   let engineProfile: EpDenseRow['profile'] | null = null;
@@ -107,8 +146,8 @@ export async function benchPytorch(
     engineProfile = await profileEp(model, width, b, steps);
     tf.dispose([b.x, b.y]);
   }
-  const engineMs = Math.min(...engineRounds);
-  const engineImages = (batch * 1000) / engineMs;
+  const engine = best(tf.getBackend(), batch, engineRounds);
+  const inBrowser = browser ? { ...best(browserLine.backend, batch, browserRounds), reason: browserLine.reason } : null;
   const pytorch = threads.map((n, i): TorchStep => {
     const best = torchRounds[i].reduce((a, b) => (b.ep.total < a.ep.total ? b : a));
     const stepMs = best.ep.total * 1000;
@@ -120,7 +159,8 @@ export async function benchPytorch(
       stepMsPerRound: torchRounds[i].map((t) => +(t.ep.total * 1000).toFixed(2)),
       imagesPerSecond: +imagesPerSecond.toFixed(1),
       phasesMs,
-      engineRatio: +(engineImages / imagesPerSecond).toFixed(3),
+      engineRatio: +(engine.imagesPerSecond / imagesPerSecond).toFixed(3),
+      browserRatio: inBrowser ? +(inBrowser.imagesPerSecond / imagesPerSecond).toFixed(3) : null,
     };
   });
   return {
@@ -128,13 +168,8 @@ export async function benchPytorch(
     width,
     batch,
     edges,
-    engine: {
-      backend: tf.getBackend(),
-      stepMs: Math.round(engineMs),
-      stepMsPerRound: engineRounds.map((ms) => Math.round(ms)),
-      imagesPerSecond: +engineImages.toFixed(1),
-      profile: engineProfile,
-    },
+    engine: { ...engine, profile: engineProfile },
+    browser: inBrowser,
     torch: torchRounds[0][0].torch,
     pytorch,
   };

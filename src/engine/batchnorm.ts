@@ -8,6 +8,48 @@ import { floats, variable } from './vars';
 const MOMENTUM = 0.1;
 const EPS = 1e-5;
 
+/**
+ * Per-column means of [rows, channels] as a [1, channels] row. On wasm an average pool over all rows: 5-10x faster
+ * than its reduction over a leading axis (which transposes the input first) or a matMul with ones (which packs the
+ * input as weights every call). GPU backends pool with one thread per output, so they keep the reduction.
+ */
+function columnMeans(rows: tf.Tensor2D): tf.Tensor2D {
+  const [n, channels] = rows.shape;
+  if (tf.getBackend() !== 'wasm') return tf.mean(rows, 0, true);
+  const pooled = tf.avgPool(tf.reshape(rows, [1, n, 1, channels]) as tf.Tensor4D, [n, 1], [n, 1], 'valid');
+  return tf.reshape(pooled, [1, channels]);
+}
+
+/**
+ * (x - mean) / sqrt(variance + eps) per column of [rows, channels], with the batch's mean and biased variance, and
+ * the closed-form gradient dx = (dy - mean(dy) - x̂ · mean(dy · x̂)) / sqrt(variance + eps): a handful of ops where
+ * differentiating the forward ops one by one takes dozens (a ones tensor of the input's size per mean among them).
+ * `onStats` sees the batch's mean and variance ([1, channels]) for the running statistics.
+ */
+function normaliseBatch(x: tf.Tensor2D, onStats: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor2D {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [rows, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const mean = columnMeans(rows);
+    const centred = tf.sub(rows, mean);
+    const variance = columnMeans(tf.square(centred) as tf.Tensor2D);
+    onStats(mean, variance);
+    const invStd = tf.rsqrt(tf.add(variance, EPS));
+    const normalised = tf.mul(centred, invStd);
+    save([normalised, invStd]);
+    return {
+      value: normalised,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor2D;
+        const [xhat, inv] = saved;
+        const meanDy = columnMeans(g);
+        const meanDyXhat = columnMeans(tf.mul(g, xhat) as tf.Tensor2D);
+        return tf.mul(tf.sub(tf.sub(g, meanDy), tf.mul(xhat, meanDyXhat)), inv);
+      },
+    };
+  }) as (rows: tf.Tensor2D) => tf.Tensor2D;
+  return f(x);
+}
+
 export class BatchNorm {
   readonly name: string;
   readonly runningMean: tf.Variable;
@@ -33,18 +75,23 @@ export class BatchNorm {
     if (!training) {
       return tf.div(tf.sub(x, this.runningMean), tf.sqrt(tf.add(this.runningVar, EPS)));
     }
-    const axes = x.rank === 4 ? [0, 1, 2] : [0];
-    const { mean, variance } = tf.moments(x, axes);
-    const n = x.size / mean.size;
+    const channels = x.shape[x.rank - 1];
+    const rows = tf.reshape(x, [x.size / channels, channels]) as tf.Tensor2D;
+    return tf.reshape(
+      normaliseBatch(rows, (mean, variance) => this.track(mean, variance, rows.shape[0])),
+      x.shape,
+    );
+  }
+
+  /** PyTorch's running statistics: momentum 0.1, the batch's unbiased variance. Plain values, no gradient. */
+  private track(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
     const unbiased = n > 1 ? n / (n - 1) : 1;
-    // The assignment reads plain values: running statistics are no part of the gradient.
     tf.tidy(() => {
-      const m = tf.add(tf.mul(this.runningMean, 1 - MOMENTUM), tf.mul(mean, MOMENTUM));
-      const v = tf.add(tf.mul(this.runningVar, 1 - MOMENTUM), tf.mul(variance, MOMENTUM * unbiased));
+      const m = tf.add(tf.mul(this.runningMean, 1 - MOMENTUM), tf.mul(tf.reshape(mean, [-1]), MOMENTUM));
+      const v = tf.add(tf.mul(this.runningVar, 1 - MOMENTUM), tf.mul(tf.reshape(variance, [-1]), MOMENTUM * unbiased));
       this.runningMean.assign(m);
       this.runningVar.assign(v);
     });
-    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, EPS)));
   }
 
   dispose(): void {

@@ -2,7 +2,9 @@
 // built from kernels wasm does have, as one forward convolution (XNNPACK's fast path) with batch and channels
 // swapped: dW[i, j, c, o] = sum over n, y, x of xpad[n, y*s + i, x*s + j, c] * dy[n, y, x, o], i.e. a "valid"
 // convolution of xpad as [c, H, W, n] with dy as a [OH, OW, n, o] filter dilated by the stride s.
-// (An im2col + matMul version was 3-5x slower: wasm's strided slices and last-axis concat are slow.)
+// (An im2col + matMul version was 3-5x slower: wasm's strided slices and last-axis concat are slow. Splitting the
+// sum over n or over rows into several convolutions, to keep XNNPACK's packed filter small, was 1.2-3x slower.)
+// The same file makes wasm's input gradient and Identity (tf.clone) cheaper: scripts/profile-step.ts shows where.
 import * as tf from '@tensorflow/tfjs';
 
 interface BackpropFilterAttrs {
@@ -29,15 +31,16 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, bottom, left, right } = info.padInfo;
   return tf.tidy(() => {
-    const xp = tf.pad(x, [
+    const input = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [c, H, W, n]
+    const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, n, o]
+    // The convolution pads x itself (no padded copy); dy, the filter, is dilated by the stride.
+    const pad: tf.backend_util.ExplicitPadding = [
       [0, 0],
       [top, bottom],
       [left, right],
       [0, 0],
-    ]);
-    const input = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [c, H, W, n]
-    const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, n, o]
-    const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [sh, sw]); // [c, >= kh, >= kw, o]
+    ];
+    const out = tf.conv2d(input, filter, 1, pad, 'NHWC', [sh, sw]); // [c, >= kh, >= kw, o]
     const cropped = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [-1, kh, kw, -1]);
     return tf.transpose(cropped, [1, 2, 0, 3]) as tf.Tensor4D;
   });
@@ -52,10 +55,33 @@ interface BackpropInputAttrs {
 }
 
 /**
- * The input gradient of a 2-D convolution as one forward convolution: dy dilated by the stride (zeros between
- * its pixels), padded, convolved with the filter rotated 180 degrees and its in/out channels swapped.
- * wasm's own Conv2DBackpropInput is a plain loop, 3x slower than this on small nets. Null where the padding
- * arithmetic does not fit (the caller then falls back to the built-in kernel).
+ * One axis of a strided convolution's input gradient split into its stride phases: input position Y = s * u + p gets
+ * sum over d of dy[u - d] * w[p + pad + s * d] (taps inside the filter only). `taps[p][t]` is the filter tap that
+ * window position t (dy row u - dmax + t) meets in phase p, or -1; `before` pads dy so the windows start at u - dmax.
+ */
+function phases(k: number, s: number, pad: number): { taps: number[][]; before: number } {
+  const ds = Array.from({ length: s }, (_, p) => {
+    const lo = Math.ceil((-p - pad) / s);
+    const hi = Math.floor((k - 1 - p - pad) / s);
+    return { lo, hi };
+  });
+  const dmin = Math.min(...ds.map((d) => d.lo));
+  const dmax = Math.max(...ds.map((d) => d.hi));
+  const taps = ds.map((_, p) =>
+    Array.from({ length: dmax - dmin + 1 }, (_, t) => {
+      const i = p + pad + s * (dmax - t);
+      return i >= 0 && i < k ? i : -1;
+    }),
+  );
+  return { taps, before: dmax };
+}
+
+/**
+ * The input gradient of a 2-D convolution as one stride-1 forward convolution of dy whose output channels are the
+ * s x s stride phases (for s = 1: the filter rotated 180 degrees, in/out channels swapped), then interleaved.
+ * Against dilating dy by the stride (zeros between its pixels) this does s^2 times fewer multiplies and no
+ * dilation. wasm's own Conv2DBackpropInput is a plain loop, 3x slower. Null where the shapes do not fit (an input
+ * size not a multiple of the stride, or a filter that needs dy cropped): the caller then uses the built-in kernel.
  */
 export function conv2dBackpropInput(
   dy: tf.Tensor4D,
@@ -74,41 +100,71 @@ export function conv2dBackpropInput(
     'channelsLast',
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w } = info;
-  const [n, oh, ow, cout] = dy.shape;
-  const dh = (oh - 1) * sh + 1;
-  const dw = (ow - 1) * sw + 1;
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const bottom = h - dh - top + kh - 1;
-  const right = w - dw - left + kw - 1;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
-  return tf.tidy(() => {
-    let d: tf.Tensor4D = dy;
-    if (sh > 1 || sw > 1) {
-      const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, cout]), [
-        [0, 0],
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ]);
-      d = tf.slice(tf.reshape(spread, [n, oh * sh, ow * sw, cout]) as tf.Tensor4D, [0, 0, 0, 0], [n, dh, dw, cout]);
+  const [n, oh, ow] = dy.shape;
+  const [cin, cout] = [filter.shape[2], filter.shape[3]];
+  if (h % sh !== 0 || w % sw !== 0) return null;
+  const rows = phases(kh, sh, info.padInfo.top);
+  const cols = phases(kw, sw, info.padInfo.left);
+  const [th, tw] = [rows.taps[0].length, cols.taps[0].length];
+  const [u, v] = [h / sh, w / sw];
+  const bottom = u + th - 1 - rows.before - oh;
+  const right = v + tw - 1 - cols.before - ow;
+  if (bottom < 0 || right < 0) return null;
+  // The combined filter [th, tw, cout, sh * sw * cin], gathered from the filter's taps and one zero tap.
+  const index: number[] = [];
+  for (let a = 0; a < th; a++) {
+    for (let b = 0; b < tw; b++) {
+      for (let p = 0; p < sh; p++) {
+        for (let q = 0; q < sw; q++) {
+          const [i, j] = [rows.taps[p][a], cols.taps[q][b]];
+          index.push(i < 0 || j < 0 ? kh * kw : i * kw + j);
+        }
+      }
     }
-    const padded = tf.pad(d, [
-      [0, 0],
-      [top, bottom],
-      [left, right],
-      [0, 0],
+  }
+  return tf.tidy(() => {
+    const taps = tf.concat([
+      tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [kh * kw, cout, cin]),
+      tf.zeros([1, cout, cin]),
     ]);
-    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(padded, rotated, 1, 'valid');
+    const gathered = tf.reshape(tf.gather(taps, tf.tensor1d(index, 'int32')), [th * tw, sh * sw, cout, cin]);
+    const combined = tf.reshape(tf.transpose(gathered, [0, 2, 1, 3]), [th, tw, cout, sh * sw * cin]) as tf.Tensor4D;
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [rows.before, bottom],
+      [cols.before, right],
+      [0, 0],
+    ];
+    const out = tf.conv2d(dy, combined, 1, pad); // [n, u, v, (p, q, cin)]
+    if (sh === 1 && sw === 1) return out;
+    const interleaved = tf.transpose(tf.reshape(out, [n * u, v, sh, sw * cin]), [0, 2, 1, 3]);
+    return tf.reshape(interleaved, [n, h, w, cin]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Identity (tf.clone) sharing its input's memory, as the cpu backend's does: values are immutable, so a copy buys
+ * nothing. The gradient tape clones every tensor it saves for the backward pass, and wasm's own Identity copies the
+ * bytes (about 600 copies per ResNet-20 step).
+ */
+function shareIdentity(): void {
+  const builtin = tf.getKernel('Identity', 'wasm');
+  if (!builtin) return;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    ...builtin,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype === 'string') return builtin.kernelFunc(args) as tf.TensorInfo;
+      (args.backend as tf.KernelBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
   });
 }
 
 let registered = false;
 
-/** Registers the kernel for the wasm backend (once per process or worker). */
+/** Registers the training kernels for the wasm backend (once per process or worker). */
 export function registerWasmTrainingKernels(): void {
   if (registered || tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
   tf.registerKernel({
@@ -119,6 +175,7 @@ export function registerWasmTrainingKernels(): void {
       return conv2dBackpropFilter(x, dy, attrs as unknown as BackpropFilterAttrs);
     },
   });
+  shareIdentity();
   const builtin = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (builtin) {
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');

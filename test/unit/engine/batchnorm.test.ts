@@ -98,6 +98,42 @@ describe('BatchNorm, affine-free', () => {
     bn.dispose();
   });
 
+  it.each(['wasm', 'cpu'] as const)(
+    'training gradient (closed form) equals differentiating the formula op by op on cpu, NHWC and NC, on %s',
+    async (backend) => {
+      const x = images(0, 4);
+      const flat = Float32Array.from({ length: 6 * 5 }, (_, i) => x.values[i * 31] * (1 + (i % 5)));
+      x.tensor.dispose();
+      const cases: [Float32Array, number[]][] = [
+        [x.values, [4, 32, 32, 3]],
+        [flat, [6, 5]],
+      ];
+      for (const [values, shape] of cases) {
+        const weights = Float32Array.from(values, (_, i) => Math.sin(i * 0.37));
+        const grad = (f: (t: tf.Tensor) => tf.Tensor) =>
+          tf.tidy(() =>
+            tf
+              .grad((t) => tf.sum(tf.mul(f(t), tf.tensor(weights, shape))))(tf.tensor(values, shape))
+              .dataSync(),
+          );
+        await useNodeBackend('cpu');
+        const axes = shape.length === 4 ? [0, 1, 2] : [0];
+        const expected = grad((t) => {
+          const { mean, variance } = tf.moments(t, axes);
+          return tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, EPS)));
+        });
+        await useNodeBackend(backend);
+        const bn = new BatchNorm('bn', shape[shape.length - 1]);
+        const got = grad((t) => bn.apply(t, true));
+        bn.dispose();
+        const scale = Math.max(...expected.map(Math.abs));
+        expect(scale).toBeGreaterThan(0);
+        expect(maxError(got, expected) / scale).toBeLessThan(1e-4);
+      }
+      await useNodeBackend('wasm');
+    },
+  );
+
   it("a search's evaluation uses the running statistics: batching does not change it, and it updates none", async () => {
     const c = new Comparison(tinyConfig({ model: 'resnet20', batchSize: 8 }), data, { snapshots: false });
     const run = c.runs.ep;

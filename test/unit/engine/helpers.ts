@@ -12,7 +12,8 @@ import type { Comparison } from '../../../src/engine/comparison';
 import type { SearchData } from '../../../src/engine/data';
 import { Search } from '../../../src/engine/search';
 import type { DatasetPayload } from '../../../src/protocol/messages';
-import { limitSplit } from '../../../src/engine/data';
+import { BatchOrder, limitSplit } from '../../../src/engine/data';
+import type { BrowserEp, PytorchBench } from '../../../scripts/bench/pytorch';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from '../../../scripts/cifar-source';
 
 const cache = new Map<string, CifarSplit>();
@@ -85,4 +86,15 @@ export function searchOf(c: Comparison, id: RunId): Search {
   const run = c.runs[id];
   if (!(run instanceof Search)) throw new Error(`run ${id} is not a search`);
   return run;
+}
+
+/**
+ * The engine-against-PyTorch benchmark at its smallest (Conv-2 at 1/16 width, batch 8 of real CIFAR-10, one step a
+ * round, two rounds, PyTorch on one thread), with or without the browser row.
+ */
+export function tinyPytorchBench(browser: BrowserEp | null): PytorchBench {
+  const { train } = cifar(64, 0);
+  const order = new BatchOrder(train, 1, 8);
+  const base = { steps: 1, threads: [1], rounds: 2, profile: false };
+  return { model: 'conv2', width: 0.0625, batch: 8, order, trainCount: train.count, ...base, browser };
 }
