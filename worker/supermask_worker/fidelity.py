@@ -173,7 +173,7 @@ def run_job(job: Job, out: Path, data_root: Path, threads: int, device: Optional
     import jsonschema
 
     from .schema import load_schema
-    from .telemetry import RunWriter, read_record, run_header
+    from .telemetry import RunWriter, new_run_dir, read_record, run_header
     from .train import backend_info, load_source
     from .process import lock_run
 
@@ -186,15 +186,18 @@ def run_job(job: Job, out: Path, data_root: Path, threads: int, device: Optional
         spec = from_config(config)
         dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         comparison = final_eval_only(Comparison)(spec, load_source(data_root, spec, dev), dev)
-        if run_dir.exists():
-            writer = RunWriter.reopen(run_dir, resume_state(comparison, run_dir))
-        else:
-            writer = RunWriter(run_dir, run_header(job.id, config, comparison.summary, backend_info(dev)))
-        try:
-            with lock_run(run_dir):
+        fresh = not run_dir.exists()
+        # Locked before run.json appears: `serve`, watching the same folder, tells a run in training by its lock.
+        with lock_run(new_run_dir(run_dir) if fresh else run_dir):
+            if fresh:
+                header = run_header(job.id, config, comparison.summary, backend_info(dev))
+                writer = RunWriter(run_dir, header, created=True)
+            else:
+                writer = RunWriter.reopen(run_dir, resume_state(comparison, run_dir))
+            try:
                 code = drive(comparison, writer, checkpoint_every=200)
-        finally:
-            writer.close()
+            finally:
+                writer.close()
         if code != 0:
             raise RuntimeError(f"{job.id} stopped on request (exit {code}); run the study again to go on")
     record = read_record(run_dir)
