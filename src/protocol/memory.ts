@@ -106,9 +106,10 @@ export const TAB_MEMORY_BUDGET = 2048 * MiB;
 /*
  * The factors below are measured, not derived: the wasm backend's heap (Node, tfjs-backend-wasm 4.22) after two
  * comparison steps, at two batch sizes each, gives bytes per image (the slope) and bytes per edge (the rest):
- *   ResNet-20 x0.5: 144 MiB at batch 16, 1013 MiB at 128 -> 7.8 MiB an image
- *   ResNet-18 x0.5: 429 MiB at batch 8, 1006 MiB at 32 -> 24 MiB an image, about 21 float32 an edge
- *   Conv-4 x1:      348 MiB at batch 16, 602 MiB at 64 -> 5.3 MiB an image, about 27 float32 an edge
+ *   ResNet-20 x0.5: 83 MiB at batch 16, 613 MiB at 128 -> 4.7 MiB an image
+ *   ResNet-18 x0.5: 429 MiB at batch 8, 712 MiB at 32 -> 11.8 MiB an image, about 21 float32 an edge
+ *   Conv-4 x1:      348 MiB at batch 16, 601 MiB at 64 -> 5.3 MiB an image, about 27 float32 an edge
+ * (2026-11-25, after BatchNorm's closed-form gradient: the ResNets' slopes were 7.8 and 24 MiB an image before.)
  * test/unit/protocol/memory-measured.test.ts checks the estimate against a fresh measurement.
  */
 
@@ -116,9 +117,9 @@ export const TAB_MEMORY_BUDGET = 2048 * MiB;
  * the step's gradients and top-k's sorted copies (measured 21-27, rounded up). */
 const FLOATS_PER_EDGE = 28;
 
-/** Float32 values per activation value and image: ResNets keep BatchNorm's statistics and normalised copies, the
- * ReLU and residual outputs and their gradients (measured 19.5); the Conv-n nets, without BatchNorm, about 4. */
-const FLOATS_PER_ACTIVATION = { resnet: 20, conv: 4 };
+/** Float32 values per activation value and image: ResNets keep BatchNorm's normalised copies, the ReLU and residual
+ * outputs and their gradients (measured 9.1-11.6); the Conv-n nets, without BatchNorm, about 4. */
+const FLOATS_PER_ACTIVATION = { resnet: 12, conv: 4 };
 
 /** The heap the wasm backend starts with, before any tensor. */
 const BASE_HEAP = 16 * MiB;
@@ -158,7 +159,7 @@ export function memoryEstimate(model: ModelName, width: number): MemoryEstimate 
   const layers = layerPlan(model, width);
   const edges = layers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
   const outputs = layers.reduce((a, l) => a + l.outputs, 0);
-  // The engine's conv filter gradient on wasm is im2col + matMul: the widest layer's input, k x k times over.
+  // The convolutions' patch buffers on wasm: the widest layer's input, k x k times over.
   const im2col = Math.max(...layers.map((l) => (l.kind === 'conv' ? l.inputs * l.shape[2] * l.shape[3] : 0)));
   const modelBytes = BASE_HEAP + 4 * FLOATS_PER_EDGE * edges;
   const perActivation = model.startsWith('resnet') ? FLOATS_PER_ACTIVATION.resnet : FLOATS_PER_ACTIVATION.conv;
