@@ -125,13 +125,13 @@ export function Controls() {
         )}
       </div>
       <div className="progress-rows">
-        {looks.map(({ id: run, label, color }) => {
+        {looks.map(({ id: run, label, textColor }) => {
           const last = series[run]?.reports.at(-1);
           const n = stepOf(run);
           const t = totals?.[run] ?? 0;
           return (
             <div className="progress-row" key={run}>
-              <span className="progress-label" style={{ color }}>
+              <span className="progress-label" style={{ color: textColor }}>
                 {label}
               </span>
               <progress max={Math.max(t, 1)} value={Math.min(n, t)} aria-label={`${label} progress`} />

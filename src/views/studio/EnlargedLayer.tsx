@@ -37,12 +37,12 @@ export function EnlargedLayer() {
           </button>
         </header>
         <div className="enlarged-maps">
-          {looks.map(({ id: run, label, color }) => {
+          {looks.map(({ id: run, label, textColor }) => {
             const report = reportAt(seriesOf(series, run), cursor);
             const l = report?.layers.find((x) => x.name === name);
             return (
               <div key={run}>
-                <h3 style={{ color }}>
+                <h3 style={{ color: textColor }}>
                   {label}
                   {l ? ` · d = ${l.dyingRatio.toFixed(3)} · at target ${l.dyingRatioAtTarget.toFixed(3)}` : ''}
                 </h3>

@@ -78,7 +78,7 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
       data-method={look.method}
     >
       <header className="run-head" style={{ borderColor: color }}>
-        <h2 style={{ color }} title={`${label} (${look.method})`}>
+        <h2 style={{ color: look.textColor }} title={`${label} (${look.method})`}>
           <Explain term={look.method}>{label}</Explain>
         </h2>
         <dl className="run-stats">

@@ -14,7 +14,7 @@ import {
   type RunConfig,
   type RunMethod,
 } from '../../protocol/config';
-import { PALETTE } from './colors';
+import { runColor } from './palette';
 import { Explain } from './Explain';
 import { Select, useFieldError } from './fields';
 import { TableField } from './TableField';
@@ -91,7 +91,7 @@ export function RunsEditor({ locked }: { locked: boolean }) {
           <li
             key={`${r.id}-${i}`}
             className={i === index ? 'selected' : undefined}
-            style={{ borderLeftColor: PALETTE[i % PALETTE.length] }}
+            style={{ borderLeftColor: runColor(i).line }}
             data-run={r.id}
           >
             <div className="run-row-main">

@@ -14,7 +14,7 @@ import {
   type IepRun,
   type SchedulePoint,
 } from '../../protocol/config';
-import { PALETTE } from './colors';
+import { runColor } from './palette';
 import { schedulePointProblems, type ConfigError } from '../../protocol/validate';
 import { useFieldError } from './fields';
 import { Explain } from './Explain';
@@ -74,7 +74,7 @@ export function ScheduleEditor({ disabled, index }: { disabled: boolean; index: 
       ? [
           {
             id: r.id,
-            color: PALETTE[k % PALETTE.length],
+            color: runColor(k).line,
             points: schedulePoints(r.iep, config.targetPruningRate, estimate?.[r.id] ?? 1),
           },
         ]
@@ -256,7 +256,7 @@ export function ScheduleEditor({ disabled, index }: { disabled: boolean; index: 
             data-run={o.id}
           />
         ))}
-        {path && <path className="schedule-line" d={path} stroke={PALETTE[index % PALETTE.length]} />}
+        {path && <path className="schedule-line" d={path} stroke={runColor(index).line} />}
         {points.map((pt, i) => (
           <circle
             key={i}

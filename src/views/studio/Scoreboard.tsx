@@ -55,7 +55,7 @@ export function Scoreboard() {
           const atTarget = report ? networkDying(report.layers, summary, average, true) : NaN;
           return (
             <tr key={run} data-run={run}>
-              <th style={{ color: look.color }}>{look.label}</th>
+              <th style={{ color: look.textColor }}>{look.label}</th>
               <td>{report?.step ?? 0}</td>
               <td>
                 {pct(evals.at(-1)?.testAccuracy)} ({pct(best)})

@@ -1,17 +1,19 @@
-// One colour per run, by its place in the comparison, from the Okabe–Ito palette: distinguishable with every common
-// colour-vision deficiency. The same run has the same colour in its column, the chart, the scoreboard and exports.
+// One colour per run, by its place in the comparison (src/views/studio/palette.ts). The same run has the same colour
+// in its column, the chart, the scoreboard and exports.
 import { useMemo } from 'react';
 import { useStore } from '../../store';
 import type { RunConfig, RunId, RunMethod } from '../../protocol/config';
-
-export const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00'] as const;
+import { runColor } from './palette';
 
 /** What the views need to show a run: its id, its label, its method and its colour. */
 export interface RunLook {
   id: RunId;
   label: string;
   method: RunMethod;
+  /** For lines, fills and borders. */
   color: string;
+  /** For text: the same hue, darker, readable on every surface. */
+  textColor: string;
   /** Whether it has a mask (edge usage, dying ratios, p): every method but dense. */
   masked: boolean;
 }
@@ -21,7 +23,8 @@ export function runLooks(runs: readonly RunConfig[]): RunLook[] {
     id: r.id,
     label: r.label,
     method: r.method,
-    color: PALETTE[i % PALETTE.length],
+    color: runColor(i).line,
+    textColor: runColor(i).text,
     masked: r.method !== 'dense',
   }));
 }

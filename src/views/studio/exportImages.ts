@@ -132,7 +132,7 @@ export function chartsSvgText(root: Element, looks: readonly RunLook[]): string 
   });
   let lx = 0;
   const names = looks.map((l) => {
-    const part = `<text x="${lx}" fill="${l.color}" font-weight="700">${escapeXml(l.label)}</text>`;
+    const part = `<text x="${lx}" fill="${l.textColor}" font-weight="700">${escapeXml(l.label)}</text>`;
     lx += 8 * l.label.length + 14;
     return part;
   });
