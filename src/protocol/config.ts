@@ -323,7 +323,7 @@ export const FIELD_OPTIONS = {
   'iep.variant': asOptions<IepConfig['variant']>(['soft', 'hard']),
   'iep.scores': asOptions<IepConfig['scores']>(['carry', 'rewind', 'reinit']),
   backend: [
-    { value: 'auto', label: 'auto (WebGPU, else WebGL, else CPU)' },
+    { value: 'auto', label: 'auto (measures the backends here, uses the fastest)' },
     { value: 'webgpu', label: 'WebGPU' },
     { value: 'webgl', label: 'WebGL' },
     { value: 'wasm', label: 'WASM' },

@@ -118,6 +118,7 @@ export function RunsEditor({ locked }: { locked: boolean }) {
                 options={FIELD_OPTIONS.method}
                 onChange={(m) => update(i, withMethod(r, m))}
                 disabled={locked}
+                ariaLabel={`run ${i + 1} method`}
               />
             </div>
             <div className="run-row-tools">

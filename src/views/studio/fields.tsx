@@ -75,11 +75,19 @@ interface SelectProps<T extends string> {
   options: readonly (T | { value: T; label: string })[];
   onChange: (v: T) => void;
   disabled: boolean;
+  /** The accessible name, where no <label> points at the select (a row of a list, say). */
+  ariaLabel?: string;
 }
 
-export function Select<T extends string>({ id, value, options, onChange, disabled }: SelectProps<T>) {
+export function Select<T extends string>({ id, value, options, onChange, disabled, ariaLabel }: SelectProps<T>) {
   return (
-    <select id={id} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value as T)}>
+    <select
+      id={id}
+      value={value}
+      disabled={disabled}
+      aria-label={ariaLabel}
+      onChange={(e) => onChange(e.target.value as T)}
+    >
       {options.map((o) => {
         const opt = typeof o === 'string' ? { value: o, label: o } : o;
         return (
