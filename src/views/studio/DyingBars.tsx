@@ -77,11 +77,11 @@ export function DyingBars({ layers, reports, pruningRate, color, run }: Props) {
           );
         })}
       </svg>
-      <p className="explain-line">
+      <div className="explain-line">
         Thick bar: d<sub>t</sub>, edges never selected so far. Thin bar:{' '}
         <Explain term="dyingAtTarget">at the target rate</Explain> (like for like). Tick: current p, the most d
         <sub>t</sub> can be{pruningRate !== null ? ` (kept ${((1 - pruningRate) * 100).toFixed(1)}%)` : ''}.
-      </p>
+      </div>
     </div>
   );
 }

@@ -194,9 +194,9 @@ function RunSettings({
   const at = `runs[${index}]`;
   if (run.method === 'ep') {
     return (
-      <p className="muted" data-testid="run-settings">
+      <div className="muted run-settings-note" data-testid="run-settings">
         <Explain term="ep">{run.label}</Explain> searches at the target pruning rate from the first step to the last.
-      </p>
+      </div>
     );
   }
   if (run.method === 'dense') {

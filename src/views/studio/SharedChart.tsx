@@ -105,11 +105,11 @@ export function SharedChart({ steps }: { steps: number }) {
         <ChartLegend lines={[...dying, ...accuracy.map((l) => ({ ...l, dashed: false }))]} />
         <details className="shared-how">
           <summary>How to read it</summary>
-          <p className="explain-line">
+          <div className="explain-line">
             Solid: <Explain term="dyingEdge">dying ratio</Explain> d<sub>t</sub>; dashed: the same counted only inside
             the <Explain term="dyingAtTarget">target kept fraction</Explain>, the like-for-like measure. Budget:{' '}
             <Explain term="equalCompute">{budget}</Explain>.
-          </p>
+          </div>
         </details>
       </div>
     </section>
