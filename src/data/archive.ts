@@ -15,7 +15,11 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 export function gunzip(bytes: Uint8Array, source = 'archive'): Uint8Array {
-  if (!isGzip(bytes)) throw new DatasetError(`${source} is not a gzip archive (it does not start with 1f 8b)`);
+  if (!isGzip(bytes)) {
+    throw new DatasetError(
+      `${source} could not be read as a .tar.gz archive: it is not gzip data (no 1f 8b at its start)`,
+    );
+  }
   try {
     return gunzipSync(bytes);
   } catch (e) {

@@ -134,7 +134,9 @@ export async function fetchDataset(entry: DatasetEntry, base = DATA_BASE): Promi
 export function parseDroppedFile(fileName: string, bytes: Uint8Array): LoadedDataset {
   const name = `${fileName} (dropped)`;
   if (bytes.length === 0) throw new DatasetError(`${fileName} is empty (0 bytes)`);
-  if (isGzip(bytes)) {
+  // A file named as an archive is read as one, so that junk named .tar.gz is reported as an unreadable archive, not
+  // as a malformed CIFAR .bin.
+  if (isGzip(bytes) || /\.t?gz$/i.test(fileName)) {
     const ds = parseCifarArchive(bytes, fileName);
     return loaded(DROPPED_ID, name, ds.classNames, ds.train, ds.test, 'dropped');
   }

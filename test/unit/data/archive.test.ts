@@ -56,7 +56,7 @@ describe('parseCifarArchive errors (never a partial load)', () => {
   it('rejects a file that is not gzip', () => {
     const bin = readBatchFile(SHARED_CIFAR10, 'test_batch.bin').subarray(0, 3073 * 2);
     expect(() => parseCifarArchive(bin, 'x.tar.gz')).toThrow(DatasetError);
-    expect(() => parseCifarArchive(bin, 'x.tar.gz')).toThrow('x.tar.gz is not a gzip archive');
+    expect(() => parseCifarArchive(bin, 'x.tar.gz')).toThrow('x.tar.gz could not be read as a .tar.gz archive');
   });
 
   it('rejects a gzip file that holds no tar archive', () => {

@@ -20,6 +20,14 @@ afterAll(() => {
 });
 
 describe('parseDroppedFile', () => {
+  it('says that junk named .tar.gz is an archive it could not read (not a bad .bin)', () => {
+    const junk = new TextEncoder().encode('not an archive at all, just some text'.repeat(100));
+    for (const name of ['x.tar.gz', 'x.tgz']) {
+      expect(() => parseDroppedFile(name, junk)).toThrow(DatasetError);
+      expect(() => parseDroppedFile(name, junk)).toThrow(`${name} could not be read as a .tar.gz archive`);
+    }
+  });
+
   it('splits a single real .bin into class-balanced train and test parts', () => {
     const ds = parseDroppedFile('test_batch.bin', readBatchFile(SHARED_CIFAR10, 'test_batch.bin'));
     expect(ds.source).toBe('dropped');
