@@ -75,14 +75,14 @@ function probeWebGl(): Probe {
   }
 }
 
-async function probe(name: BackendName): Promise<Probe> {
+async function probe(name: BackendName, threads?: number): Promise<Probe> {
   if (name === 'webgpu') return probeWebGpu();
   if (name === 'webgl') return probeWebGl();
   if (name === 'cpu') return { ok: true, why: '' };
   if (name === 'wasm') {
     if (typeof WebAssembly === 'undefined') return { ok: false, why: 'WASM: WebAssembly is missing' };
     try {
-      prepareWasm();
+      prepareWasm(threads);
     } catch {
       // tfjs-backend-wasm refuses new paths once its binary failed to load: every later selection would throw here.
       return { ok: false, why: 'WASM: its binary failed to load earlier in this page' };
@@ -136,11 +136,12 @@ export async function softwareEmulation(name: BackendName): Promise<string | nul
 }
 
 /** Picks and activates a backend; throws only if even the CPU backend cannot start. */
-export async function selectBackend(choice: BackendChoice, because?: string): Promise<BackendInfo> {
+/** threads: wasm threads, where wasm starts (default one per core; a pool of engines shares the cores). */
+export async function selectBackend(choice: BackendChoice, because?: string, threads?: number): Promise<BackendInfo> {
   const order = backendOrder(choice);
   const skipped: string[] = [];
   for (const name of order) {
-    const p = await probe(name);
+    const p = await probe(name, threads);
     if (!p.ok) {
       skipped.push(p.why);
       continue;

@@ -32,6 +32,16 @@ function buildRun(c: LocalConfig, run: RunConfig, trainCount: number): RunTraine
   return new Search(c, run, model, plan);
 }
 
+/** The runs of `share` in the config's order; throws on an id the config lacks or an empty share. */
+function shareOf(c: LocalConfig, share: readonly RunId[] | undefined): RunConfig[] {
+  if (!share) return c.runs;
+  const unknown = share.find((id) => !c.runs.some((r) => r.id === id));
+  if (unknown !== undefined) throw new Error(`the comparison has no run ${unknown}`);
+  const runs = c.runs.filter((r) => share.includes(r.id));
+  if (runs.length === 0) throw new Error('an engine was given no run to train');
+  return runs;
+}
+
 function perRun(runs: readonly RunTrainer[], f: (r: RunTrainer) => number): PerRun {
   return Object.fromEntries(runs.map((r) => [r.run, f(r)]));
 }
@@ -46,6 +56,12 @@ export interface ComparisonOptions {
   snapshotEveryReportUpTo?: number;
   /** Milliseconds for that once-a-minute cadence (default performance.now); tests pass a clock they move. */
   now?: () => number;
+  /**
+   * The runs this engine trains, by id (default: all). A pool of engine workers gives each worker a share: every run
+   * is built from the config's seed and steps the config's batch order on its own, so a share's reports are, bit for
+   * bit, those the whole comparison reports for the same runs.
+   */
+  share?: readonly RunId[];
 }
 
 const SNAPSHOT_INTERVAL_MS = 60_000;
@@ -87,6 +103,13 @@ export class Comparison {
   private readonly now: () => number;
   /** -Infinity: the first report is always snapshotted, however young the page (performance.now starts at 0). */
   private lastSnapshotAt = -Infinity;
+  /**
+   * The step the runs may not pass while running (null: none). A pool keeps its workers within a report window of
+   * each other by moving it; Step ignores it (one step of each run is what the user asked for).
+   */
+  private horizon: number | null = null;
+  /** Wakes a loop waiting at the horizon (a new horizon, a pause, a stop). */
+  private wake: (() => void) | null = null;
   /** The state after the latest report (both runs), to go on from after an error. */
   lastSnapshot: ComparisonSnapshot | null = null;
 
@@ -101,8 +124,9 @@ export class Comparison {
     if (this.data.train.count === 0) throw new Error('the training split is empty');
     this.testCount = this.data.test.count;
     this.order = new BatchOrder(this.data.train, c.seed, c.batchSize);
-    this.list = c.runs.map((run) => buildRun(c, run, this.data.train.count));
+    this.list = shareOf(c, options.share).map((run) => buildRun(c, run, this.data.train.count));
     this.runs = Object.fromEntries(this.list.map((r) => [r.run, r]));
+    // Every run's model has the same layers: any run's summary is the comparison's.
     this.summary = summarize(this.list[0].model, c.targetPruningRate);
     this.snapshotsOn = options.snapshots ?? true;
     this.snapshotEveryReport = this.summary.totalEdges <= (options.snapshotEveryReportUpTo ?? 2_000_000);
@@ -163,6 +187,27 @@ export class Comparison {
     this.delayMs = Math.max(0, delayMs);
   }
 
+  setHorizon(step: number | null): void {
+    this.horizon = step;
+    this.wakeLoop();
+  }
+
+  private wakeLoop(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** The step the unfinished runs are at (they step together), or null when all are done. */
+  get position(): number | null {
+    return this.list.find((r) => !r.done)?.stepsDone ?? null;
+  }
+
+  private atHorizon(): boolean {
+    const at = this.position;
+    return this.horizon !== null && at !== null && at >= this.horizon;
+  }
+
   /**
    * One step of each unfinished run on the same batch, then any reports and evaluations that fall due. `reportNow`
    * reports this step whatever `reportEvery` says: a single Step or a slowed run must move the heatmaps every step.
@@ -218,6 +263,10 @@ export class Comparison {
     this.loop = (async () => {
       try {
         while (this.state === 'running' && !this.done) {
+          if (this.atHorizon()) {
+            await new Promise<void>((resolve) => (this.wake = resolve));
+            continue;
+          }
           await this.stepOnce();
           await yieldToEvents(this.delayMs);
         }
@@ -246,6 +295,7 @@ export class Comparison {
   async pause(): Promise<void> {
     if (this.state === 'running') {
       this.state = 'paused';
+      this.wakeLoop();
       await this.loop;
       this.setState('paused');
     }
@@ -268,6 +318,7 @@ export class Comparison {
   async stop(): Promise<void> {
     if (this.state === 'running') {
       this.state = 'stopped';
+      this.wakeLoop();
       await this.loop;
     }
     this.setState('stopped');
@@ -277,6 +328,7 @@ export class Comparison {
   async halt(): Promise<void> {
     const loop = this.loop;
     this.state = 'error';
+    this.wakeLoop();
     // Chromium rejects a GPU read on a lost device (AbortError), but a read left pending elsewhere must not keep the
     // loss from being reported: the step it belongs to is not in the snapshot anyway.
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -9,7 +9,7 @@ import { Comparison, type ComparisonSnapshot } from './comparison';
 import { describeFailure, isOutOfMemory } from './errors';
 import type { SearchData } from './data';
 
-export type SelectBackend = (choice: BackendChoice, because?: string) => Promise<BackendInfo>;
+export type SelectBackend = (choice: BackendChoice, because?: string, threads?: number) => Promise<BackendInfo>;
 /** Destroys the active backend's WebGPU device (throws a clear error where there is none). */
 export type LoseDevice = () => void;
 
@@ -43,12 +43,15 @@ export class Runner {
   /** Set after a recoverable error: the state to rebuild from on the next 'init'. */
   private pendingRecovery: ComparisonSnapshot | null = null;
   private delayMs = 0;
+  private horizon: number | null = null;
   /**
    * Set by fail() until the next init or create. A step in flight when the device goes may fail on its own (a GPU
    * read rejected) before or after the device's `lost` fires: whichever comes first, the page ends with fail()'s
    * message and a recoverable error, and the comparison's own error after it is dropped.
    */
   private failed = false;
+  /** The runs this engine trains (undefined: all); kept for a rebuild after a lost device. */
+  private share: string[] | undefined;
   /** Stops hearing the current comparison. */
   private detach: (() => void) | null = null;
 
@@ -74,7 +77,7 @@ export class Runner {
     switch (cmd.type) {
       case 'init': {
         this.failed = false;
-        const backend = await this.selectBackend(cmd.backend, cmd.reason);
+        const backend = await this.selectBackend(cmd.backend, cmd.reason, cmd.threads);
         this.post({ type: 'backend', backend });
         if (this.pendingRecovery && this.data) {
           const snapshot = this.pendingRecovery;
@@ -84,7 +87,7 @@ export class Runner {
           } catch {
             // Tensors of a lost device may not be freeable; they go with it.
           }
-          this.attach(Comparison.restore(snapshot, this.data));
+          this.attach(Comparison.restore(snapshot, this.data, { share: this.share }));
           this.post({ type: 'state', state: 'paused', steps: this.comparison!.steps });
         }
         return;
@@ -93,9 +96,11 @@ export class Runner {
         const data = cmd.dataset ? payloadToData(cmd.dataset) : this.data;
         if (!data) throw new Error('create: no dataset has been sent yet');
         // Validate and build before dropping the old comparison, so a bad config loses nothing.
+        const options = { share: cmd.share };
         const next = cmd.snapshot
-          ? Comparison.restore(cmd.snapshot as ComparisonSnapshot, data)
-          : new Comparison(cmd.config, data);
+          ? Comparison.restore(cmd.snapshot as ComparisonSnapshot, data, options)
+          : new Comparison(cmd.config, data, options);
+        this.share = cmd.share;
         await this.comparison?.stop();
         this.comparison?.dispose();
         this.data = data;
@@ -117,6 +122,14 @@ export class Runner {
         this.delayMs = cmd.delayMs;
         this.comparison?.setSpeed(cmd.delayMs);
         return;
+      case 'horizon':
+        this.horizon = cmd.step;
+        this.comparison?.setHorizon(cmd.step);
+        return;
+      case 'ping':
+        // Answered out of turn by worker.ts; in order, only a runner without one (tests) answers here.
+        this.post({ type: 'pong', id: cmd.id });
+        return;
       case 'abandon':
         // worker.ts drops the device on arrival; in order, there is nothing left to do.
         return;
@@ -135,6 +148,7 @@ export class Runner {
   private attach(c: Comparison): void {
     this.comparison = c;
     c.setSpeed(this.delayMs);
+    c.setHorizon(this.horizon);
     let posted = c.lastSnapshot;
     this.detach = c.subscribe((event) => {
       const failing = event.type === 'error' || (event.type === 'state' && event.state === 'error');

@@ -53,7 +53,8 @@ const PINNED_THREADS = Number(import.meta.env.VITE_WASM_THREADS) || 0;
  * Must run before tf.setBackend('wasm'). The binaries are bundled assets (hashed names, relative to the built
  * worker), so the map works from any sub-path.
  */
-export function prepareWasm(threads = PINNED_THREADS || coreCount()): void {
+export function prepareWasm(asked?: number): void {
+  const threads = PINNED_THREADS || asked || coreCount();
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlain,
     'tfjs-backend-wasm-simd.wasm': wasmSimd,

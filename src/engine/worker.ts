@@ -10,8 +10,8 @@ function post(event: RunnerEvent): void {
 
 const runner = new Runner(
   post,
-  async (choice: BackendChoice, because?: string) => {
-    const info = await selectBackend(choice, because);
+  async (choice: BackendChoice, because?: string, threads?: number) => {
+    const info = await selectBackend(choice, because, threads);
     watchDeviceLoss(
       (message) =>
         void runner.fail(
@@ -29,5 +29,10 @@ let queue: Promise<void> = Promise.resolve();
 self.addEventListener('message', (e: MessageEvent<RunnerCommand>) => {
   // Out of turn: the command in progress is the step the page gave up waiting for.
   if (e.data.type === 'abandon') abandonDevice();
+  // Out of turn too: a ping says the thread is alive, whatever commands wait behind a slow one.
+  if (e.data.type === 'ping') {
+    post({ type: 'pong', id: e.data.id });
+    return;
+  }
   queue = queue.then(() => runner.handle(e.data));
 });

@@ -16,10 +16,20 @@ export interface DatasetPayload {
 }
 
 export type RunnerCommand =
-  /** reason: why this backend, where the page chose it (by measuring every backend); else the engine says why. */
-  | { type: 'init'; backend: BackendChoice; reason?: string }
-  /** snapshot: rebuild the comparison from this state (an engine replaced after it stopped answering), paused. */
-  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload; snapshot?: EngineSnapshot }
+  /**
+   * reason: why this backend, where the page chose it (by measuring every backend); else the engine says why.
+   * threads: wasm threads for this engine (a pool of engines shares the cores); default, one per core.
+   */
+  | { type: 'init'; backend: BackendChoice; reason?: string; threads?: number }
+  /**
+   * snapshot: rebuild the comparison from this state (an engine replaced after it stopped answering), paused.
+   * share: the runs this engine trains (one worker of a pool); default, all of them.
+   */
+  | { type: 'create'; config: ComparisonConfig; dataset?: DatasetPayload; snapshot?: EngineSnapshot; share?: RunId[] }
+  /** While running, go no further than this step (null: no limit); a pool keeps its workers within a window. */
+  | { type: 'horizon'; step: number | null }
+  /** Answered at once with 'pong' whatever the engine is doing, unless it is wedged: the pool's liveness check. */
+  | { type: 'ping'; id: number }
   | { type: 'start' }
   | { type: 'pause' }
   /** One step of each run, then paused. */
@@ -62,4 +72,5 @@ export type RunnerEvent =
    * recoverable: the run can go on from its last saved state with another backend (e.g. a lost WebGPU device).
    * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.
    */
-  | { type: 'error'; message: string; field?: string; recoverable?: boolean; restart?: boolean };
+  | { type: 'error'; message: string; field?: string; recoverable?: boolean; restart?: boolean }
+  | { type: 'pong'; id: number };
