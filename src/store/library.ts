@@ -1,11 +1,12 @@
 // The runs stored in this browser: list, open, delete, import and export. An import is fully checked before
 // anything is stored, so a malformed or foreign file changes nothing.
 import { useStore } from './index';
-import { deleteRun, listRuns, loadRun, loadSnapshot, putRecord, setRunStatus } from './persistence';
+import { deleteRun, listRuns, loadRun, loadSnapshot, putRecord, setRunStatus, type RunMeta } from './persistence';
 import { download, fileStem, parseRunFile, recordToCsv, recordToJson } from './runFiles';
 import { continueRun, stopLive } from './runnerLink';
 import { recorderIdle } from './recorder';
-import { announceRunsChanged, liveElsewhere } from './runOwnership';
+import { noticeWhile, whileLiveElsewhere, whileRecordedOnScreen } from './notices';
+import { announceRunsChanged, liveElsewhere, ownsRun, whenNotLive } from './runOwnership';
 import { toRecord } from './studio';
 
 function fail(prefix: string, e: unknown): void {
@@ -16,10 +17,46 @@ export async function refreshLibrary(): Promise<void> {
   try {
     const runs = await listRuns();
     const recording = runs.filter((r) => r.status === 'recording').map((r) => r.id);
-    useStore.getState().setStoredRuns(runs, [...(await liveElsewhere(recording))]);
+    const elsewhere = [...(await liveElsewhere(recording))];
+    useStore.getState().setStoredRuns(runs, elsewhere);
+    for (const id of elsewhere) watchOwner(id);
   } catch (e) {
     fail('The run library could not be read', e);
   }
+}
+
+// Runs live in another tab whose end this tab waits for (one wait per run).
+const watched = new Set<string>();
+
+/**
+ * When the tab that owns a live run lets it go, the list follows: a run that ended there is listed as it ended, and
+ * one whose tab closed mid-run is marked interrupted, as a reload would (the owner writes its final status before it
+ * lets go of the run, so a run still marked 'recording' then was cut short).
+ */
+function watchOwner(id: string): void {
+  if (watched.has(id)) return;
+  watched.add(id);
+  whenNotLive(id)
+    .then(() => {
+      watched.delete(id);
+      return markCutShort();
+    })
+    .catch((e: unknown) => fail('The run library could not be updated', e));
+}
+
+/** Marks the stored runs that are still 'recording' but live in no tab as interrupted; returns them. */
+async function markCutShort(): Promise<RunMeta[]> {
+  await refreshLibrary();
+  const { storedRuns, runsLiveElsewhere } = useStore.getState();
+  const cutShort = storedRuns.filter(
+    (r) => r.status === 'recording' && !runsLiveElsewhere.includes(r.id) && !ownsRun(r.id),
+  );
+  for (const run of cutShort) await setRunStatus(run.id, 'interrupted');
+  if (cutShort.length > 0) {
+    announceRunsChanged();
+    await refreshLibrary();
+  }
+  return cutShort;
 }
 
 export async function openStored(id: string): Promise<void> {
@@ -101,36 +138,30 @@ export async function importFile(file: File): Promise<boolean> {
  * is put back on screen.
  */
 export async function recoverInterrupted(): Promise<void> {
-  await refreshLibrary();
-  const { storedRuns, runsLiveElsewhere } = useStore.getState();
-  const cutShort = storedRuns.filter((r) => r.status === 'recording' && !runsLiveElsewhere.includes(r.id));
+  let cutShort: RunMeta[];
   try {
-    for (const run of cutShort) await setRunStatus(run.id, 'interrupted');
+    cutShort = await markCutShort();
   } catch (e) {
     fail('The run library could not be updated', e);
     return;
   }
-  if (cutShort.length > 0) {
-    announceRunsChanged();
-    await refreshLibrary();
-  }
-  if (runsLiveElsewhere.length > 0) {
-    useStore
-      .getState()
-      .addNotice('A run is training in another tab of this browser; it stays there (listed below as live there).');
+  if (useStore.getState().runsLiveElsewhere.length > 0) {
+    noticeWhile(
+      'A run is training in another tab of this browser; it stays there (listed below as live there).',
+      whileLiveElsewhere,
+    );
   }
   const newest = cutShort[0];
   if (!newest || useStore.getState().mode !== 'empty') return;
   await openStored(newest.id);
   const steps = useStore.getState().runnerSteps;
-  useStore
-    .getState()
-    .addNotice(
-      `Recovered the run that was training when the page closed (EP step ${steps.ep}, iEP step ${steps.iep}). ` +
-        (newest.snapshotSteps
-          ? `It is shown as recorded; Continue goes on from step ${newest.snapshotSteps.ep} / ${newest.snapshotSteps.iep}; Start begins a new run.`
-          : 'It is shown as recorded; Start begins a new run.'),
-    );
+  noticeWhile(
+    `Recovered the run that was training when the page closed (EP step ${steps.ep}, iEP step ${steps.iep}). ` +
+      (newest.snapshotSteps
+        ? `It is shown as recorded; Continue goes on from step ${newest.snapshotSteps.ep} / ${newest.snapshotSteps.iep}; Start begins a new run.`
+        : 'It is shown as recorded; Start begins a new run.'),
+    whileRecordedOnScreen(newest.id),
+  );
 }
 
 export function exportJson(): void {

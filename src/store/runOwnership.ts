@@ -31,13 +31,26 @@ export function releaseRun(id: string): void {
   held.delete(id);
 }
 
+/** Whether this tab holds the run's lock (it records the run). */
+export function ownsRun(id: string): boolean {
+  return held.has(id);
+}
+
 /** The ids among `ids` whose run is live in another tab of this browser. */
 export async function liveElsewhere(ids: string[]): Promise<Set<string>> {
   const manager = locks();
   if (!manager || ids.length === 0) return new Set();
   const state = await manager.query();
   const names = new Set([...(state.held ?? []), ...(state.pending ?? [])].map((l) => l.name));
-  return new Set(ids.filter((id) => !held.has(id) && names.has(LOCK_PREFIX + id)));
+  return new Set(ids.filter((id) => !ownsRun(id) && names.has(LOCK_PREFIX + id)));
+}
+
+/**
+ * Resolves once no tab holds the run's lock: its tab closed, or the run ended there. A shared request waits behind
+ * the owner's exclusive lock and is let go at once, so it never keeps a run from being claimed.
+ */
+export async function whenNotLive(id: string): Promise<void> {
+  await locks()?.request(LOCK_PREFIX + id, { mode: 'shared' }, () => undefined);
 }
 
 let channel: BroadcastChannel | null = null;
