@@ -137,7 +137,7 @@ export function RunsEditor({ locked }: { locked: boolean }) {
                 type="button"
                 disabled={locked || runs.length >= MAX_RUNS}
                 onClick={() => duplicate(i)}
-                aria-label="duplicate"
+                aria-label={`copy run ${i + 1}`}
               >
                 copy
               </button>

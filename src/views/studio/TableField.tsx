@@ -30,6 +30,7 @@ export function TableField({ path, at, value, onChange, disabled, hint }: Props)
   const text = labelText(path);
   const label = spec.help ? <Explain term={spec.help as Term}>{text}</Explain> : text;
   const kind = fieldKind(path);
+  // Each control carries its name itself: a label with an explanation in it is no <label> (see Field).
   return (
     <Field field={at ? `${at}.${path}` : path} label={label} hint={hint ?? spec.hint}>
       {(id, invalid) =>
@@ -40,11 +41,13 @@ export function TableField({ path, at, value, onChange, disabled, hint }: Props)
             options={FIELD_OPTIONS[path as SelectField]}
             onChange={onChange}
             disabled={disabled}
+            ariaLabel={text}
           />
         ) : kind === 'boolean' ? (
           <input
             id={id}
             type="checkbox"
+            aria-label={text}
             checked={value === true}
             disabled={disabled}
             onChange={(e) => onChange(e.target.checked)}
@@ -58,6 +61,7 @@ export function TableField({ path, at, value, onChange, disabled, hint }: Props)
             {...rangeOf(path)}
             invalid={invalid}
             disabled={disabled}
+            aria-label={text}
             onChange={(v) => onChange(isNullable(path) ? v : (v ?? NaN))}
           />
         )

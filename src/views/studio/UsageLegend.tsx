@@ -8,7 +8,7 @@ const STOPS = d3.range(0, 1.0001, 0.1);
 export function UsageLegend() {
   const gradient = `linear-gradient(to right, ${STOPS.map((t) => usageScale(t)).join(', ')})`;
   return (
-    <div className="usage-legend" aria-label="heatmap legend">
+    <div className="usage-legend" role="group" aria-label="heatmap legend">
       <Explain term="usage">Edge usage</Explain>
       <span className="legend-end">0</span>
       <span className="legend-ramp" style={{ background: gradient }} />

@@ -13,6 +13,7 @@ export function useFieldError(field: string): string | null {
 
 interface FieldProps {
   field: string;
+  /** Plain text, or text with an explanation in it (an Explain): then the child must name its control itself. */
   label: React.ReactNode;
   hint?: React.ReactNode;
   children: (id: string, invalid: boolean) => React.ReactNode;
@@ -23,7 +24,8 @@ export function Field({ field, label, hint, children }: FieldProps) {
   const error = useFieldError(field);
   return (
     <div className={`field${error ? ' field-invalid' : ''}`} data-field={field}>
-      <label htmlFor={id}>{label}</label>
+      {/* A <label> may not hold a <details> (the Explain's, itself interactive): axe finds no label through it. */}
+      {typeof label === 'string' ? <label htmlFor={id}>{label}</label> : <div className="field-label">{label}</div>}
       <div className="field-input">
         {children(id, error !== null)}
         {hint && <span className="field-hint">{hint}</span>}
@@ -49,6 +51,7 @@ interface NumberInputProps {
   /** Empty input means null (e.g. "use all images") instead of an invalid number. */
   nullable?: boolean;
   placeholder?: string;
+  'aria-label'?: string;
 }
 
 export function NumberInput({ id, value, onChange, invalid, disabled, nullable, ...rest }: NumberInputProps) {
