@@ -4,16 +4,17 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { registerServiceWorker } from './pwa/serviceWorker';
 import { backendChoiceFromUrl, getBrowserRunner, startBrowserRunner } from './runner/browserRunner';
-import { measureBackends } from './runner/measureBackends';
+import { measureBackends, measureLayout } from './runner/measureBackends';
 import { useStore } from './store';
 import { connectRunner } from './store/runnerLink';
 import { isRunLive } from './store/update';
 import './views/theme.css';
 
 // A backend forced in the address starts now; "auto" is measured once the data is in (runnerLink's prepareBackend).
+// The runner is a pool of engine workers that speaks as one engine (src/runner/pool.ts).
 const forced = backendChoiceFromUrl(location.search);
 const runner = forced === 'auto' ? getBrowserRunner() : startBrowserRunner(forced);
-connectRunner(runner, (id) => useStore.getState().datasetPayload(id), measureBackends);
+connectRunner(runner, (id) => useStore.getState().datasetPayload(id), measureBackends, measureLayout);
 // Until the engine names its backend, an error means it did not start at all (run errors go to the studio).
 runner.subscribe((event) => {
   if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);

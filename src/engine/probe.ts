@@ -1,5 +1,5 @@
 // Times a few real steps of a comparison on the active backend: the measurement the page's "auto" picks by.
-import type { ComparisonConfig } from '../protocol/config';
+import type { ComparisonConfig, RunId } from '../protocol/config';
 import { defaultIepConfig } from '../protocol/config';
 import type { DatasetPayload } from '../protocol/messages';
 import { Comparison } from './comparison';
@@ -15,14 +15,18 @@ export function probeConfig(config: ComparisonConfig): ComparisonConfig {
   return { ...config, epochs: 8, budget: 'equal-compute', runs, trainLimit: null, testLimit: null };
 }
 
-/** Runs `steps` comparison steps, calling `onStep` with each one's seconds (its GPU work included). */
+/**
+ * Runs `steps` comparison steps (of the runs in `share`, default all), calling `onStep` with each one's seconds (its
+ * GPU work included).
+ */
 export async function timeSteps(
   config: ComparisonConfig,
   dataset: DatasetPayload,
   steps: number,
   onStep: (seconds: number) => void,
+  share?: RunId[],
 ): Promise<void> {
-  const comparison = new Comparison(probeConfig(config), payloadToData(dataset), { snapshots: false });
+  const comparison = new Comparison(probeConfig(config), payloadToData(dataset), { snapshots: false, share });
   try {
     for (let i = 0; i < steps && !comparison.done; i++) {
       const t0 = performance.now();

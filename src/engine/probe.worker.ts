@@ -15,10 +15,10 @@ self.addEventListener('message', (e: MessageEvent<ProbeRequest | ProbeStop>) => 
     post({ type: 'stopped' });
     return;
   }
-  const { backend, config, dataset, steps, timeSoftware } = e.data;
+  const { backend, config, dataset, steps, timeSoftware, share, threads } = e.data;
   void (async () => {
     try {
-      const info = await selectBackend(backend, `${backend}: measured`);
+      const info = await selectBackend(backend, `${backend}: measured`, threads);
       // selectBackend falls back to another backend when the one asked for cannot start: that is no measurement.
       if (info.name !== backend) {
         post({ type: 'failed', message: info.reason });
@@ -30,7 +30,7 @@ self.addEventListener('message', (e: MessageEvent<ProbeRequest | ProbeStop>) => 
         post({ type: 'untimed' });
         return;
       }
-      await timeSteps(config, dataset, steps, (seconds) => post({ type: 'step', seconds }));
+      await timeSteps(config, dataset, steps, (seconds) => post({ type: 'step', seconds }), share);
     } catch (err) {
       post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     }

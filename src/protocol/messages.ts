@@ -19,8 +19,15 @@ export type RunnerCommand =
   /**
    * reason: why this backend, where the page chose it (by measuring every backend); else the engine says why.
    * threads: wasm threads for this engine (a pool of engines shares the cores); default, one per core.
+   * layout: for a pool, how to lay the next comparison over the cores, where the page measured it.
    */
-  | { type: 'init'; backend: BackendChoice; reason?: string; threads?: number }
+  | {
+      type: 'init';
+      backend: BackendChoice;
+      reason?: string;
+      threads?: number;
+      layout?: { workers: number; threads: number };
+    }
   /**
    * snapshot: rebuild the comparison from this state (an engine replaced after it stopped answering), paused.
    * share: the runs this engine trains (one worker of a pool); default, all of them.

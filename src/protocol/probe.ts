@@ -1,7 +1,7 @@
 // Messages between the page and a throwaway probe worker that times a few steps of the configured comparison on one
 // backend (the page's "auto"). The page terminates the worker when its time is up, so a step that would take minutes
 // is abandoned rather than waited for.
-import type { BackendName, ComparisonConfig } from './config';
+import type { BackendName, ComparisonConfig, RunId } from './config';
 import type { DatasetPayload } from './messages';
 import type { BackendInfo } from './report';
 
@@ -18,6 +18,10 @@ export interface ProbeRequest {
    * ends (seconds, even tens of seconds), and it uses the same cores that wasm uses directly.
    */
   timeSoftware: boolean;
+  /** The runs this probe times (one engine of a pool layout); default all. */
+  share?: RunId[];
+  /** wasm threads (default one per core). */
+  threads?: number;
 }
 
 /** Sent when the probe's time is up: drop the device (abandonDevice), answer 'stopped', then be terminated. */

@@ -1,19 +1,23 @@
-// The in-browser runner: ONE module Web Worker running the engine (src/engine/worker.ts). The page talks to it with
-// RunnerCommand and hears RunnerEvent, the same messages the remote GPU runner speaks.
+// The in-browser runner: a pool of module Web Workers running the engine (src/engine/worker.ts, src/runner/pool.ts),
+// one per run up to the cores. The page talks to it with RunnerCommand and hears RunnerEvent as if it were one
+// engine: the same messages the remote GPU runner speaks.
 import type { BackendChoice, BackendName } from '../protocol/config';
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
+import { EnginePool, type Layout, type SpawnEngine } from './pool';
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
 export interface BrowserRunner {
-  send(cmd: RunnerCommand, transfer?: Transferable[]): void;
+  send(cmd: RunnerCommand): void;
   /** Returns the unsubscribe function. */
   subscribe(listener: RunnerListener): () => void;
   /**
-   * Terminates the engine's worker whatever it is doing (a step that takes minutes included) and starts a new one,
-   * with no backend and no comparison yet; the listeners stay. Nothing the old worker had queued arrives after this.
+   * Terminates the engine workers whatever they are doing (a step that takes minutes included); the next init and
+   * create start new ones. The listeners stay. Nothing the old workers had queued arrives after this.
    */
   restart(): void;
+  /** How the comparison being trained is laid over the cores (null before one). */
+  layout(): Layout | null;
 }
 
 /** How long a replaced engine has to drop its GPU device before it is terminated anyway. */
@@ -35,50 +39,35 @@ export function debugFromUrl(search: string): boolean {
   return new URLSearchParams(search).get('debug') === '1';
 }
 
-function createRunner(): BrowserRunner {
-  const listeners = new Set<RunnerListener>();
-  const emit = (event: RunnerEvent) => listeners.forEach((l) => l(event));
-  const spawn = (): Worker => {
-    const w = new Worker(new URL('../engine/worker.ts', import.meta.url), { type: 'module' });
-    // Only the current worker is heard: a replaced one's last messages may still be on their way.
-    const current = (handler: (e: Event) => void) => (e: Event) => {
-      if (w === worker) handler(e);
-    };
-    w.addEventListener(
-      'message',
-      current((e) => emit((e as MessageEvent<RunnerEvent>).data)),
-    );
-    // A worker that fails to load (or throws outside a handler) must still be reported on the page.
-    w.addEventListener(
-      'error',
-      current((e) => {
-        e.preventDefault();
-        emit({
-          type: 'error',
-          message: `The engine worker failed: ${(e as ErrorEvent).message || 'it could not be loaded'}`,
-        });
-      }),
-    );
-    w.addEventListener(
-      'messageerror',
-      current(() => emit({ type: 'error', message: 'A message from the engine worker could not be read' })),
-    );
-    return w;
-  };
-  let worker: Worker = spawn();
+/** One engine Web Worker (src/engine/worker.ts) as a port of the pool. */
+const spawnWorker: SpawnEngine = (hear, crash) => {
+  const w = new Worker(new URL('../engine/worker.ts', import.meta.url), { type: 'module' });
+  let closed = false;
+  w.addEventListener('message', (e: MessageEvent<RunnerEvent>) => !closed && hear(e.data));
+  // A worker that fails to load (or throws outside a handler) must still be reported on the page.
+  w.addEventListener('error', (e) => {
+    e.preventDefault();
+    if (!closed) crash(`The engine worker failed: ${e.message || 'it could not be loaded'}`);
+  });
+  w.addEventListener('messageerror', () => !closed && crash('A message from the engine worker could not be read'));
   return {
-    send: (cmd, transfer) => worker.postMessage(cmd, transfer ?? []),
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    restart: () => {
-      const old = worker;
-      worker = spawn();
+    post: (cmd) => w.postMessage(cmd),
+    close: () => {
+      closed = true;
       // A moment to drop its GPU device first (the GPU process then drops the work queued for it), then gone.
-      old.postMessage({ type: 'abandon' } satisfies RunnerCommand);
-      setTimeout(() => old.terminate(), ABANDON_GRACE_MS);
+      setTimeout(() => w.terminate(), ABANDON_GRACE_MS);
     },
+  };
+};
+
+function createRunner(): BrowserRunner {
+  const cores = Number.isInteger(navigator.hardwareConcurrency) ? navigator.hardwareConcurrency : 1;
+  const pool = new EnginePool(spawnWorker, { cores });
+  return {
+    send: (cmd) => pool.send(cmd),
+    subscribe: (listener) => pool.subscribe(listener),
+    restart: () => pool.restart(),
+    layout: () => pool.currentLayout,
   };
 }
 

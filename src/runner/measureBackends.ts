@@ -1,7 +1,7 @@
 // The page's "auto": each candidate backend times a few real steps of the configured comparison in a throwaway Web
 // Worker (src/engine/probe.worker.ts), one candidate after another, each within a time bound. A worker still busy
 // when its time is up is terminated: a step that would take a minute (WebGPU on a software adapter) is abandoned.
-import type { BackendName, ComparisonConfig } from '../protocol/config';
+import type { BackendName, ComparisonConfig, RunId } from '../protocol/config';
 import type { DatasetPayload } from '../protocol/messages';
 import { probeDataset, type ProbeEvent, type ProbeRequest, type ProbeStop } from '../protocol/probe';
 
@@ -103,4 +103,39 @@ export const measureBackends: Measurer = async (config, dataset, onProgress, sig
     done.push(await measureOne({ backend, config, dataset: data, steps: STEPS, timeSoftware }, signal));
   }
   return done;
+};
+
+/** How fast a comparison went laid over `workers` engines of `threads` wasm threads each, timed all at once. */
+export interface LayoutMeasurement {
+  workers: number;
+  threads: number;
+  /** Seconds of each comparison step: the slowest engine's, since the runs keep within a window of each other. */
+  stepSeconds: number[];
+  failure: string | null;
+}
+
+export type LayoutMeasurer = (
+  config: ComparisonConfig,
+  dataset: DatasetPayload,
+  backend: BackendName,
+  layout: { shares: RunId[][]; threads: number },
+  signal: AbortSignal,
+) => Promise<LayoutMeasurement>;
+
+/** Times the configured comparison split into `shares`, one probe worker each, all stepping at once. */
+export const measureLayout: LayoutMeasurer = async (config, dataset, backend, { shares, threads }, signal) => {
+  const data = probeDataset(dataset, config, STEPS);
+  const each = await Promise.all(
+    shares.map((share) =>
+      measureOne({ backend, config, dataset: data, steps: STEPS, timeSoftware: false, share, threads }, signal),
+    ),
+  );
+  const steps = Math.min(...each.map((m) => m.stepSeconds.length));
+  const failure = each.find((m) => m.failure)?.failure ?? null;
+  return {
+    workers: shares.length,
+    threads,
+    stepSeconds: Array.from({ length: steps }, (_, i) => Math.max(...each.map((m) => m.stepSeconds[i]))),
+    failure,
+  };
 };

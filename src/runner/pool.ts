@@ -24,10 +24,14 @@ export interface EnginePort {
 /** Starts an engine: `hear` gets its events, `crash` a failure outside any command (it died, it could not load). */
 export type SpawnEngine = (hear: (event: RunnerEvent) => void, crash: (message: string) => void) => EnginePort;
 
-/** How a comparison is laid over the cores: engine workers, wasm threads in each, and why. */
-export interface Layout {
+/** How a comparison is laid over the cores: engine workers, and wasm threads in each. */
+export interface PoolLayout {
   workers: number;
   threads: number;
+}
+
+/** A layout and why it was chosen (said on the backend badge). */
+export interface Layout extends PoolLayout {
   why: string;
 }
 
@@ -49,6 +53,17 @@ export function ruleLayout(runs: number, cores: number, backend: BackendChoice):
     threads,
     why: `${workers} worker${workers === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`,
   };
+}
+
+/** "2 workers × 1 thread": how the badge and the measurement say a layout. */
+export function layoutWords(workers: number, threads: number): string {
+  return `${workers} worker${workers === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+/** The layout the page measured, for a comparison of however many runs. */
+export function measuredLayout(asked: PoolLayout, config: ComparisonConfig): Layout {
+  const workers = Math.max(1, Math.min(asked.workers, config.runs.length));
+  return { workers, threads: asked.threads, why: `${layoutWords(workers, asked.threads)} (measured)` };
 }
 
 /** The runs of `config` dealt over `workers` engines in turn (EP and iEP, first in most studies, apart). */
@@ -151,6 +166,8 @@ export class EnginePool {
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private members: Member[] = [];
   private choice: { backend: BackendChoice; reason?: string } | null = null;
+  /** The layout the page measured for the next comparison, if it did. */
+  private asked: PoolLayout | null = null;
   private layout: Layout | null = null;
   private config: ComparisonConfig | null = null;
   private dataset: DatasetPayload | undefined;
@@ -193,6 +210,14 @@ export class EnginePool {
   /** The layout of the comparison being trained (null before one). */
   get currentLayout(): Layout | null {
     return this.layout;
+  }
+
+  /**
+   * Threads for an engine started now: the layout's, or before any comparison the default two-run comparison's, so
+   * the engine started early to name the backend is usually kept.
+   */
+  private threadsNow(): number {
+    return this.layout?.threads ?? Math.max(1, Math.floor(this.cores / 2));
   }
 
   /** Engines alive now (tests and the benchmark read it). */
@@ -269,7 +294,7 @@ export class EnginePool {
   private newMember(share: RunId[]): Member {
     const m: Member = {
       port: null as unknown as EnginePort,
-      threads: this.layout?.threads ?? this.cores,
+      threads: this.threadsNow(),
       share,
       state: 'idle',
       steps: {},
@@ -296,16 +321,17 @@ export class EnginePool {
     );
     m.port = port;
     m.ping = null;
-    m.threads = this.layout?.threads ?? this.cores;
+    m.threads = this.threadsNow();
     if (this.choice) port.post({ type: 'init', ...this.choice, threads: m.threads });
   }
 
   private init(cmd: Extract<RunnerCommand, { type: 'init' }>): void {
     this.choice = { backend: cmd.backend, ...(cmd.reason ? { reason: cmd.reason } : {}) };
+    this.asked = cmd.layout ?? null;
     if (this.recovering && this.config) {
       // After a lost device every engine starts again on the new backend from its own last snapshot, paused.
       this.recovering = false;
-      this.layout = this.layoutFor(this.config, cmd.backend);
+      this.layout = this.asked ? measuredLayout(this.asked, this.config) : this.layoutFor(this.config, cmd.backend);
       this.wanted = 'paused';
       this.members.forEach((m) => this.rebuild(m));
       return;
@@ -321,7 +347,7 @@ export class EnginePool {
   private create(config: ComparisonConfig, dataset: DatasetPayload | undefined, snapshot?: ShareSnapshot): void {
     if (dataset) this.dataset = shareDataset(dataset);
     const backend = this.choice?.backend ?? 'auto';
-    const layout = this.layoutFor(config, backend);
+    const layout = this.asked ? measuredLayout(this.asked, config) : this.layoutFor(config, backend);
     const shares = dealRuns(config, layout.workers);
     // Engines are kept where their wasm threads fit the new layout (a backend started cannot change its threads).
     const fits = this.members.filter((m) => m.threads === layout.threads).slice(0, shares.length);

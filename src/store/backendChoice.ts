@@ -4,7 +4,8 @@ import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
 import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
 import type { DatasetPayload } from '../protocol/messages';
-import type { Measurement, Measurer } from '../runner/measureBackends';
+import type { LayoutMeasurement, LayoutMeasurer, Measurement, Measurer } from '../runner/measureBackends';
+import { dealRuns, layoutWords, ruleLayout, type PoolLayout } from '../runner/pool';
 
 export interface BackendChoiceSlice {
   /** What the measurement is doing, in words, while it runs; null otherwise. */
@@ -17,10 +18,17 @@ export const createBackendChoiceSlice: StateCreator<StoreState, [], [], BackendC
   setBackendMeasuring: (backendMeasuring) => set({ backendMeasuring }),
 });
 
-/** What the engine is started with: the backend, and why where the page chose it. */
+/** What the engine is started with: the backend, and why where the page chose it; the layout where measured. */
 export interface Choice {
   backend: BackendChoice;
   reason?: string;
+  layout?: PoolLayout;
+}
+
+/** The cores the page may fill (1 where the browser hides the figure). */
+export function pageCores(): number {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n! > 0 ? n! : 1;
 }
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'wasm', cpu: 'cpu' };
@@ -87,19 +95,23 @@ function choiceReason(chosen: BackendName, measurements: Measurement[], config: 
 const STORAGE_PREFIX = 'supermask-studio/backend/';
 const NAMES: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** The speed of a backend depends on the net and the batch, so each pair is measured once. */
+/** The speed of a backend depends on the net, the batch and (for the layout) the number of runs: each is measured once. */
 export function choiceKey(config: ComparisonConfig): string {
-  return `${STORAGE_PREFIX}${config.model}@${config.width}/batch${config.batchSize}`;
+  return `${STORAGE_PREFIX}${config.model}@${config.width}/batch${config.batchSize}/runs${config.runs.length}`;
+}
+
+function isLayout(x: unknown): x is PoolLayout {
+  const l = x as PoolLayout | undefined;
+  return Number.isInteger(l?.workers) && Number.isInteger(l?.threads) && l!.workers > 0 && l!.threads > 0;
 }
 
 /** The remembered choice for a setup; anything unreadable counts as none (it is measured again). */
 export function rememberedChoice(config: ComparisonConfig): Choice | null {
   try {
     const saved: unknown = JSON.parse(localStorage.getItem(choiceKey(config)) ?? 'null');
-    const { backend, reason } = (saved ?? {}) as { backend?: unknown; reason?: unknown };
-    return NAMES.includes(backend as BackendName) && typeof reason === 'string'
-      ? { backend: backend as BackendName, reason }
-      : null;
+    const { backend, reason, layout } = (saved ?? {}) as { backend?: unknown; reason?: unknown; layout?: unknown };
+    if (!NAMES.includes(backend as BackendName) || typeof reason !== 'string') return null;
+    return { backend: backend as BackendName, reason, ...(isLayout(layout) ? { layout } : {}) };
   } catch {
     return null;
   }
@@ -122,10 +134,57 @@ export function forgetChoice(config: ComparisonConfig): void {
 }
 
 let measurer: Measurer | null = null;
+let layoutMeasurer: LayoutMeasurer | null = null;
 let inFlight: { key: string; controller: AbortController; promise: Promise<Choice | null> } | null = null;
 
-export function setMeasurer(m: Measurer): void {
+export function setMeasurer(m: Measurer, layouts?: LayoutMeasurer): void {
   measurer = m;
+  layoutMeasurer = layouts ?? null;
+}
+
+function layoutRate(m: LayoutMeasurement): number | null {
+  return stepsPerSecond({ stepSeconds: m.stepSeconds } as Measurement);
+}
+
+function layoutText(l: PoolLayout): string {
+  return layoutWords(l.workers, l.threads);
+}
+
+/**
+ * On a CPU backend with runs to spread, the comparison laid over an engine per run (up to the cores) is timed
+ * against the one engine just measured with every core as a thread; the faster wins and the reason gives both.
+ */
+async function chooseLayout(
+  config: ComparisonConfig,
+  data: DatasetPayload,
+  chosen: Measurement,
+  signal: AbortSignal,
+  progress: MeasureProgress,
+): Promise<{ layout: PoolLayout; text: string } | null> {
+  const cores = pageCores();
+  const pool = ruleLayout(config.runs.length, cores, chosen.backend);
+  const single: PoolLayout = { workers: 1, threads: cores };
+  const singleRate = stepsPerSecond(chosen);
+  if (!layoutMeasurer || pool.workers < 2 || chosen.software || singleRate === null) return null;
+  progress(`Measuring how to use the ${cores} cores with ${setupText(config)}: ${layoutText(pool)}…`);
+  const m = await layoutMeasurer(
+    config,
+    data,
+    chosen.backend,
+    { shares: dealRuns(config, pool.workers), threads: pool.threads },
+    signal,
+  );
+  if (signal.aborted) return null;
+  const poolRate = layoutRate(m);
+  const figures = [
+    `${layoutText(pool)} ${poolRate === null ? `no step (${m.failure ?? 'too slow'})` : `${figure(poolRate)} steps/s`}`,
+    `${layoutText(single)} ${figure(singleRate)} steps/s`,
+  ];
+  const poolWins = poolRate !== null && poolRate > singleRate;
+  return {
+    layout: poolWins ? pool : single,
+    text: `layout ${layoutText(poolWins ? pool : single)}: ${figures.join(' · ')}`,
+  };
 }
 
 /** Stops a measurement in progress (Reset): nothing is remembered from it. */
@@ -159,7 +218,18 @@ async function measure(
   const chosen = pickBackend(measurements);
   // Nothing started at all: the engine's own order and reasons say the rest.
   if (!chosen) return { backend: 'auto' };
-  const choice = { backend: chosen, reason: choiceReason(chosen, measurements, config) };
+  const layout = await chooseLayout(
+    config,
+    data,
+    measurements.find((m) => m.backend === chosen)!,
+    signal,
+    progress,
+  );
+  if (signal.aborted) return null;
+  const reason = choiceReason(chosen, measurements, config);
+  const choice: Choice = layout
+    ? { backend: chosen, reason: `${reason}; ${layout.text}`, layout: layout.layout }
+    : { backend: chosen, reason };
   // A guess holds for this page only: the next visit measures again.
   if (anyTimed(measurements)) remember(config, choice);
   return choice;

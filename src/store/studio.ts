@@ -1,6 +1,6 @@
 // The studio's state: the setup being edited, the comparison on screen (live from the engine, or a recorded run
 // replayed), the timeline cursor and the UI switches. Views read it with selectors and call these actions; the
-// engine's events come in through applyEvents (see runnerLink.ts), batched.
+// engine's events come in through applyEvents (see engineSession.ts), batched.
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
 import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunId } from '../protocol/config';
@@ -63,8 +63,6 @@ export interface StudioSlice {
   runningSeconds: number;
   /** performance.now() of the last batch while running; null while not running. */
   runningSince: number | null;
-  /** Start or Step pressed before the engine said 'created': sent once it does. */
-  pendingAfterCreate: 'start' | 'step' | null;
   delayMs: number;
 
   /** Timeline position in steps; null follows the newest report. */
@@ -89,10 +87,10 @@ export interface StudioSlice {
   dismissNotice: (notice: string) => void;
   /** Folds engine events into the state, in order, in one update. */
   applyEvents: (events: RunnerEvent[]) => void;
-  beginLive: (comparison: Comparison, pending: 'start' | 'step' | null) => void;
+  beginLive: (comparison: Comparison) => void;
   showRecord: (record: RunRecord) => void;
   /** A stored run goes on live from where its reports end (the engine rebuilds it from its stored snapshot). */
-  resumeLive: (record: RunRecord, pending: 'start' | 'step') => void;
+  resumeLive: (record: RunRecord) => void;
   clearComparison: () => void;
   setDelay: (delayMs: number) => void;
   setCursor: (step: number | null) => void;
@@ -171,7 +169,6 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   runnerSteps: {},
   runningSeconds: 0,
   runningSince: null,
-  pendingAfterCreate: null,
   delayMs: 0,
   cursor: null,
   replayPlaying: false,
@@ -249,7 +246,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
     set({ comparison, backend, runnerState, runnerSteps, runningSeconds, runningSince, series, configError });
   },
 
-  beginLive: (comparison, pending) =>
+  beginLive: (comparison) =>
     set({
       mode: 'live',
       comparison,
@@ -258,7 +255,6 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       runnerSteps: {},
       runningSeconds: 0,
       runningSince: null,
-      pendingAfterCreate: pending,
       cursor: null,
       replayPlaying: false,
       enlargedLayer: null,
@@ -285,12 +281,11 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       runnerSteps: newestSteps(series, 'step'),
       cursor: steps.length ? steps[steps.length - 1] : null,
       replayPlaying: false,
-      pendingAfterCreate: null,
       enlargedLayer: null,
     });
   },
 
-  resumeLive: (record, pending) => {
+  resumeLive: (record) => {
     get().showRecord(record);
     set({
       mode: 'live',
@@ -298,7 +293,6 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       runnerState: 'idle',
       runningSeconds: 0,
       runningSince: null,
-      pendingAfterCreate: pending,
       cursor: null,
     });
   },
@@ -312,7 +306,6 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       runnerSteps: {},
       runningSeconds: 0,
       runningSince: null,
-      pendingAfterCreate: null,
       cursor: null,
       replayPlaying: false,
       enlargedLayer: null,

@@ -80,19 +80,16 @@ describe('after a recovery from an older snapshot', () => {
     const strip = (r: StepReport) => ({ ...r, imagesPerSecond: 0 });
     for (const step of [4, 6]) expect(strip(report(after, step).report)).toEqual(strip(report(before, step).report));
 
-    useStore.getState().beginLive(
-      {
-        id: 'c3a5b2e1-4f6b-4d8c-8e2f-1b2c3d4e5f60',
-        createdAt: new Date().toISOString(),
-        source: 'browser',
-        config: snapshot.config,
-        summary: null,
-        totalSteps: null,
-        error: null,
-        recoverable: false,
-      },
-      null,
-    );
+    useStore.getState().beginLive({
+      id: 'c3a5b2e1-4f6b-4d8c-8e2f-1b2c3d4e5f60',
+      createdAt: new Date().toISOString(),
+      source: 'browser',
+      config: snapshot.config,
+      summary: null,
+      totalSteps: null,
+      error: null,
+      recoverable: false,
+    });
     useStore.getState().applyEvents(before);
     useStore.getState().applyEvents(after);
     const { series } = useStore.getState();

@@ -32,7 +32,7 @@ describe('notices that clear themselves', () => {
     noticeWhile(RECOVERED, whileRecordedOnScreen(record.id));
     expect(shown()).toEqual([RECOVERED]);
     // What Continue does to the store (runnerLink's continueRun): the same run, live again.
-    useStore.getState().resumeLive(record, 'start');
+    useStore.getState().resumeLive(record);
     expect(shown()).toEqual([]);
   });
 

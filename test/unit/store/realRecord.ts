@@ -22,19 +22,16 @@ async function record(): Promise<RealRun> {
   const config = tinyConfig({ epochs: 2, reportEvery: 3, iep: { cycles: 4 } });
   const c = new Comparison(config, cifar(64, 32), { snapshots: false });
   const store = useStore.getState();
-  store.beginLive(
-    {
-      id: 'b2f4c1d0-3e5a-4c7b-9d1e-0a1b2c3d4e5f',
-      createdAt: new Date().toISOString(),
-      source: 'browser',
-      config: c.config,
-      summary: c.summary,
-      totalSteps: c.totalSteps,
-      error: null,
-      recoverable: false,
-    },
-    null,
-  );
+  store.beginLive({
+    id: 'b2f4c1d0-3e5a-4c7b-9d1e-0a1b2c3d4e5f',
+    createdAt: new Date().toISOString(),
+    source: 'browser',
+    config: c.config,
+    summary: c.summary,
+    totalSteps: c.totalSteps,
+    error: null,
+    recoverable: false,
+  });
   const events: RunnerEvent[] = [{ type: 'backend', backend: { name: 'wasm', reason: 'unit test (Node)' } }];
   c.subscribe((e) => events.push(e));
   await c.start();

@@ -96,7 +96,7 @@ describe('a live run', () => {
 
   function goLive() {
     const s = useStore.getState();
-    s.beginLive(liveComparison(), null);
+    s.beginLive(liveComparison());
     s.applyEvents([
       { type: 'state', state: 'running', steps: { ep: 0, iep: 0 } },
       ...record.reports.map((report) => ({ type: 'report' as const, report })),
@@ -107,7 +107,7 @@ describe('a live run', () => {
   it('events fold into the same series the record holds', async () => {
     const events = await realEvents();
     const s = useStore.getState();
-    s.beginLive({ ...liveComparison(), totalSteps: { ep: 16, iep: 16 } }, null);
+    s.beginLive({ ...liveComparison(), totalSteps: { ep: 16, iep: 16 } });
     // In bursts, as runnerLink flushes them.
     for (let i = 0; i < events.length; i += 5) useStore.getState().applyEvents(events.slice(i, i + 5));
     // The expectation, walked by hand from what the engine emitted: each run's reports and evaluations in order.
