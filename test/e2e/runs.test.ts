@@ -49,7 +49,10 @@ function hashConfig(page: Page): Promise<ComparisonConfig> {
 
 /** A column's colour as its header shows it, [r, g, b]. */
 function columnColour(page: Page, run: RunId): Promise<number[]> {
-  return page.$eval(`section[data-run="${run}"] .run-head h2`, (el) => getComputedStyle(el).color).then(parseColour);
+  // The header's border is the run's line colour (its text a darker shade of the same hue, for contrast).
+  return page
+    .$eval(`section[data-run="${run}"] .run-head`, (el) => getComputedStyle(el).borderTopColor)
+    .then(parseColour);
 }
 
 /** The colours of the drawn lines (non-empty paths) of a shared chart, each as [r, g, b]. */
