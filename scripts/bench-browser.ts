@@ -5,6 +5,7 @@
 // - the main thread's long tasks (PerformanceObserver 'longtask': count, longest, total).
 // Usage: npx vite build && npx tsx scripts/bench-browser.ts [--steps 30] [--cap 80] [--only wasm-conv2,...] [--dist dir]
 // Writes bench-results/browser.json. Speed only: nothing here passes or fails on a number.
+// `--suite pool`: the engine pool against one engine worker instead (scripts/bench/pool.ts), to bench-results/pool.json.
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { startHarness } from '../test/e2e/harness';
 import { configHash, tinyConfig } from '../test/e2e/studioSupport';
 import { writeBenchResults } from './benchResults';
+import { layoutsFor, POOL_CASES, runPoolCase, type PoolResult } from './bench/pool';
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +21,9 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '' },
     cap: { type: 'string', default: '80' },
     only: { type: 'string', default: '' },
-    out: { type: 'string', default: 'bench-results/browser.json' },
+    out: { type: 'string', default: '' },
+    /** 'backends' (the default: each backend on small nets) or 'pool' (the pool against one engine worker). */
+    suite: { type: 'string', default: 'backends' },
     /** The built app to serve (default dist/). */
     dist: { type: 'string', default: '' },
   },
@@ -187,6 +191,56 @@ async function runCase(h: Awaited<ReturnType<typeof startHarness>>, c: Case): Pr
 
 const fmt = (v: number | null, digits = 2) => (v === null ? '–' : v.toFixed(digits));
 
+async function poolSuite(): Promise<void> {
+  const cases = values.only ? POOL_CASES.filter((c) => values.only.split(',').includes(c.id)) : POOL_CASES;
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0];
+  const h = await startHarness(values.dist ? { outDir: path.resolve(values.dist) } : {});
+  const results: PoolResult[] = [];
+  try {
+    for (const c of cases) {
+      for (const layout of layoutsFor(c.runs)) {
+        process.stdout.write(`${c.id} on ${layout} ... `);
+        const r = await runPoolCase(h, c, layout);
+        results.push(r);
+        console.log(
+          `${fmt(r.runStepsPerSecond)} steps/s a run` + (r.errors.length ? `, ${r.errors.length} errors` : ''),
+        );
+      }
+    }
+  } finally {
+    await h.close();
+  }
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  console.log(
+    '\n| model | width | batch | runs | layout (workers x threads) | steps/s a run | run-steps/s, all runs | vs one worker | MiB per worker |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const single = results.find(
+      (x) =>
+        x.model === r.model && x.runs === r.runs && x.layout.startsWith('1x') && x.layout === layoutsFor(r.runs)[0],
+    );
+    const ratio =
+      single?.runStepsPerSecond && r.runStepsPerSecond ? r.runStepsPerSecond / single.runStepsPerSecond : null;
+    console.log(
+      `| ${r.model} | ${r.width} | ${r.batch} | ${r.runs} | ${r.layout} | ${fmt(r.runStepsPerSecond)} | ` +
+        `${fmt(r.allStepsPerSecond)} | ${ratio === null ? '–' : `${ratio.toFixed(2)}x`} | ${r.workerBytes.map(mib).join(', ') || '–'} |`,
+    );
+  }
+  const written = writeBenchResults(
+    values.out || 'bench-results/pool.json',
+    { started, loadBefore },
+    { settings: { batch: 64, reportEvery: 5, backend: 'wasm' }, results },
+  );
+  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${written}`);
+}
+
+if (values.suite === 'pool') {
+  await poolSuite();
+  process.exit(0);
+}
+
 const cases = values.only ? CASES.filter((c) => values.only.split(',').includes(c.id)) : CASES;
 const started = Date.now();
 const loadBefore = os.loadavg()[0];
@@ -222,7 +276,7 @@ for (const r of results) {
 }
 
 const written = writeBenchResults(
-  values.out,
+  values.out || 'bench-results/browser.json',
   { started, loadBefore },
   { settings: { steps: values.steps || 'per case', capSeconds, batch: BATCH, trainImages: TRAIN }, results },
 );

@@ -244,6 +244,7 @@ export class Comparison {
       this.lastSnapshotAt = this.now();
     }
     out.forEach((e) => this.emit(e));
+    if (this.horizon !== null) this.emit({ type: 'progress', steps: this.steps });
   }
 
   private evalReason(run: RunTrainer): EvalReport['reason'] | null {

@@ -80,4 +80,9 @@ export type RunnerEvent =
    * restart: this engine cannot be used again (a wasm module that aborted): the page starts a new one.
    */
   | { type: 'error'; message: string; field?: string; recoverable?: boolean; restart?: boolean }
-  | { type: 'pong'; id: number };
+  | { type: 'pong'; id: number }
+  /**
+   * The steps done after every step, sent only while a horizon is set (a pool's engine): the pool moves the horizon
+   * by where the slowest engine is, not by its last report, so a fast engine seldom waits at it.
+   */
+  | { type: 'progress'; steps: PerRun };

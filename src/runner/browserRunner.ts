@@ -1,9 +1,9 @@
 // The in-browser runner: a pool of module Web Workers running the engine (src/engine/worker.ts, src/runner/pool.ts),
 // one per run up to the cores. The page talks to it with RunnerCommand and hears RunnerEvent as if it were one
 // engine: the same messages the remote GPU runner speaks.
-import type { BackendChoice, BackendName } from '../protocol/config';
+import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
-import { EnginePool, type Layout, type SpawnEngine } from './pool';
+import { EnginePool, measuredLayout, type Layout, type PoolLayout, type SpawnEngine } from './pool';
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -29,6 +29,16 @@ const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 export function backendChoiceFromUrl(search: string): BackendChoice {
   const asked = new URLSearchParams(search).get('backend');
   return BACKENDS.find((b) => b === asked) ?? 'auto';
+}
+
+/**
+ * `?layout=2x1` (workers × wasm threads) lays every comparison out so, whatever "auto" would measure: for benchmarks
+ * and for showing the difference on stage. Anything else, or nothing, leaves the choice to the page.
+ */
+export function layoutFromUrl(search: string): PoolLayout | null {
+  const m = /^(\d+)x(\d+)$/.exec(new URLSearchParams(search).get('layout') ?? '');
+  const [workers, threads] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  return workers > 0 && threads > 0 ? { workers, threads } : null;
 }
 
 /**
@@ -62,7 +72,11 @@ const spawnWorker: SpawnEngine = (hear, crash) => {
 
 function createRunner(): BrowserRunner {
   const cores = Number.isInteger(navigator.hardwareConcurrency) ? navigator.hardwareConcurrency : 1;
-  const pool = new EnginePool(spawnWorker, { cores });
+  const forced = layoutFromUrl(location.search);
+  const layout = forced
+    ? (config: ComparisonConfig) => measuredLayout(forced, config, 'set by the address')
+    : undefined;
+  const pool = new EnginePool(spawnWorker, { cores, layout });
   return {
     send: (cmd) => pool.send(cmd),
     subscribe: (listener) => pool.subscribe(listener),

@@ -51,7 +51,7 @@ export function ruleLayout(runs: number, cores: number, backend: BackendChoice):
   return {
     workers,
     threads,
-    why: `${workers} worker${workers === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`,
+    why: layoutWords(workers, threads),
   };
 }
 
@@ -60,10 +60,10 @@ export function layoutWords(workers: number, threads: number): string {
   return `${workers} worker${workers === 1 ? '' : 's'} × ${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
-/** The layout the page measured, for a comparison of however many runs. */
-export function measuredLayout(asked: PoolLayout, config: ComparisonConfig): Layout {
+/** A layout the page measured (or the address set), for a comparison of however many runs. */
+export function measuredLayout(asked: PoolLayout, config: ComparisonConfig, source = 'measured'): Layout {
   const workers = Math.max(1, Math.min(asked.workers, config.runs.length));
-  return { workers, threads: asked.threads, why: `${layoutWords(workers, asked.threads)} (measured)` };
+  return { workers, threads: asked.threads, why: `${layoutWords(workers, asked.threads)} (${source})` };
 }
 
 /** The runs of `config` dealt over `workers` engines in turn (EP and iEP, first in most studies, apart). */
@@ -166,6 +166,8 @@ export class EnginePool {
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private members: Member[] = [];
   private choice: { backend: BackendChoice; reason?: string } | null = null;
+  /** What the engines last said they run on (before the layout is added). */
+  private lastBackend: BackendInfo | null = null;
   /** The layout the page measured for the next comparison, if it did. */
   private asked: PoolLayout | null = null;
   private layout: Layout | null = null;
@@ -365,6 +367,8 @@ export class EnginePool {
     this.evaluated = new Set();
     this.lastMergedSnapshot = snapshot ? snapshotAt(stepsOf(snapshot)) : -1;
     this.horizon = null;
+    // The badge says the new layout even where no engine starts anew.
+    if (this.lastBackend) this.emit({ type: 'backend', backend: this.describe(this.lastBackend) });
     this.members.forEach((m, i) => {
       Object.assign(m, { share: shares[i], state: 'idle', steps: {}, totals: null, summary: null, snapshots: [] });
       Object.assign(m, { rebuilding: false, crashes: 0 });
@@ -414,7 +418,11 @@ export class EnginePool {
       case 'pong':
         if (m.ping?.id === event.id) m.ping = null;
         return;
+      case 'progress':
+        m.steps = { ...m.steps, ...event.steps };
+        return this.updateHorizon();
       case 'backend':
+        this.lastBackend = event.backend;
         return this.emit({ type: 'backend', backend: this.describe(event.backend) });
       case 'created':
         m.totals = event.totalSteps;
@@ -458,7 +466,7 @@ export class EnginePool {
   /** The backend's reason with the layout, so the badge says how the cores are used. */
   private describe(backend: BackendInfo): BackendInfo {
     const layout = this.layout;
-    if (!layout || layout.workers === 1) return backend;
+    if (!layout) return backend;
     return { ...backend, reason: `${backend.reason} · ${layout.why}` };
   }
 
@@ -495,7 +503,10 @@ export class EnginePool {
     this.emit({ type: 'state', state, steps });
   }
 
-  /** The unfinished engines may run one report window past the slowest one. */
+  /**
+   * The unfinished engines may run one report window past the slowest one's steps (so their reports are at most one
+   * report apart): moved after every step of any engine, so that engines of equal speed never wait for it.
+   */
   private updateHorizon(): void {
     if (!this.config || this.members.length < 2) return;
     const open = this.members.filter((m) => !finished(m));

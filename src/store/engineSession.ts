@@ -317,7 +317,7 @@ export class EngineSession {
   // ── The engine's side ───────────────────────────────────────────────────────────────────────────────────────
 
   private hear(event: RunnerEvent): void {
-    if (event.type === 'pong') return;
+    if (event.type === 'pong' || event.type === 'progress') return;
     if (event.type === 'snapshot') {
       const c = useStore.getState().comparison;
       const id = this.runId();
