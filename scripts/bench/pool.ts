@@ -107,16 +107,17 @@ async function memory(page: Page): Promise<{ workers: number[]; page: number | n
     })
     .catch(() => null);
   if (!breakdown) return { workers: [], page: null };
-  const perUrl = new Map<string, number>();
+  // Every engine worker has the same script URL: each breakdown entry attributed to one is one worker's heap.
+  const workers: number[] = [];
   let pageBytes = 0;
   for (const b of breakdown) {
+    const share = b.bytes / Math.max(1, b.attribution.length);
     for (const a of b.attribution) {
-      if (a.scope === 'Window') pageBytes += b.bytes / b.attribution.length;
-      else if (/assets\/worker/.test(a.url))
-        perUrl.set(a.url, (perUrl.get(a.url) ?? 0) + b.bytes / b.attribution.length);
+      if (a.scope === 'Window') pageBytes += share;
+      else if (/assets\/worker/.test(a.url)) workers.push(Math.round(share));
     }
   }
-  return { workers: [...perUrl.values()].map(Math.round), page: Math.round(pageBytes) };
+  return { workers, page: Math.round(pageBytes) };
 }
 
 export async function runPoolCase(
