@@ -103,6 +103,16 @@ const MiB = 2 ** 20;
  */
 export const TAB_MEMORY_BUDGET = 2048 * MiB;
 
+/**
+ * The whole tab's budget when a comparison is spread over several engine workers (each its own wasm heap, all in
+ * the page's one renderer process): what an ordinary 8 GB laptop can give a tab beside the rest of its work.
+ */
+export const TAB_TOTAL_BUDGET = 4096 * MiB;
+
+/** Bytes of one CIFAR-style image with its label. */
+const BYTES_PER_RECORD = 3073;
+const KNOWN_TEST_SIZE = 10000;
+
 /*
  * The factors below are measured, not derived: the wasm backend's heap (Node, tfjs-backend-wasm 4.22) after two
  * comparison steps, at two batch sizes each, gives bytes per image (the slope) and bytes per edge (the rest):
@@ -113,9 +123,13 @@ export const TAB_MEMORY_BUDGET = 2048 * MiB;
  * test/unit/protocol/memory-measured.test.ts checks the estimate against a fresh measurement.
  */
 
-/** Float32 values per edge: the frozen weight, each run's scores, momentum, mask, counters and effective weight,
- * the step's gradients and top-k's sorted copies (measured 21-27, rounded up). */
-const FLOATS_PER_EDGE = 28;
+/**
+ * Float32 values per edge that an engine keeps for each of its runs (the run's frozen weight, scores, momentum, mask,
+ * usage counters and effective weight), and per edge for the step in flight (gradients, top-k's sorted copies), which
+ * one run at a time holds. Two runs in one engine: 2 x 11 + 6 = 28, the measured 21-27 rounded up.
+ */
+const FLOATS_PER_EDGE_RUN = 11;
+const FLOATS_PER_EDGE_STEP = 6;
 
 /** Float32 values per activation value and image: ResNets keep BatchNorm's normalised copies, the ReLU and residual
  * outputs and their gradients (measured 9.1-11.6); the Conv-n nets, without BatchNorm, about 4. */
@@ -145,7 +159,7 @@ export function estimateSteps(config: ComparisonConfig, trainImages?: number): R
 }
 
 export interface MemoryEstimate {
-  /** Bytes that do not depend on the batch: the empty heap, then weights, scores and the rest, per edge. */
+  /** Bytes that do not depend on the batch (for the runs of one engine): the empty heap, then per edge and run. */
   modelBytes: number;
   /** Bytes a step needs per image in the batch. */
   bytesPerImage: number;
@@ -155,13 +169,14 @@ export interface MemoryEstimate {
   reportBytes: number;
 }
 
-export function memoryEstimate(model: ModelName, width: number): MemoryEstimate {
+/** The memory one engine needs for `runs` runs of `model` at `width` (two by default: EP and iEP). */
+export function memoryEstimate(model: ModelName, width: number, runs = 2): MemoryEstimate {
   const layers = layerPlan(model, width);
   const edges = layers.reduce((a, l) => a + l.shape.reduce((x, y) => x * y, 1), 0);
   const outputs = layers.reduce((a, l) => a + l.outputs, 0);
   // The convolutions' patch buffers on wasm: the widest layer's input, k x k times over.
   const im2col = Math.max(...layers.map((l) => (l.kind === 'conv' ? l.inputs * l.shape[2] * l.shape[3] : 0)));
-  const modelBytes = BASE_HEAP + 4 * FLOATS_PER_EDGE * edges;
+  const modelBytes = BASE_HEAP + 4 * edges * (FLOATS_PER_EDGE_RUN * Math.max(1, runs) + FLOATS_PER_EDGE_STEP);
   const perActivation = model.startsWith('resnet') ? FLOATS_PER_ACTIVATION.resnet : FLOATS_PER_ACTIVATION.conv;
   const bytesPerImage = 4 * (perActivation * outputs + im2col);
   const cells = layers.reduce((a, l) => a + Math.min(l.shape[0], HEATMAP_MAX) * Math.min(l.shape[1], HEATMAP_MAX), 0);
@@ -173,6 +188,55 @@ export function memoryEstimate(model: ModelName, width: number): MemoryEstimate 
   };
 }
 
+/** The runs each of `workers` engines holds: the runs dealt in turn, so the first engines hold one more. */
+export function sharesOf(runs: number, workers: number): number[] {
+  const w = Math.max(1, Math.min(workers, runs));
+  return Array.from({ length: w }, (_, i) => Math.floor(runs / w) + (i < runs % w ? 1 : 0));
+}
+
+/** The bytes of the data a config trains and tests on (the loaded split, before trainLimit). */
+export function datasetBytes(config: ComparisonConfig, trainImages?: number): number {
+  const train = trainImages ?? KNOWN_TRAIN_SIZES[config.dataset] ?? LARGEST_TRAIN_SPLIT;
+  return (train + KNOWN_TEST_SIZE) * BYTES_PER_RECORD;
+}
+
+export interface PoolEstimate {
+  /** Each engine worker's wasm heap at the config's batch. */
+  perWorker: number[];
+  /** Every heap, and the data: the page's copy and each worker's (one shared copy where memory can be shared). */
+  totalBytes: number;
+}
+
+/** The tab's memory with the comparison spread over `workers` engine workers. */
+export function poolEstimate(
+  config: ComparisonConfig,
+  workers: number,
+  sharedData: boolean,
+  trainImages?: number,
+): PoolEstimate {
+  // A net only a worker builds takes no memory here.
+  if (!isLocal(config)) return { perWorker: [], totalBytes: 0 };
+  const perWorker = sharesOf(config.runs.length, workers).map((runs) => {
+    const m = memoryEstimate(config.model, config.width, runs);
+    return m.modelBytes + config.batchSize * m.bytesPerImage;
+  });
+  const copies = 1 + (sharedData ? 1 : perWorker.length);
+  return { perWorker, totalBytes: perWorker.reduce((a, b) => a + b, 0) + copies * datasetBytes(config, trainImages) };
+}
+
+/** The most engine workers, up to `wanted`, whose memory fits the tab (at least one: its own check says the rest). */
+export function fitWorkers(
+  config: ComparisonConfig,
+  wanted: number,
+  sharedData: boolean,
+  trainImages?: number,
+): number {
+  for (let w = Math.max(1, Math.min(wanted, config.runs.length)); w > 1; w--) {
+    if (poolEstimate(config, w, sharedData, trainImages).totalBytes <= TAB_TOTAL_BUDGET) return w;
+  }
+  return 1;
+}
+
 function mib(bytes: number): string {
   return bytes >= 1024 * MiB ? `${(bytes / (1024 * MiB)).toFixed(1)} GiB` : `${Math.ceil(bytes / MiB)} MiB`;
 }
@@ -182,22 +246,38 @@ function mib(bytes: number): string {
  * when it fits: a net only a worker builds, or more memory than a tab has. Only plain arithmetic over the layer plan,
  * so it costs nothing whatever was typed.
  */
-export function tabLimitProblem(config: ComparisonConfig, trainImages?: number): ConfigError | null {
+export function tabLimitProblem(
+  config: ComparisonConfig,
+  trainImages?: number,
+  workers = 1,
+  sharedData = false,
+): ConfigError | null {
   if (!isLocal(config)) return workerOnlyProblem(config);
-  const m = memoryEstimate(config.model, config.width);
+  // The engine with the most runs is the one that may not fit its heap.
+  const most = sharesOf(config.runs.length, workers)[0];
+  const m = memoryEstimate(config.model, config.width, most);
+  const where = workers > 1 ? ` (${most} run${most === 1 ? '' : 's'} in each engine worker)` : '';
   if (m.maxBatch < 1) {
     return new ConfigError(
       'width',
-      `${config.model} at width ${config.width} needs about ${mib(m.modelBytes)} before any batch, more than a ` +
-        `tab's ${mib(TAB_MEMORY_BUDGET)}: lower the width`,
+      `${config.model} at width ${config.width} needs about ${mib(m.modelBytes)} before any batch${where}, more than ` +
+        `a tab's ${mib(TAB_MEMORY_BUDGET)}: lower the width`,
     );
   }
   if (config.batchSize > m.maxBatch) {
     return new ConfigError(
       'batchSize',
-      `${config.model} at width ${config.width} fits at most batch ${m.maxBatch} in a tab ` +
+      `${config.model} at width ${config.width} fits at most batch ${m.maxBatch} in a tab${where} ` +
         `(batch ${config.batchSize} needs about ${mib(m.modelBytes + config.batchSize * m.bytesPerImage)}, ` +
         `the budget is ${mib(TAB_MEMORY_BUDGET)}): lower the batch size or the width`,
+    );
+  }
+  const pool = poolEstimate(config, workers, sharedData, trainImages);
+  if (workers > 1 && pool.totalBytes > TAB_TOTAL_BUDGET) {
+    return new ConfigError(
+      'batchSize',
+      `${config.runs.length} runs on ${workers} engine workers need about ${mib(pool.totalBytes)} in all, more ` +
+        `than a tab's ${mib(TAB_TOTAL_BUDGET)}: lower the batch size or the width, or train fewer runs`,
     );
   }
   const steps = estimateSteps(config, trainImages);

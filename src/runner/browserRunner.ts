@@ -3,7 +3,7 @@
 // engine: the same messages the remote GPU runner speaks.
 import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
-import { EnginePool, measuredLayout, type Layout, type PoolLayout, type SpawnEngine } from './pool';
+import { EnginePool, measuredLayout, pageCores, type Layout, type PoolLayout, type SpawnEngine } from './pool';
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -71,12 +71,11 @@ const spawnWorker: SpawnEngine = (hear, crash) => {
 };
 
 function createRunner(): BrowserRunner {
-  const cores = Number.isInteger(navigator.hardwareConcurrency) ? navigator.hardwareConcurrency : 1;
   const forced = layoutFromUrl(location.search);
   const layout = forced
     ? (config: ComparisonConfig) => measuredLayout(forced, config, 'set by the address')
     : undefined;
-  const pool = new EnginePool(spawnWorker, { cores, layout });
+  const pool = new EnginePool(spawnWorker, { cores: pageCores(), layout });
   return {
     send: (cmd) => pool.send(cmd),
     subscribe: (listener) => pool.subscribe(listener),

@@ -12,6 +12,7 @@ import type {
   RunnerEvent,
   RunnerState,
 } from '../protocol/messages';
+import { fitWorkers } from '../protocol/memory';
 import type { BackendInfo, ModelSummary } from '../protocol/report';
 
 /** One engine as the pool sees it: where commands go, and how it is dropped. */
@@ -66,6 +67,29 @@ export function measuredLayout(asked: PoolLayout, config: ComparisonConfig, sour
   return { workers, threads: asked.threads, why: `${layoutWords(workers, asked.threads)} (${source})` };
 }
 
+/** The cores the page may fill (1 where the browser hides the figure). */
+export function pageCores(): number {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n! > 0 ? n! : 1;
+}
+
+/** Whether workers can share memory here (a cross-origin isolated page): the dataset is then one copy for all. */
+export function canShareMemory(): boolean {
+  return globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
+}
+
+/**
+ * The rule's layout with as many workers as the tab's memory holds (protocol/memory.ts): a study too big to spread
+ * over every core shares fewer workers rather than being refused.
+ */
+export function fittedLayout(config: ComparisonConfig, cores: number, backend: BackendChoice): Layout {
+  const rule = ruleLayout(config.runs.length, cores, backend);
+  const workers = fitWorkers(config, rule.workers, canShareMemory());
+  if (workers === rule.workers) return rule;
+  const threads = Math.max(1, Math.floor(cores / workers));
+  return { workers, threads, why: `${layoutWords(workers, threads)} (as many as the tab's memory holds)` };
+}
+
 /** The runs of `config` dealt over `workers` engines in turn (EP and iEP, first in most studies, apart). */
 export function dealRuns(config: ComparisonConfig, workers: number): RunId[][] {
   const shares: RunId[][] = Array.from({ length: Math.min(workers, config.runs.length) }, () => []);
@@ -76,7 +100,7 @@ export function dealRuns(config: ComparisonConfig, workers: number): RunId[][] {
 /** The dataset on shared memory where the page may share it (cross-origin isolated): every engine reads one copy. */
 const sharedCopies = new WeakMap<DatasetPayload, DatasetPayload>();
 export function shareDataset(d: DatasetPayload): DatasetPayload {
-  if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined') return d;
+  if (!canShareMemory()) return d;
   const known = sharedCopies.get(d);
   if (known) return known;
   const onShared = (a: Uint8Array) => {
@@ -124,7 +148,7 @@ interface Member {
 export interface PoolOptions {
   /** How many cores the pool may fill (navigator.hardwareConcurrency in a page). */
   cores: number;
-  /** The layout for a comparison; default ruleLayout (the page passes the measured one when it has it). */
+  /** The layout for a comparison; default fittedLayout (the page's measured one, sent with init, comes first). */
   layout?: (config: ComparisonConfig, backend: BackendChoice) => Layout;
   /** Liveness: a ping every pingMs; an engine that leaves one unanswered for hangMs while it has work is replaced. */
   pingMs?: number;
@@ -197,7 +221,7 @@ export class EnginePool {
     options: PoolOptions,
   ) {
     this.cores = Math.max(1, options.cores);
-    this.layoutFor = options.layout ?? ((c, b) => ruleLayout(c.runs.length, this.cores, b));
+    this.layoutFor = options.layout ?? ((c, b) => fittedLayout(c, this.cores, b));
     this.hangMs = options.hangMs ?? 20_000;
     this.now = options.now ?? (() => performance.now());
     const pingMs = options.pingMs ?? 2_000;

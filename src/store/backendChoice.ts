@@ -5,7 +5,7 @@ import type { StoreState } from './index';
 import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
 import type { DatasetPayload } from '../protocol/messages';
 import type { LayoutMeasurement, LayoutMeasurer, Measurement, Measurer } from '../runner/measureBackends';
-import { dealRuns, layoutWords, ruleLayout, type PoolLayout } from '../runner/pool';
+import { dealRuns, fittedLayout, layoutWords, pageCores, type PoolLayout } from '../runner/pool';
 
 export interface BackendChoiceSlice {
   /** What the measurement is doing, in words, while it runs; null otherwise. */
@@ -23,12 +23,6 @@ export interface Choice {
   backend: BackendChoice;
   reason?: string;
   layout?: PoolLayout;
-}
-
-/** The cores the page may fill (1 where the browser hides the figure). */
-export function pageCores(): number {
-  const n = globalThis.navigator?.hardwareConcurrency;
-  return Number.isInteger(n) && n! > 0 ? n! : 1;
 }
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'wasm', cpu: 'cpu' };
@@ -162,7 +156,7 @@ async function chooseLayout(
   progress: MeasureProgress,
 ): Promise<{ layout: PoolLayout; text: string } | null> {
   const cores = pageCores();
-  const pool = ruleLayout(config.runs.length, cores, chosen.backend);
+  const pool = fittedLayout(config, cores, chosen.backend);
   const single: PoolLayout = { workers: 1, threads: cores };
   const singleRate = stepsPerSecond(chosen);
   if (!layoutMeasurer || pool.workers < 2 || chosen.software || singleRate === null) return null;

@@ -57,6 +57,17 @@ export function lastStep(series: Series): number {
   return Math.max(0, ...Object.values(series).map(last));
 }
 
+/**
+ * Following a live comparison, the newest step every unfinished run has reported: runs trained on several engines
+ * report up to one window apart, and every view shows one moment. Null (each run's newest) before every unfinished run
+ * has reported, or once all are finished.
+ */
+export function commonStep(series: Series, totals: Record<RunId, number> | null): number | null {
+  const open = Object.entries(series).filter(([id, r]) => (r.reports.at(-1)?.step ?? 0) < (totals?.[id] ?? Infinity));
+  if (open.length === 0 || open.some(([, r]) => r.reports.length === 0)) return null;
+  return Math.min(...open.map(([, r]) => r.reports.at(-1)!.step));
+}
+
 /** Every distinct reported step, sorted: the stops of the timeline and of replay. */
 export function reportSteps(series: Series): number[] {
   const steps = new Set<number>();

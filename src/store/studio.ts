@@ -7,9 +7,11 @@ import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunId } fr
 import type { RunnerEvent, RunnerState } from '../protocol/messages';
 import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
 import { tabLimitProblem } from '../protocol/memory';
+import { canShareMemory, fittedLayout, pageCores } from '../runner/pool';
 import { ConfigError, validateConfig } from '../protocol/validate';
 import type { RunMeta } from './persistence';
 import {
+  commonStep,
   emptySeries,
   lastStep,
   newestSteps,
@@ -119,11 +121,23 @@ function fieldError(e: unknown): FieldError {
 function checkConfig(config: ComparisonConfig): FieldError | null {
   try {
     // The protocol's ranges first, then what this tab can run (protocol/memory.ts).
-    const problem = tabLimitProblem(validateConfig(config));
+    const valid = validateConfig(config);
+    // Each engine worker the comparison will be spread over holds its runs' share, and the data.
+    const { workers } = fittedLayout(valid, pageCores(), valid.backend);
+    const problem = tabLimitProblem(valid, undefined, workers, canShareMemory());
     return problem ? { ...fieldError(problem), tabOnly: true } : null;
   } catch (e) {
     return fieldError(e);
   }
+}
+
+/**
+ * The step every view shows: the timeline cursor, or while following a live run the step every unfinished run has
+ * reported (null: each run's newest).
+ */
+export function shownStep(s: Pick<StudioSlice, 'cursor' | 'mode' | 'series' | 'comparison'>): number | null {
+  if (s.cursor !== null || s.mode !== 'live') return s.cursor;
+  return commonStep(s.series, s.comparison?.totalSteps ?? null);
 }
 
 /** The comparison on screen as a RunRecord (what export writes and persistence stores). */

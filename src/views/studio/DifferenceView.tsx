@@ -2,6 +2,7 @@
 // cell by cell, on a diverging scale whose end is the largest difference shown (so small differences still show).
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useStore } from '../../store';
+import { shownStep } from '../../store/studio';
 import type { LayerReport } from '../../protocol/report';
 import { reportAt, seriesOf } from '../../store/series';
 import { useRunLooks } from './colors';
@@ -52,7 +53,7 @@ function DifferenceTile({ d, max }: { d: LayerDifference; max: number }) {
 export function DifferenceView() {
   const looks = useRunLooks().filter((l) => l.masked);
   const series = useStore((s) => s.series);
-  const cursor = useStore((s) => s.cursor);
+  const cursor = useStore(shownStep);
   const [picked, setPicked] = useState<[string, string] | null>(null);
   const ids = looks.map((l) => l.id);
   const [a, b] = picked && ids.includes(picked[0]) && ids.includes(picked[1]) ? picked : [ids[0], ids[1]];

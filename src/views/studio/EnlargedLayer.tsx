@@ -1,5 +1,6 @@
 // One layer, large, for both runs side by side (opened by clicking a heatmap; Escape or a click outside closes it).
 import { useStore } from '../../store';
+import { shownStep } from '../../store/studio';
 import { reportAt, seriesOf } from '../../store/series';
 import { useRunLooks } from './colors';
 import { HeatmapTile } from './HeatmapTile';
@@ -10,7 +11,7 @@ export function EnlargedLayer() {
   const name = useStore((s) => s.enlargedLayer);
   const summary = useStore((s) => s.comparison?.summary ?? null);
   const series = useStore((s) => s.series);
-  const cursor = useStore((s) => s.cursor);
+  const cursor = useStore(shownStep);
   const close = useStore((s) => s.setEnlargedLayer);
   // A dense run has no mask, so no heatmap of this layer.
   const looks = useRunLooks().filter((l) => l.masked);

@@ -5,7 +5,7 @@ import { useStore } from '../../store';
 import { deleteStored, exportCsv, exportJson, importFile, openStored, toggleOverlay } from '../../store/library';
 import { reportAt, seriesOf } from '../../store/series';
 import { fileStem } from '../../store/runFiles';
-import { toRecord } from '../../store/studio';
+import { shownStep, toRecord } from '../../store/studio';
 import { runLooks } from './colors';
 import { chartsPng, chartsSvg, heatmapsPng, heatmapsSvg } from './exportImages';
 
@@ -18,7 +18,7 @@ function snapshot() {
   // A dense run has no heatmaps to picture.
   const runs = looks
     .filter((l) => l.masked)
-    .map((look) => ({ look, report: reportAt(seriesOf(s.series, look.id), s.cursor) }));
+    .map((look) => ({ look, report: reportAt(seriesOf(s.series, look.id), shownStep(s)) }));
   return { name: fileStem(record), looks, heatmaps: { summary: record.summary, runs } };
 }
 

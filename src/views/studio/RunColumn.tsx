@@ -3,6 +3,7 @@
 // column shows its curves and says so where the heatmaps would be.
 import { useMemo, useRef } from 'react';
 import { useStore } from '../../store';
+import { shownStep } from '../../store/studio';
 import { isWorkerOnly, withinLimit } from '../../protocol/config';
 import { layerPlan } from '../../protocol/memory';
 import type { LayerSummary } from '../../protocol/report';
@@ -54,7 +55,8 @@ function useLayers(running: LayerSummary[] | null): LayerSummary[] {
 export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScales }) {
   const run = look.id;
   const series = useStore((s) => seriesOf(s.series, run));
-  const cursor = useStore((s) => s.cursor);
+  const cursor = useStore(shownStep);
+  const rule = useStore((s) => s.cursor);
   const summary = useStore((s) => s.comparison?.summary ?? null);
   const total = useStore((s) => s.comparison?.totalSteps?.[run] ?? null);
   const setEnlarged = useStore((s) => s.setEnlargedLayer);
@@ -142,7 +144,7 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
           xDomain={[0, scales.steps]}
           yDomain={[0, scales.lossMax]}
           lines={[{ label: 'loss', color, points: shown.map((r) => [r.step, r.loss]) }]}
-          cursor={cursor}
+          cursor={rule}
         />
         <LineChart
           title="accuracy (● test)"
@@ -155,7 +157,7 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
             { label: 'train', color, points: shown.map((r) => [r.step, r.trainAccuracy]) },
             { label: 'test', color, points: evals.map((e) => [e.step, e.testAccuracy]), dashed: true, dots: true },
           ]}
-          cursor={cursor}
+          cursor={rule}
         />
       </div>
       {summary && look.masked && (

@@ -2,6 +2,7 @@
 // verdict (unequal compute is the standard objection to iEP). Rows keep the columns' order; the last column ranks
 // the runs by their latest test accuracy at the cursor.
 import { useStore } from '../../store';
+import { shownStep } from '../../store/studio';
 import { networkDying, reportAt, seriesOf } from '../../store/series';
 import { useRunLooks } from './colors';
 
@@ -11,7 +12,7 @@ function pct(v: number | undefined): string {
 
 export function Scoreboard() {
   const series = useStore((s) => s.series);
-  const cursor = useStore((s) => s.cursor);
+  const cursor = useStore(shownStep);
   const summary = useStore((s) => s.comparison?.summary ?? null);
   const average = useStore((s) => s.dyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? null);

@@ -1,6 +1,7 @@
 // Every run on one chart, in its own colour: the network's dying ratio (and at the target rate) and test accuracy
 // against steps. A dense run has no dying ratio; its accuracy is the baseline.
 import { useStore } from '../../store';
+import { shownStep } from '../../store/studio';
 import { lastAtOrBefore, networkDying, seriesOf } from '../../store/series';
 import { useRunLooks } from './colors';
 import { Explain } from './Explain';
@@ -11,7 +12,8 @@ const OVERLAY_GREYS = ['#555555', '#888888', '#333333', '#aaaaaa'];
 export function SharedChart({ steps }: { steps: number }) {
   const series = useStore((s) => s.series);
   const summary = useStore((s) => s.comparison?.summary ?? null);
-  const cursor = useStore((s) => s.cursor);
+  const cursor = useStore(shownStep);
+  const rule = useStore((s) => s.cursor);
   const average = useStore((s) => s.dyingAverage);
   const setAverage = useStore((s) => s.setDyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? s.config.budget);
@@ -88,7 +90,7 @@ export function SharedChart({ steps }: { steps: number }) {
           xDomain={[0, steps]}
           yDomain={[0, 1]}
           lines={dying}
-          cursor={cursor}
+          cursor={rule}
         />
         <LineChart
           title="test accuracy"
@@ -98,7 +100,7 @@ export function SharedChart({ steps }: { steps: number }) {
           yDomain={[0, 1]}
           yFormat={(v) => `${Math.round(v * 100)}%`}
           lines={accuracy}
-          cursor={cursor}
+          cursor={rule}
         />
       </div>
       <div className="shared-foot">

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord, StepReport } from '../../../src/protocol/report';
 import {
   channelRange,
+  commonStep,
   emptySeries,
   lastAtOrBefore,
   lastStep,
@@ -14,6 +15,7 @@ import {
   seriesOf,
   type Series,
 } from '../../../src/store/series';
+import { shownStep } from '../../../src/store/studio';
 import { realRecord } from './realRecord';
 
 let record: RunRecord;
@@ -138,5 +140,29 @@ describe('labels', () => {
     expect(secondsLeft(5, 100, 0)).toBeNull();
     expect(secondsLeft(100, 100, 40)).toBe(0);
     expect(secondsLeft(25, 100, 10)).toBeCloseTo(30, 12);
+  });
+});
+
+describe('following a live comparison whose runs report a window apart', () => {
+  /** The real record's reports of each run up to `upTo[run]`. */
+  const cut = (upTo: Record<string, number>): Series =>
+    Object.fromEntries(
+      Object.entries(series).map(([id, r]) => [id, { ...r, reports: r.reports.filter((x) => x.step <= upTo[id]) }]),
+    );
+
+  it('shows the newest step every unfinished run has reported', () => {
+    const steps = reportSteps(series);
+    const [a, b] = [steps[2], steps[4]];
+    const [ep, iep] = record.config.runs.map((r) => r.id);
+    const totals = { [ep]: 1000, [iep]: 1000 };
+    expect(commonStep(cut({ [ep]: b, [iep]: a }), totals)).toBe(a);
+    // A finished run no longer holds the others back.
+    expect(commonStep(cut({ [ep]: b, [iep]: a }), { ...totals, [iep]: a })).toBe(b);
+    // Before every run has reported, each shows its newest.
+    expect(commonStep(cut({ [ep]: b, [iep]: 0 }), totals)).toBeNull();
+    const live = { mode: 'live' as const, series: cut({ [ep]: b, [iep]: a }), comparison: null };
+    expect(shownStep({ ...live, cursor: null })).toBe(a);
+    expect(shownStep({ ...live, cursor: b })).toBe(b);
+    expect(shownStep({ ...live, mode: 'recorded', cursor: null })).toBeNull();
   });
 });
