@@ -6,6 +6,7 @@
 // Usage: npx vite build && npx tsx scripts/bench-browser.ts [--steps 30] [--cap 80] [--only wasm-conv2,...] [--dist dir]
 // Writes bench-results/browser.json. Speed only: nothing here passes or fails on a number.
 // `--suite pool`: the engine pool against one engine worker instead (scripts/bench/pool.ts), to bench-results/pool.json.
+// `--suite effect`: the time from opening the plain link to both runs shown (scripts/bench/effect.ts), effect.json.
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ import { startHarness } from '../test/e2e/harness';
 import { configHash, tinyConfig } from '../test/e2e/studioSupport';
 import { writeBenchResults } from './benchResults';
 import { layoutsFor, POOL_CASES, runPoolCase, type PoolResult } from './bench/pool';
+import { runEffect, type EffectResult } from './bench/effect';
 
 const { values } = parseArgs({
   options: {
@@ -201,7 +203,11 @@ async function poolSuite(): Promise<void> {
     for (const c of cases) {
       for (const layout of layoutsFor(c.runs)) {
         process.stdout.write(`${c.id} on ${layout} ... `);
-        const r = await runPoolCase(h, c, layout);
+        const r = await runPoolCase(h, c, layout).catch((e: unknown): PoolResult => ({
+          ...{ id: c.id, model: c.model, width: c.width, batch: 64, runs: c.runs, layout, shown: '?' },
+          ...{ runStepsPerSecond: null, allStepsPerSecond: null, workerBytes: [], pageBytes: null, errors: [] },
+          failure: e instanceof Error ? e.message.split('\n')[0] : String(e),
+        }));
         results.push(r);
         console.log(
           `${fmt(r.runStepsPerSecond)} steps/s a run` + (r.errors.length ? `, ${r.errors.length} errors` : ''),
@@ -236,8 +242,35 @@ async function poolSuite(): Promise<void> {
   console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${written}`);
 }
 
+async function effectSuite(): Promise<void> {
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0];
+  const h = await startHarness(values.dist ? { outDir: path.resolve(values.dist) } : {});
+  const results: EffectResult[] = [];
+  try {
+    for (let i = 0; i < 3; i++) results.push(await runEffect(h));
+  } finally {
+    await h.close();
+  }
+  console.log(
+    '\n| try | Start enabled s | Start -> both runs shown s | link -> effect s | backend | first step shown |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  results.forEach((r, i) =>
+    console.log(
+      `| ${i + 1} | ${fmt(r.startEnabled, 1)} | ${fmt(r.startToEffect, 1)} | ${fmt(r.effect, 1)} | ${r.backend} | ${r.firstStep} |`,
+    ),
+  );
+  const written = writeBenchResults(values.out || 'bench-results/effect.json', { started, loadBefore }, { results });
+  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s in all; written to ${written}`);
+}
+
 if (values.suite === 'pool') {
   await poolSuite();
+  process.exit(0);
+}
+if (values.suite === 'effect') {
+  await effectSuite();
   process.exit(0);
 }
 

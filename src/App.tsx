@@ -14,6 +14,17 @@ export function App() {
 
   return (
     <div className="app">
+      {/* The first stop of the Tab key: Start is then two more presses away (Enter here, Enter or Space there). */}
+      <a
+        className="skip-link"
+        href="#start"
+        onClick={(e) => {
+          e.preventDefault();
+          document.querySelector<HTMLButtonElement>('[data-testid=start]')?.focus();
+        }}
+      >
+        Skip to Start
+      </a>
       <header className="app-header">
         <h1>Supermask Studio</h1>
         <p className="app-tagline">Edge-popup and iterative edge-popup, side by side, from the same random weights.</p>

@@ -42,6 +42,8 @@ export interface PoolResult {
   workerBytes: number[];
   pageBytes: number | null;
   errors: string[];
+  /** Why the case has no figures, where it failed. */
+  failure?: string;
 }
 
 const BATCH = 64;
@@ -57,7 +59,7 @@ function config(c: PoolCase): ComparisonConfig {
     width: c.width,
     batchSize: BATCH,
     reportEvery: REPORT_EVERY,
-    epochs: 50,
+    epochs: 10,
     runs,
     backend: 'wasm',
   };

@@ -186,6 +186,14 @@ export function cancelMeasuring(): void {
   inFlight?.controller.abort();
 }
 
+/** The choice of a Start pressed while the backends were being measured. */
+export const START_AT_ONCE: Choice = {
+  backend: 'wasm',
+  reason:
+    'wasm: started at once (Start was pressed while the backends were being measured, and wasm works everywhere); ' +
+    '"Measure again" times every backend',
+};
+
 /** Says what a measurement is doing (null when it ends): the store's backendMeasuring. */
 export type MeasureProgress = (text: string | null) => void;
 
@@ -237,10 +245,17 @@ export function resolveBackend(
   config: ComparisonConfig,
   dataset: () => Promise<DatasetPayload | undefined>,
   progress: MeasureProgress,
+  atOnce = false,
 ): Promise<Choice | null> {
   if (config.backend !== 'auto') return Promise.resolve({ backend: config.backend });
   const known = rememberedChoice(config);
   if (known) return Promise.resolve(known);
+  if (atOnce && inFlight) {
+    // Start pressed while the page measures: the run starts now on the backend that works everywhere, instead of
+    // waiting seconds for figures; the measurement would only have competed with it for the cores.
+    cancelMeasuring();
+    return Promise.resolve(START_AT_ONCE);
+  }
   const key = choiceKey(config);
   if (inFlight?.key === key) return inFlight.promise;
   if (!measurer) return Promise.resolve({ backend: 'auto' });

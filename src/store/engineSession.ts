@@ -31,8 +31,11 @@ export type Wish = 'start' | 'step';
 
 export type SessionState =
   | { name: 'idle' }
-  /** The backend, the data or the engine's 'created' is awaited; `then` is sent once the comparison exists. */
-  | { name: 'creating'; runId: string; then: Wish | null }
+  /**
+   * The backend, the data or the engine's 'created' is awaited; `then` is sent once the comparison exists. `fresh`: a
+   * new comparison, whose Start first makes one reported step, so the first masks show at once.
+   */
+  | { name: 'creating'; runId: string; then: Wish | null; fresh?: boolean }
   | { name: 'ready'; runId: string }
   | { name: 'running'; runId: string }
   /** Pause sent, not confirmed: shown paused soon, the engine replaced if it stays silent. */
@@ -50,8 +53,8 @@ export type StateName = SessionState['name'];
 /** What the session needs besides the runner, replaceable in tests. */
 export interface SessionDeps {
   dataset: DatasetSource;
-  /** Writes what is left of the live run, marked stopped, before it leaves the screen. */
-  finishRecording: () => Promise<void>;
+  /** Writes what is left of the live run, marked stopped (or interrupted: continuable), before it leaves the screen. */
+  finishRecording: (as?: 'stopped' | 'interrupted') => Promise<void>;
 }
 
 // At most ten store updates (and renders) a second, however fast reports come.
@@ -64,6 +67,11 @@ const FLUSH_MS = 100;
 export const ANSWER_MS = 10_000;
 /** A pause is shown as soon as the engine confirms it, or after this long whatever the engine is doing. */
 export const SHOW_PAUSE_MS = 400;
+/**
+ * A run that has shown no step this long after it began running is said to be stalled, and wasm is offered: wasm's
+ * first step of the default ResNet-20 takes about a second here, a software GPU's about a minute.
+ */
+export const STALL_MS = 8_000;
 
 /** The session state an engine state means for the run `runId`. */
 function fromEngine(state: RunnerState, runId: string): SessionState {
@@ -94,6 +102,8 @@ export class EngineSession {
   private saved: SavedSnapshot | null = null;
   /** The backend the engine was last started on: a rebuilt engine starts on the same. */
   private backend: Choice = { backend: 'auto' };
+  /** Armed when a run starts running before its first report; disarmed by the report. */
+  private stallTimer: ReturnType<typeof setTimeout> | null = null;
   /** After an out-of-memory an engine cannot go on (a wasm module that aborted): the next run gets a new one. */
   private spent = false;
   /** Every state entered, oldest first (tests read it; the last few are enough to explain a bug report). */
@@ -119,6 +129,44 @@ export class EngineSession {
   private go(next: SessionState): void {
     if (next.name !== this.current.name) this.history.push(next.name);
     this.current = next;
+    this.watchForStall();
+  }
+
+  /** While running with no step shown yet, a timer; anything else (a report, a pause) takes the word back. */
+  private watchForStall(): void {
+    const waiting = this.current.name === 'running' && !this.reported;
+    if (waiting && !this.stallTimer) {
+      this.stallTimer = setTimeout(() => {
+        this.stallTimer = null;
+        const backend = useStore.getState().backend;
+        const name = backend?.name ?? 'this backend';
+        const why = backend?.adapter ? ` (${backend.adapter})` : '';
+        useStore
+          .getState()
+          .setStalled(`${name}${why} has made no step in ${STALL_MS / 1000} s. wasm trains on the CPU right away.`);
+      }, STALL_MS);
+    }
+    if (!waiting) {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = null;
+      if (useStore.getState().stalled) useStore.getState().setStalled(null);
+    }
+  }
+
+  /** Whether the live run has reported a step since it was (re)built. */
+  private reported = false;
+
+  /**
+   * The live run goes on, now, on `backend`: its engine is dropped whatever step it is in, and the run is rebuilt
+   * from its newest snapshot (its first step without one). For a backend too slow to make a step at all.
+   */
+  async switchBackend(backend: BackendChoice): Promise<void> {
+    const s = this.current;
+    if (!['running', 'pausing', 'paused', 'ready'].includes(s.name) || !('runId' in s)) return;
+    this.replaceEngine();
+    this.backend = { backend, reason: `${backend}: chosen after ${this.backend.backend} made no step` };
+    useStore.getState().setStalled(null);
+    await this.rebuild(s.runId, 'start');
   }
 
   private runId(): string | null {
@@ -178,20 +226,29 @@ export class EngineSession {
     );
   }
 
-  /** Stops a live run (if any) so the screen can be cleared or a recorded run shown. */
-  stopLive(): void {
+  /** Whether a run is on the engine (being built, trained or paused): what an import or an open must not end. */
+  get live(): boolean {
+    return ['creating', 'ready', 'running', 'pausing', 'paused', 'replaced'].includes(this.current.name);
+  }
+
+  /**
+   * Stops a live run (if any) so the screen can be cleared or a recorded run shown. `continuable`: it is kept in the
+   * library as cut short, to go on later from its last snapshot.
+   */
+  stopLive(continuable = false): void {
     const s = this.current;
+    const as = continuable ? 'interrupted' : 'stopped';
     if (s.name === 'idle' || s.name === 'stopping') return;
     if (s.name === 'replaced' || s.name === 'done' || s.name === 'failed') {
       // No engine is stepping this run: nothing to stop.
-      if (s.name !== 'done') void this.deps.finishRecording();
+      if (s.name !== 'done') void this.deps.finishRecording(as);
       this.go({ name: 'idle' });
       return;
     }
     cancelMeasuring();
     this.runner.send({ type: 'stop' });
     // Written now, while the run is still on screen: its events stop counting once it leaves.
-    void this.deps.finishRecording();
+    void this.deps.finishRecording(as);
     this.go({ name: 'stopping' });
     this.arm(() => {
       this.replaceEngine();
@@ -265,7 +322,8 @@ export class EngineSession {
       error: null,
       recoverable: false,
     });
-    this.go({ name: 'creating', runId: id, then });
+    this.reported = false;
+    this.go({ name: 'creating', runId: id, then, fresh: true });
     await this.launch(id, config, dataset);
   }
 
@@ -290,10 +348,12 @@ export class EngineSession {
     // A stop the engine never confirmed (Reset during a step of minutes), or an engine an out-of-memory left
     // unusable: the new run gets a new engine at once instead of queueing behind the old one.
     if (this.watchdog.length > 0 || this.spent) this.replaceEngine();
+    // Start never waits for a measurement in progress (resolveBackend's atOnce).
     const choice = await resolveBackend(
       config,
       () => Promise.resolve(dataset),
       (text) => useStore.getState().setBackendMeasuring(text),
+      true,
     );
     // Reset (or another run) while the backends were measured.
     if (!choice || this.current.name !== 'creating' || this.current.runId !== id) return;
@@ -306,6 +366,7 @@ export class EngineSession {
   private async rebuild(runId: string, then: Wish): Promise<void> {
     const c = useStore.getState().comparison;
     if (!c || c.id !== runId) return;
+    this.reported = false;
     this.go({ name: 'creating', runId, then });
     const snapshot = this.saved?.runId === runId ? this.saved.snapshot : undefined;
     const dataset = await this.loadData(c.config.dataset);
@@ -328,6 +389,10 @@ export class EngineSession {
       return;
     }
     if (event.type === 'error' && event.restart) this.spent = true;
+    if (event.type === 'report' && !this.reported) {
+      this.reported = true;
+      this.watchForStall();
+    }
     this.transition(event);
     this.queue.push(event);
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
@@ -348,6 +413,9 @@ export class EngineSession {
     if (event.type === 'created' && s.name === 'creating') {
       this.go({ name: 'ready', runId });
       this.runner.send({ type: 'speed', delayMs: useStore.getState().delayMs });
+      // A new comparison's Start makes its first step as a Step (which reports whatever reportEvery says): EP's and
+      // iEP's first masks already differ as much as they ever will, and the studio shows that at once.
+      if (s.then === 'start' && s.fresh) this.runner.send({ type: 'step' });
       if (s.then) this.runner.send({ type: s.then });
       return;
     }

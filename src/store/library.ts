@@ -3,7 +3,7 @@
 import { useStore } from './index';
 import { deleteRun, listRuns, loadRun, loadSnapshot, putRecord, setRunStatus, type RunMeta } from './persistence';
 import { download, fileStem, parseRunFile, recordToCsv, recordToJson } from './runFiles';
-import { continueRun, stopLive } from './runnerLink';
+import { continueRun, isLive, stopLive } from './runnerLink';
 import { recorderIdle } from './recorder';
 import { noticeWhile, whileLiveElsewhere, whileRecordedOnScreen } from './notices';
 import { announceRunsChanged, liveElsewhere, ownsRun, whenNotLive } from './runOwnership';
@@ -59,9 +59,21 @@ async function markCutShort(): Promise<RunMeta[]> {
   return cutShort;
 }
 
-export async function openStored(id: string): Promise<void> {
+/**
+ * Asks before a stored run takes the place of the live one; the live run is then kept as cut short, so it can go on
+ * later from the library. `ask` is the page's confirm(); true where nothing is live.
+ */
+export type Ask = (question: string) => boolean;
+
+export async function openStored(id: string, ask: Ask = (q) => globalThis.confirm?.(q) ?? true): Promise<void> {
+  if (isLive()) {
+    const question =
+      'A run is training here. Stop it and open the stored run? The live run stays in the library, and "Continue" ' +
+      'there goes on from its last saved step.';
+    if (!ask(question)) return;
+  }
   try {
-    stopLive();
+    stopLive(true);
     await recorderIdle();
     const { record } = await loadRun(id);
     useStore.getState().showRecord(record);
@@ -118,12 +130,14 @@ export async function importFile(file: File): Promise<boolean> {
     return false;
   }
   try {
-    stopLive();
-    await recorderIdle();
+    // An import never ends a live run: it lands in the library, to open when the user chooses.
+    const live = isLive();
+    if (!live) await recorderIdle();
     await putRecord(record, 'imported');
     announceRunsChanged();
     await refreshLibrary();
-    useStore.getState().showRecord(record);
+    if (live) useStore.getState().addNotice(`${file.name} is in the library; the run training here goes on.`);
+    else useStore.getState().showRecord(record);
     useStore.getState().setLibraryError(null);
     return true;
   } catch (e) {

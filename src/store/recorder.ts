@@ -118,12 +118,15 @@ export function startRecorder(): () => void {
   };
 }
 
-/** Writes what is left of the live run now, marked stopped: called before the run leaves the screen. */
-export function finishRecording(): Promise<void> {
+/**
+ * Writes what is left of the live run now, marked stopped (or 'interrupted': it can be continued from its stored
+ * snapshot, as a run whose page closed): called before the run leaves the screen.
+ */
+export function finishRecording(as: 'stopped' | 'interrupted' = 'stopped'): Promise<void> {
   if (timer) clearTimeout(timer);
   const s = useStore.getState();
   const ended = ['done', 'stopped', 'error'].includes(s.runnerState);
-  return flush(ended ? undefined : 'stopped');
+  return flush(ended ? undefined : as);
 }
 
 /** Resolves when everything seen so far is written (tests and export wait on it). */

@@ -105,14 +105,27 @@ export function reset(): void {
   else useStore.getState().clearComparison();
 }
 
-/** Stops a live run (if any) so a recorded one can take the screen. */
-export function stopLive(): void {
-  session?.stopLive();
+/**
+ * Stops a live run (if any) so a recorded one can take the screen; `continuable` keeps it in the library as cut
+ * short, to go on later from its last snapshot.
+ */
+export function stopLive(continuable = false): void {
+  session?.stopLive(continuable);
+}
+
+/** Whether a run is live in this tab's engine (being built, trained or paused). */
+export function isLive(): boolean {
+  return session?.live === true;
 }
 
 /** After a recoverable error: pick a backend again; the engine rebuilds the run from its last snapshot, paused. */
 export function recover(backend: BackendChoice): void {
   session?.recover(backend);
+}
+
+/** The live run's backend made no step (a GPU emulated on the CPU): the run goes on on wasm now. */
+export function switchToWasm(): Promise<void> {
+  return session?.switchBackend('wasm') ?? Promise.resolve();
 }
 
 /** Destroys the engine's WebGPU device for real (a debug tool): the run stops with a recoverable error. */

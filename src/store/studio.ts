@@ -66,6 +66,11 @@ export interface StudioSlice {
   /** performance.now() of the last batch while running; null while not running. */
   runningSince: number | null;
   delayMs: number;
+  /**
+   * The live run's backend has made no step for a while after Start (a GPU emulated on the CPU can take minutes for
+   * one): said in words, with wasm offered. Null otherwise.
+   */
+  stalled: string | null;
 
   /** Timeline position in steps; null follows the newest report. */
   cursor: number | null;
@@ -85,6 +90,7 @@ export interface StudioSlice {
   libraryError: string | null;
 
   setConfig: (config: ComparisonConfig) => void;
+  setStalled: (text: string | null) => void;
   addNotice: (notice: string) => void;
   dismissNotice: (notice: string) => void;
   /** Folds engine events into the state, in order, in one update. */
@@ -174,6 +180,7 @@ function recordSeries(record: RunRecord): Series {
 export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = (set, get) => ({
   config: defaultConfig(),
   configError: null,
+  stalled: null,
   notices: [],
   mode: 'empty',
   comparison: null,
@@ -195,6 +202,7 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
   libraryError: null,
 
   setConfig: (config) => set({ config, configError: checkConfig(config) }),
+  setStalled: (stalled) => set({ stalled }),
   addNotice: (notice) => set((s) => ({ notices: s.notices.includes(notice) ? s.notices : [...s.notices, notice] })),
   dismissNotice: (notice) => set((s) => ({ notices: s.notices.filter((n) => n !== notice) })),
 

@@ -1,6 +1,7 @@
-// Start, Pause, Step, Reset, the speed, and where both runs are: progress, epoch, cycle, images/s, time left.
+// Start, Pause, Step, Reset, the speed, and where every run is: progress, epoch, cycle, images/s, time left.
+import { useEffect, useRef, type RefObject } from 'react';
 import { useStore } from '../../store';
-import { loseDevice, pause, reset, setSpeed, start, step } from '../../store/runnerLink';
+import { loseDevice, pause, reset, setSpeed, start, step, switchToWasm } from '../../store/runnerLink';
 import { debugFromUrl } from '../../runner/browserRunner';
 import { secondsLeft } from '../../store/series';
 import { useRunLooks } from './colors';
@@ -17,6 +18,34 @@ function duration(seconds: number | null): string {
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** The buttons in the order focus falls back on when the one that had it is disabled by its own press. */
+const FOCUS_ORDER = ['pause', 'start', 'step', 'reset'];
+
+/**
+ * A button that its own press disables (Start once the run trains, Pause once it is paused) would drop the focus to
+ * the page, and a keyboard user back to the top: the focus moves to the control that now acts instead.
+ */
+function useFocusKept(ref: RefObject<HTMLDivElement | null>, key: string): void {
+  const last = useRef<HTMLButtonElement | null>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const track = (e: FocusEvent) => {
+      if (e.target instanceof HTMLButtonElement) last.current = e.target;
+    };
+    el.addEventListener('focusin', track);
+    return () => el.removeEventListener('focusin', track);
+  }, [ref]);
+  useEffect(() => {
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (!last.current?.disabled || !lost) return;
+    const next = FOCUS_ORDER.map((id) => ref.current?.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)).find(
+      (b) => b && !b.disabled,
+    );
+    next?.focus();
+  }, [ref, key]);
 }
 
 export function Controls() {
@@ -36,6 +65,10 @@ export function Controls() {
   const remoteState = useStore((s) =>
     s.comparison?.source === 'remote' ? s.workerRuns.find((r) => r.id === s.comparison?.id)?.state : undefined,
   );
+
+  const stalled = useStore((s) => s.stalled);
+  const buttons = useRef<HTMLDivElement>(null);
+  useFocusKept(buttons, `${mode}/${state}`);
 
   // Why Start and Step are off, said on hover (the field's own error says it at the field).
   const blocked = dataBusy
@@ -62,12 +95,13 @@ export function Controls() {
 
   return (
     <section className="controls panel" aria-label="controls">
-      <div className="control-buttons">
+      <div className="control-buttons" ref={buttons}>
         <button
           type="button"
           className="primary"
+          id="start"
           data-testid="start"
-          disabled={running || creating || configError !== null || dataBusy}
+          disabled={running || configError !== null || dataBusy}
           title={blocked}
           onClick={() => void start()}
         >
@@ -124,6 +158,14 @@ export function Controls() {
           </span>
         )}
       </div>
+      {stalled && (
+        <p className="notice" role="status" data-testid="stalled">
+          {stalled}{' '}
+          <button type="button" data-testid="switch-to-wasm" onClick={() => void switchToWasm()}>
+            Go on with wasm
+          </button>
+        </p>
+      )}
       <div className="progress-rows">
         {looks.map(({ id: run, label, textColor }) => {
           const last = series[run]?.reports.at(-1);
@@ -147,7 +189,9 @@ export function Controls() {
           <span className="progress-label">time left</span>
           <span data-testid="time-left">{live ? duration(left) : '–'}</span>
           <span className="muted progress-both">
-            {live && elapsed > 0 ? `${((done * batch) / elapsed).toFixed(1)} img/s over both runs` : ''}
+            {live && elapsed > 0
+              ? `${((done * batch) / elapsed).toFixed(1)} img/s over ${looks.length} run${looks.length === 1 ? '' : 's'}`
+              : ''}
           </span>
         </div>
       </div>

@@ -3,10 +3,11 @@
 // 400 ms "shown paused" pass in an instant.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../../src/protocol/config';
-import type { RunnerCommand, RunnerEvent, RunnerState } from '../../../src/protocol/messages';
+import type { DatasetPayload, RunnerCommand, RunnerEvent, RunnerState } from '../../../src/protocol/messages';
 import type { ModelSummary } from '../../../src/protocol/report';
-import { ANSWER_MS, EngineSession, SHOW_PAUSE_MS, type Runner } from '../../../src/store/engineSession';
+import { ANSWER_MS, EngineSession, SHOW_PAUSE_MS, STALL_MS, type Runner } from '../../../src/store/engineSession';
 import { useStore } from '../../../src/store/index';
+import { resolveBackend, setMeasurer, START_AT_ONCE } from '../../../src/store/backendChoice';
 
 class FakeRunner implements Runner {
   sent: RunnerCommand[] = [];
@@ -74,7 +75,8 @@ async function created_(): Promise<void> {
 
 async function running(): Promise<void> {
   await created_();
-  expect(runner.take()).toEqual(['speed', 'start']);
+  // A new comparison's first step is a Step: reported whatever reportEvery says.
+  expect(runner.take()).toEqual(['speed', 'step', 'start']);
   runner.emit(state('running'));
   expect(session.state.name).toBe('running');
 }
@@ -98,7 +100,7 @@ describe('engine session', () => {
     expect(session.state).toMatchObject({ name: 'creating', then: 'start' });
     expect(runner.take()).toEqual(['init', 'create']);
     runner.emit(created);
-    expect(runner.take()).toEqual(['speed', 'start']);
+    expect(runner.take()).toEqual(['speed', 'step', 'start']);
   });
 
   it('pause: shown paused within SHOW_PAUSE_MS, paused when the engine answers, no replacement after', async () => {
@@ -163,6 +165,58 @@ describe('engine session', () => {
     expect(runner.take()).toEqual(['init']);
     runner.emit(state('paused', 10));
     expect(session.state.name).toBe('paused');
+  });
+
+  it('a Start pressed while "auto" measures starts at once on wasm, and the measurement is called off', async () => {
+    useStore.getState().setConfig({ ...defaultConfig(), backend: 'auto' });
+    let aborted = false;
+    setMeasurer(
+      (_config, _data, _progress, signal) =>
+        new Promise((resolve) => signal.addEventListener('abort', () => ((aborted = true), resolve([])))),
+    );
+    const dataset = { id: 'x' } as unknown as DatasetPayload;
+    const measuring = resolveBackend(
+      useStore.getState().config,
+      () => Promise.resolve(dataset),
+      () => undefined,
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    await session.start();
+    const [init] = runner.sent;
+    expect(init).toEqual({ type: 'init', ...START_AT_ONCE });
+    expect(aborted).toBe(true);
+    expect(await measuring).toBeNull();
+  });
+
+  it('a run with no step STALL_MS after it began says so; wasm then rebuilds it from its snapshot and goes on', async () => {
+    await running();
+    const snapshot = { runs: { ep: 3 } };
+    runner.emit({ type: 'snapshot', snapshot, steps: steps(0) });
+    await vi.advanceTimersByTimeAsync(STALL_MS - 100);
+    expect(useStore.getState().stalled).toBeNull();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(useStore.getState().stalled).toMatch(/has made no step in 8 s/);
+    runner.take();
+    await session.switchBackend('wasm');
+    expect(runner.restarts).toBe(1);
+    expect(useStore.getState().stalled).toBeNull();
+    expect(runner.sent[0]).toMatchObject({ type: 'init', backend: 'wasm' });
+    expect(runner.sent[1]).toMatchObject({ type: 'create', snapshot });
+    runner.take();
+    runner.emit(created);
+    expect(runner.take()).toEqual(['speed', 'start']);
+  });
+
+  it('a first report takes the stall back, and none is said after it', async () => {
+    await running();
+    await vi.advanceTimersByTimeAsync(STALL_MS + 1);
+    expect(useStore.getState().stalled).not.toBeNull();
+    runner.emit({ type: 'report', report: { run: 'ep', step: 1 } as never });
+    expect(useStore.getState().stalled).toBeNull();
+    runner.emit(state('paused', 1));
+    runner.emit(state('running', 1));
+    await vi.advanceTimersByTimeAsync(STALL_MS * 2);
+    expect(useStore.getState().stalled).toBeNull();
   });
 
   it('after an out-of-memory the next run gets new engines', async () => {
