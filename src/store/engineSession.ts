@@ -134,7 +134,9 @@ export class EngineSession {
 
   /** While running with no step shown yet, a timer; anything else (a report, a pause) takes the word back. */
   private watchForStall(): void {
-    const waiting = this.current.name === 'running' && !this.reported;
+    // A new comparison's first step is a Step sent with its Start: the run is 'ready' while that step runs.
+    const stepping = this.current.name === 'running' || (this.current.name === 'ready' && this.startSent);
+    const waiting = stepping && !this.reported;
     if (waiting && !this.stallTimer) {
       this.stallTimer = setTimeout(() => {
         this.stallTimer = null;
@@ -155,6 +157,8 @@ export class EngineSession {
 
   /** Whether the live run has reported a step since it was (re)built. */
   private reported = false;
+  /** Whether Start went to the engine with the comparison it built (see 'created'). */
+  private startSent = false;
 
   /**
    * The live run goes on, now, on `backend`: its engine is dropped whatever step it is in, and the run is rebuilt
@@ -323,6 +327,7 @@ export class EngineSession {
       recoverable: false,
     });
     this.reported = false;
+    this.startSent = false;
     this.go({ name: 'creating', runId: id, then, fresh: true });
     await this.launch(id, config, dataset);
   }
@@ -367,6 +372,7 @@ export class EngineSession {
     const c = useStore.getState().comparison;
     if (!c || c.id !== runId) return;
     this.reported = false;
+    this.startSent = false;
     this.go({ name: 'creating', runId, then });
     const snapshot = this.saved?.runId === runId ? this.saved.snapshot : undefined;
     const dataset = await this.loadData(c.config.dataset);
@@ -411,6 +417,7 @@ export class EngineSession {
     const runId = this.runId();
     if (runId === null || s.name === 'replaced') return;
     if (event.type === 'created' && s.name === 'creating') {
+      this.startSent = s.then === 'start';
       this.go({ name: 'ready', runId });
       this.runner.send({ type: 'speed', delayMs: useStore.getState().delayMs });
       // A new comparison's Start makes its first step as a Step (which reports whatever reportEvery says): EP's and

@@ -79,7 +79,7 @@ describe('a live run and the library', () => {
 describe('a forced software GPU', () => {
   it('that makes no step says so; one click goes on with wasm, and the page keeps drawing', async () => {
     const config = tinyConfig({ model: 'resnet20', width: 0.5, batchSize: 64, trainLimit: 640, epochs: 4 });
-    const { page } = await h.openApp(`?backend=webgl${configHash(config)}`);
+    const { page } = await h.openApp(configHash({ ...config, backend: 'webgl' }));
     await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 180_000 });
     await page.click('[data-testid=start]');
     await page.waitForSelector('[data-testid=stalled]', { timeout: 60_000 });

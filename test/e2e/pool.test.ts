@@ -92,8 +92,6 @@ describe('the engine pool in the browser', () => {
     expect(got.map(key)).toEqual(want.map(key));
     expect(got).toEqual(want);
     // The stopped one was replaced by a new worker.
-    const after = engineWorkers(page);
-    expect(after).not.toContain(before[1]);
-    expect(after.filter((w) => !before.includes(w))).toHaveLength(1);
+    expect(engineWorkers(page).filter((w) => !before.includes(w))).toHaveLength(1);
   }, 400_000);
 });

@@ -39,7 +39,9 @@ function useFocusKept(ref: RefObject<HTMLDivElement | null>, key: string): void 
     return () => el.removeEventListener('focusin', track);
   }, [ref]);
   useEffect(() => {
-    const lost = document.activeElement === null || document.activeElement === document.body;
+    // Chromium may leave a just-disabled button focused until its next frame: that counts as lost too.
+    const here = document.activeElement;
+    const lost = here === null || here === document.body || here === last.current;
     if (!last.current?.disabled || !lost) return;
     const next = FOCUS_ORDER.map((id) => ref.current?.querySelector<HTMLButtonElement>(`[data-testid=${id}]`)).find(
       (b) => b && !b.disabled,
