@@ -1,5 +1,5 @@
 // axe-core, the standard accessibility engine, on the studio's screens in a real Chromium: the idle page (loaded,
-// Start ready) and the library with a run file imported and shown. No violation of impact serious or critical; any
+// Start ready), the library with a run file imported and shown, a live run and talk mode. No violation of impact serious or critical; any
 // found are printed in words (rule, what it asks, which elements, why) so the failure says what to fix.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import type { AxeResults } from 'axe-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startHarness, type AppHarness } from './harness';
-import { openStudio, waitForState } from './studioSupport';
+import { openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 // A published run file (docs/results): a real EP-vs-iEP record, imported as a user would.
@@ -81,5 +81,16 @@ describe('accessibility (axe-core)', () => {
     await page.waitForSelector('[data-testid=run-list] li[data-run-id]');
     await waitForState(page, 'recorded');
     await expectNoSerious(page, 'the library');
+  });
+
+  it('a live run, and talk mode: no serious or critical violation', async () => {
+    const { page } = await openStudio(h, tinyConfig({ epochs: 40 }));
+    await slowDown(page);
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'iep', 3);
+    await expectNoSerious(page, 'a live run');
+    await page.keyboard.press('t');
+    await page.waitForSelector('.talk-keys, [data-testid=talk-keys]');
+    await expectNoSerious(page, 'talk mode');
   });
 });
