@@ -76,6 +76,21 @@ describe('a live run and the library', () => {
   });
 });
 
+describe('two tabs', () => {
+  it('the "training in another tab" notice clears once that tab closes', async () => {
+    const { page, context } = await openStudio(h, tinyConfig({ epochs: 40 }));
+    await slowDown(page);
+    await page.click('[data-testid=start]');
+    await waitForStep(page, 'ep', 2);
+    const second = await context.newPage();
+    await second.goto(page.url());
+    const notice = '[data-testid=studio-notice]:has-text("training in another tab")';
+    await second.waitForSelector(notice, { timeout: 60_000 });
+    await page.close();
+    await second.waitForSelector(notice, { state: 'detached', timeout: 30_000 });
+  });
+});
+
 describe('a forced software GPU', () => {
   it('that makes no step says so; one click goes on with wasm, and the page keeps drawing', async () => {
     const config = tinyConfig({ model: 'resnet20', width: 0.5, batchSize: 64, trainLimit: 640, epochs: 4 });
