@@ -342,13 +342,17 @@ describe('the first screen', () => {
       expect(await page.evaluate(() => window.scrollY)).toBe(0);
       // The default ResNet-20's layers are in place before the first run, at their final size.
       expect(await page.locator('[data-testid=ep-heatmaps] figure').count()).toBe(22);
-      const before = await boxOf(page, '[data-testid=iep-heatmaps] canvas');
 
-      // A run on screen (its setup line, the scoreboard, real heatmaps) moves none of it.
+      // A run starting folds the setup away (the columns take its width, the scoreboard its place beside the chart);
+      // from there on its first report (its setup line, the scoreboard's numbers, real heatmaps) moves nothing.
       await page.click('[data-testid=step]');
-      await waitForStep(page, 'iep', 1, 300_000);
+      await page.waitForSelector('[data-testid=studio][data-setup=folded]');
       await page.waitForSelector('[data-testid=scoreboard]');
-      for (const selector of shown) {
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      expect(await page.textContent('[data-testid=iep-step]')).toMatch(/^0( |$)/);
+      const before = await boxOf(page, '[data-testid=iep-heatmaps] canvas');
+      await waitForStep(page, 'iep', 1, 300_000);
+      for (const selector of [...shown, '[data-testid=scoreboard]']) {
         const box = await boxOf(page, selector);
         expect(inside(box, viewport), `${selector} at ${JSON.stringify(box)} after a step`).toBe(true);
       }

@@ -91,27 +91,3 @@ export function LineChart({ lines, xDomain, yDomain, width, height, title, yForm
     </svg>
   );
 }
-
-/** A legend outside the SVG (HTML wraps and scales better than SVG text at lecture-hall sizes). */
-export function ChartLegend({ lines }: { lines: Pick<Line, 'label' | 'color' | 'dashed'>[] }) {
-  return (
-    <ul className="chart-legend-list">
-      {lines.map((l) => (
-        <li key={l.label}>
-          <svg width={28} height={10} aria-hidden="true">
-            <line
-              x1={0}
-              x2={28}
-              y1={5}
-              y2={5}
-              stroke={l.color}
-              strokeWidth={3}
-              strokeDasharray={l.dashed ? '6 4' : undefined}
-            />
-          </svg>
-          {l.label}
-        </li>
-      ))}
-    </ul>
-  );
-}

@@ -1,33 +1,65 @@
-// One run's column: where it is (step, cycle, p, learning rate), its curves, its per-layer heatmaps and dying
-// ratios, all as they were at the timeline cursor. Every column shares every scale. A dense run has no mask: its
-// column shows its curves and says so where the heatmaps would be.
-import { useMemo, useRef } from 'react';
+// One run's column: where it is (step, cycle, p, learning rate, test accuracy, d_t and d_t at the target rate), its
+// curves, its per-layer heatmaps and dying ratios, all as they were at the timeline cursor. Every column shares every
+// scale. A dense run has no mask: its column shows its curves and says so where the heatmaps would be.
+import { useMemo, useRef, type CSSProperties, type ReactNode } from 'react';
 import { useStore } from '../../store';
 import { shownStep } from '../../store/studio';
 import { isWorkerOnly, withinLimit } from '../../protocol/config';
 import { layerPlan } from '../../protocol/memory';
 import type { LayerSummary } from '../../protocol/report';
-import { lastAtOrBefore, reportAt, seriesOf } from '../../store/series';
+import { lastAtOrBefore, networkDying, reportAt, seriesOf } from '../../store/series';
 import type { RunLook } from './colors';
 import { DyingBars } from './DyingBars';
 import { Explain } from './Explain';
 import { HeatmapTile } from './HeatmapTile';
 import { LineChart } from './LineChart';
-import { useFittedTile, useSharedSide } from './tileFit';
+import { fillTile, useFittedTile, useSharedSide, useWidth } from './tileFit';
 
 export interface SharedScales {
   steps: number;
   lossMax: number;
 }
 
-// Four tiles across a column on a 1280-wide screen, and the first row inside 720 px.
+// Talk mode's tile before its box is measured; at the desk the largest tile (a column fills its width with them).
 const TILE = 88;
-const TALK_GAP = 6;
+const DESK_TILE = 104;
+const TILE_GAP = 6;
 const CHART_W = 210;
 const CHART_H = 130;
 
 function pct(v: number): string {
   return `${(v * 100).toFixed(1)}%`;
+}
+
+function ratio(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(3) : '–';
+}
+
+/**
+ * One figure of a column's header. `room` is about its widest usual value in ch, kept free from the start so that the
+ * figures arriving do not rearrange the header.
+ */
+interface Stat {
+  name: ReactNode;
+  value: string;
+  room: number;
+  testId?: string;
+}
+
+/** A column's header figures, each whole on one line; they wrap as figures, never cut, where the column is narrow. */
+function RunStats({ stats }: { stats: Stat[] }) {
+  return (
+    <dl className="run-stats">
+      {stats.map((s, i) => (
+        <div key={i}>
+          <dt>{s.name}</dt>
+          <dd data-testid={s.testId} style={{ '--room': `${s.room}ch` } as CSSProperties}>
+            {s.value}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
 }
 
 /**
@@ -61,16 +93,57 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
   const total = useStore((s) => s.comparison?.totalSteps?.[run] ?? null);
   const setEnlarged = useStore((s) => s.setEnlargedLayer);
   const talkMode = useStore((s) => s.talkMode);
+  const average = useStore((s) => s.dyingAverage);
   const layers = useLayers(summary?.layers ?? null);
   const gridRef = useRef<HTMLDivElement>(null);
-  const fitted = useFittedTile(gridRef, layers.length, talkMode, TALK_GAP, TILE);
-  const tile = useSharedSide(run, fitted, talkMode && look.masked);
+  const fitted = useFittedTile(gridRef, layers.length, talkMode, TILE_GAP, TILE);
+  const staged = useSharedSide(run, fitted, talkMode && look.masked);
+  const gridWidth = useWidth(gridRef);
+  const tile = talkMode ? staged : fillTile(gridWidth, TILE_GAP, DESK_TILE);
   const report = reportAt(series, cursor);
   const upTo = cursor === null ? series.reports.length : lastAtOrBefore(series.reports, cursor) + 1;
   const shown = series.reports.slice(0, upTo);
   const evals = cursor === null ? series.evals : series.evals.filter((e) => e.step <= cursor);
   const { color, label } = look;
   const lastEval = evals[evals.length - 1];
+  const masked = look.masked && report;
+  const stats: Stat[] = [
+    { name: 'step', value: `${report?.step ?? 0}${total ? ` / ${total}` : ''}`, room: 9, testId: `${run}-step` },
+    { name: 'cycle', value: report ? `${report.cycle} / ${report.cycles}` : '–', room: 5 },
+    {
+      name: <Explain term="pruningRate">p</Explain>,
+      value:
+        look.method === 'dense'
+          ? 'no mask'
+          : report
+            ? `${report.pruningRate.toFixed(3)} (kept ${pct(1 - report.pruningRate)})`
+            : '–',
+      room: 16,
+      testId: `${run}-p`,
+    },
+    { name: 'lr', value: report ? report.learningRate.toPrecision(3) : '–', room: 6, testId: `${run}-lr` },
+    { name: 'test acc.', value: lastEval ? pct(lastEval.testAccuracy) : '–', room: 5, testId: `${run}-test-acc` },
+    {
+      name: (
+        <>
+          d<sub>t</sub>
+        </>
+      ),
+      value: masked ? ratio(networkDying(report.layers, summary, average)) : '–',
+      room: 5,
+      testId: `${run}-dying`,
+    },
+    {
+      name: (
+        <>
+          d<sub>t</sub> at target
+        </>
+      ),
+      value: masked ? ratio(networkDying(report.layers, summary, average, true)) : '–',
+      room: 5,
+      testId: `${run}-dying-target`,
+    },
+  ];
 
   return (
     <section
@@ -83,39 +156,7 @@ export function RunColumn({ look, scales }: { look: RunLook; scales: SharedScale
         <h2 style={{ color: look.textColor }} title={`${label} (${look.method})`}>
           <Explain term={look.method}>{label}</Explain>
         </h2>
-        <dl className="run-stats">
-          <div>
-            <dt>step</dt>
-            <dd data-testid={`${run}-step`}>
-              {report?.step ?? 0}
-              {total ? ` / ${total}` : ''}
-            </dd>
-          </div>
-          <div>
-            <dt>cycle</dt>
-            <dd>{report ? `${report.cycle} / ${report.cycles}` : '–'}</dd>
-          </div>
-          <div>
-            <dt>
-              <Explain term="pruningRate">p</Explain>
-            </dt>
-            <dd data-testid={`${run}-p`}>
-              {look.method === 'dense'
-                ? 'no mask'
-                : report
-                  ? `${report.pruningRate.toFixed(3)} (kept ${pct(1 - report.pruningRate)})`
-                  : '–'}
-            </dd>
-          </div>
-          <div>
-            <dt>lr</dt>
-            <dd data-testid={`${run}-lr`}>{report ? report.learningRate.toPrecision(3) : '–'}</dd>
-          </div>
-          <div>
-            <dt>test acc.</dt>
-            <dd data-testid={`${run}-test-acc`}>{lastEval ? pct(lastEval.testAccuracy) : '–'}</dd>
-          </div>
-        </dl>
+        <RunStats stats={stats} />
       </header>
       {!look.masked && (
         <p className="muted dense-note" data-testid={`${run}-no-mask`}>

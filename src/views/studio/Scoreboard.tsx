@@ -1,6 +1,7 @@
 // The comparison in numbers at the timeline cursor, with its budget named: a verdict without the budget is no
 // verdict (unequal compute is the standard objection to iEP). Rows keep the columns' order; the last column ranks
-// the runs by their latest test accuracy at the cursor.
+// the runs by their latest test accuracy at the cursor. It is drawn (with dashes) from the moment a comparison is on
+// screen, before the engine has described the model, so that its first numbers move nothing around it.
 import { useStore } from '../../store';
 import { shownStep } from '../../store/studio';
 import { networkDying, reportAt, seriesOf } from '../../store/series';
@@ -17,8 +18,9 @@ export function Scoreboard() {
   const average = useStore((s) => s.dyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? null);
   const totals = useStore((s) => s.comparison?.totalSteps ?? null);
+  const shown = useStore((s) => s.comparison !== null);
   const looks = useRunLooks();
-  if (!summary) return null;
+  if (!shown) return null;
   const rows = looks.map((look) => {
     const run = seriesOf(series, look.id);
     const report = reportAt(run, cursor);
@@ -52,8 +54,8 @@ export function Scoreboard() {
           const run = look.id;
           const rank = ranked.findIndex((r) => r.look.id === run);
           const best = evals.length ? Math.max(...evals.map((e) => e.testAccuracy)) : undefined;
-          const dying = report ? networkDying(report.layers, summary, average) : NaN;
-          const atTarget = report ? networkDying(report.layers, summary, average, true) : NaN;
+          const dying = report && summary ? networkDying(report.layers, summary, average) : NaN;
+          const atTarget = report && summary ? networkDying(report.layers, summary, average, true) : NaN;
           return (
             <tr key={run} data-run={run}>
               <th style={{ color: look.textColor }}>{look.label}</th>

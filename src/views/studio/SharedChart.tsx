@@ -1,13 +1,82 @@
 // Every run on one chart, in its own colour: the network's dying ratio (and at the target rate) and test accuracy
-// against steps. A dense run has no dying ratio; its accuracy is the baseline.
+// against steps. A dense run has no dying ratio; its accuracy is the baseline. The legend names each run once by its
+// colour and says once what the line styles mean, so it stays two short lines however many runs there are.
+import { useRef } from 'react';
 import { useStore } from '../../store';
 import { shownStep } from '../../store/studio';
 import { lastAtOrBefore, networkDying, seriesOf } from '../../store/series';
 import { useRunLooks } from './colors';
 import { Explain } from './Explain';
-import { ChartLegend, LineChart, type Line } from './LineChart';
+import { LineChart, type Line } from './LineChart';
+import { useWidth } from './tileFit';
 
 const OVERLAY_GREYS = ['#555555', '#888888', '#333333', '#aaaaaa'];
+
+// At the desk the charts are drawn at their size on screen (their text stays at its CSS size): side by side where
+// each gets at least MIN_SIDE px, else stacked and shorter. On stage the viewBox scales them to their column, text
+// included.
+const SIDE_BY_SIDE_HEIGHT = 120;
+const STACKED_HEIGHT = 84;
+const MIN_SIDE = 220;
+const CHART_GAP = 8;
+const STAGE = { width: 420, height: 150 };
+
+function chartSize(width: number, large: boolean): { width: number; height: number; large: boolean } {
+  if (large) return { ...STAGE, large };
+  if (width <= 0) return { width: STAGE.width, height: STACKED_HEIGHT, large };
+  if (width >= 2 * MIN_SIDE + CHART_GAP) {
+    return { width: Math.floor((width - CHART_GAP) / 2), height: SIDE_BY_SIDE_HEIGHT, large };
+  }
+  return { width: Math.floor(width), height: STACKED_HEIGHT, large };
+}
+
+/** A run's (or a recorded run's) colour and name. */
+interface Named {
+  label: string;
+  color: string;
+}
+
+/** Each run once, by colour, then what each line style means, once. */
+function Legend({ runs }: { runs: Named[] }) {
+  const sample = 'var(--text)';
+  return (
+    <div className="chart-legend">
+      <ul className="chart-legend-list" aria-label="runs">
+        {runs.map((r, i) => (
+          <li key={`${i} ${r.label}`}>
+            <span className="legend-run-swatch" style={{ background: r.color }} aria-hidden="true" />
+            {r.label}
+          </li>
+        ))}
+      </ul>
+      <ul className="chart-styles" aria-label="line styles">
+        <li>
+          <svg width={28} height={10} aria-hidden="true">
+            <line x1={0} x2={28} y1={5} y2={5} stroke={sample} strokeWidth={3} />
+          </svg>
+          <span>
+            d<sub>t</sub>
+          </span>
+        </li>
+        <li>
+          <svg width={28} height={10} aria-hidden="true">
+            <line x1={0} x2={28} y1={5} y2={5} stroke={sample} strokeWidth={3} strokeDasharray="6 4" />
+          </svg>
+          <span>
+            d<sub>t</sub> at target
+          </span>
+        </li>
+        <li>
+          <svg width={28} height={10} aria-hidden="true">
+            <circle cx={7} cy={5} r={3.5} fill={sample} />
+            <circle cx={21} cy={5} r={3.5} fill={sample} />
+          </svg>
+          test accuracy
+        </li>
+      </ul>
+    </div>
+  );
+}
 
 export function SharedChart({ steps }: { steps: number }) {
   const series = useStore((s) => s.series);
@@ -18,8 +87,8 @@ export function SharedChart({ steps }: { steps: number }) {
   const setAverage = useStore((s) => s.setDyingAverage);
   const budget = useStore((s) => s.comparison?.config.budget ?? s.config.budget);
   const large = useStore((s) => s.talkMode);
-  // Two short charts, stacked where the panel is narrow (beside the controls) and side by side where it is wide.
-  const size = { width: 420, height: large ? 150 : 100, large };
+  const boxRef = useRef<HTMLDivElement>(null);
+  const size = chartSize(useWidth(boxRef), large);
 
   const dying: Line[] = [];
   const accuracy: Line[] = [];
@@ -50,14 +119,15 @@ export function SharedChart({ steps }: { steps: number }) {
     });
   }
 
-  // Recorded runs over the live ones: grey, dotted, each named in the legend.
+  // Recorded runs over the live ones: grey, each named in the legend; their d_t solid like every d_t.
+  const named: Named[] = looks.map(({ label, color }) => ({ label, color }));
   overlays.forEach((o, i) => {
     const color = OVERLAY_GREYS[i % OVERLAY_GREYS.length];
+    named.push({ label: o.label, color });
     if (o.masked) {
       dying.push({
         label: `${o.label} d_t`,
         color,
-        dashed: true,
         points: o.reports.map((r) => [r.step, networkDying(r.layers, summary, average)]),
       });
     }
@@ -82,7 +152,7 @@ export function SharedChart({ steps }: { steps: number }) {
           </select>
         </label>
       </div>
-      <div className="shared-charts">
+      <div className="shared-charts" ref={boxRef}>
         <LineChart
           title="dying ratio"
           testId="shared-dying"
@@ -104,7 +174,7 @@ export function SharedChart({ steps }: { steps: number }) {
         />
       </div>
       <div className="shared-foot">
-        <ChartLegend lines={[...dying, ...accuracy.map((l) => ({ ...l, dashed: false }))]} />
+        <Legend runs={named} />
         <details className="shared-how">
           <summary>How to read it</summary>
           <div className="explain-line">

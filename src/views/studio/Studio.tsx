@@ -1,7 +1,8 @@
-// The studio: EP and iEP side by side from the same random weights. Setup and controls on top, the shared chart,
-// then one column per search on the same scales; recorded runs at the bottom. Talk mode hides the controls and
-// enlarges the type.
-import { useEffect, useRef } from 'react';
+// The studio: EP and iEP side by side from the same random weights. The setup beside the controls and the shared
+// chart, then one column per search on the same scales; recorded runs at the bottom. While a run of this tab is on
+// screen the setup folds away (a button opens it) and the chart and the scoreboard share the first screen with the
+// controls. Talk mode hides the controls and enlarges the type.
+import { useEffect, useRef, useState } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
 import { continueStored } from '../../store/library';
@@ -84,9 +85,20 @@ export function Studio() {
   useStudioKeys();
 
   const locked = mode === 'live' && ['idle', 'ready', 'running', 'paused'].includes(state);
+  // A run of this tab on screen needs the width more than its setup does (the setup stays one click away, and
+  // comes back by itself when the run is reset or fails). Opening it holds for this comparison only.
+  const comparisonId = useStore((s) => s.comparison?.id ?? null);
+  const [openFor, setOpenFor] = useState<string | null>(null);
+  const foldable = mode === 'live' && state !== 'error' && comparisonId !== null;
+  const folded = foldable && openFor !== comparisonId;
 
   return (
-    <div className={`studio${talkMode ? ' talk' : ''}`} data-testid="studio" data-talk={talkMode}>
+    <div
+      className={`studio${talkMode ? ' talk' : ''}${folded ? ' folded' : ''}`}
+      data-testid="studio"
+      data-talk={talkMode}
+      data-setup={folded ? 'folded' : 'open'}
+    >
       {notices.map((notice) => (
         <p key={notice} className="notice" role="status" data-testid="studio-notice">
           {notice}{' '}
@@ -98,7 +110,7 @@ export function Studio() {
       <RunError />
       <div className="studio-body">
         {/* Where the setup was drawn from a config no panel can draw, the page still has its way back. */}
-        <div className="studio-side">
+        <div className="studio-side" id="studio-setup" hidden={folded}>
           <h2 className="studio-title">
             Studio{' '}
             <span className="studio-sub">
@@ -118,6 +130,18 @@ export function Studio() {
           <div className="studio-top">
             <div className="studio-top-left">
               <header className="studio-head">
+                {foldable && (
+                  <button
+                    type="button"
+                    className="setup-toggle"
+                    data-testid="setup-toggle"
+                    aria-expanded={!folded}
+                    aria-controls="studio-setup"
+                    onClick={() => setOpenFor(folded ? comparisonId : null)}
+                  >
+                    {folded ? 'Show the setup' : 'Hide the setup'}
+                  </button>
+                )}
                 {runConfig ? (
                   <>
                     <p className="run-config" data-testid="run-config" title={describe(runConfig)}>
@@ -170,9 +194,17 @@ export function Studio() {
                   <SharedChart steps={scales.steps} />
                 </PanelBoundary>
               </div>
-              {/* On stage the scoreboard sits under the chart; on the desk below the columns, so that it never pushes
-                  the heatmaps off the first screen when a run starts. */}
-              {talkMode && <Scoreboard />}
+              {/* Under the chart on stage, beside it at the desk: the numbers that show the effect, on the first
+                  screen. It keeps its place (dashes) from Start to the first report, so nothing below it moves. */}
+              <PanelBoundary name="The scoreboard">
+                {talkMode ? (
+                  <Scoreboard />
+                ) : (
+                  <section className="panel scoreboard-panel">
+                    <Scoreboard />
+                  </section>
+                )}
+              </PanelBoundary>
               <PanelBoundary name="The timeline">
                 <Timeline />
               </PanelBoundary>
@@ -192,13 +224,6 @@ export function Studio() {
       {!talkMode && (
         <PanelBoundary name="The difference view">
           <DifferenceView />
-        </PanelBoundary>
-      )}
-      {!talkMode && (
-        <PanelBoundary name="The scoreboard">
-          <section className="panel scoreboard-panel">
-            <Scoreboard />
-          </section>
         </PanelBoundary>
       )}
       <PanelBoundary name="The recorded runs">

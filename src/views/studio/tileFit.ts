@@ -1,4 +1,5 @@
-// Talk mode shows every layer at once: the largest square tile for which n tiles fit a box, in rows.
+// Heatmap tiles sized to their box: on stage (talk mode) every layer at once, the largest square tile for which n
+// tiles fit a box; at the desk, small multiples that fill a column's width.
 import { createContext, useContext, useEffect, useLayoutEffect, useMemo, useState, type RefObject } from 'react';
 
 const SMALLEST = 16;
@@ -73,4 +74,39 @@ export function useSharedSide(column: string, fitted: number, on: boolean): numb
     return () => withdraw(column);
   }, [column, fitted, on, offer, withdraw]);
   return on && share?.smallest ? Math.min(fitted, share.smallest) : fitted;
+}
+
+/**
+ * At the desk, tiles fill a column's width as small multiples: as many across as tiles of at most `largest` need,
+ * each as wide as the width then allows (never under SMALLEST). The height follows from the number of layers.
+ */
+export function fillTile(width: number, gap: number, largest: number): number {
+  if (width <= 0) return largest;
+  const across = Math.max(1, Math.ceil((width + gap) / (largest + gap)));
+  return Math.max(SMALLEST, Math.min(largest, Math.floor((width + gap) / across - gap)));
+}
+
+/** The width of an element's content box in whole px, rounded down (clientWidth rounds, and may round up). */
+function contentWidth(el: HTMLElement): number {
+  const style = getComputedStyle(el);
+  const edges = ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth'] as const;
+  return Math.floor(el.getBoundingClientRect().width - edges.reduce((sum, e) => sum + parseFloat(style[e]), 0));
+}
+
+/**
+ * An element's content width in px, following its size (0 until it is laid out): things sized to fill it exactly
+ * must never be half a pixel too wide, or the last of a row wraps.
+ */
+export function useWidth(ref: RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const update = () => setWidth(contentWidth(el));
+    update();
+    const observer = new ResizeObserver(update);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
 }
