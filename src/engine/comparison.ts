@@ -256,11 +256,15 @@ export class Comparison {
     return null;
   }
 
-  /** Runs until done, paused or stopped, yielding a macrotask between steps. */
-  start(): Promise<void> {
+  /**
+   * Runs until done, paused or stopped, yielding a macrotask between steps. `reportFirst`: the first step reports
+   * whatever reportEvery says (a new comparison shows its first masks at once).
+   */
+  start(reportFirst = false): Promise<void> {
     if (this.loop) return this.loop;
     if (this.state === 'done' || this.state === 'stopped' || this.state === 'error') return Promise.resolve();
     this.setState('running');
+    let first = reportFirst;
     this.loop = (async () => {
       try {
         while (this.state === 'running' && !this.done) {
@@ -268,7 +272,8 @@ export class Comparison {
             await new Promise<void>((resolve) => (this.wake = resolve));
             continue;
           }
-          await this.stepOnce();
+          await this.stepOnce(first || undefined);
+          first = false;
           await yieldToEvents(this.delayMs);
         }
         if (this.done && this.state === 'running') this.setState('done');

@@ -110,7 +110,7 @@ export class Runner {
         return;
       }
       case 'start':
-        void this.need('start').start();
+        void this.need('start').start(cmd.reportFirst);
         return;
       case 'pause':
         return this.need('pause').pause();

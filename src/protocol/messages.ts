@@ -37,7 +37,8 @@ export type RunnerCommand =
   | { type: 'horizon'; step: number | null }
   /** Answered at once with 'pong' whatever the engine is doing, unless it is wedged: the pool's liveness check. */
   | { type: 'ping'; id: number }
-  | { type: 'start' }
+  /** reportFirst: the first step reports whatever reportEvery says (a new comparison shows its first masks at once). */
+  | { type: 'start'; reportFirst?: boolean }
   | { type: 'pause' }
   /** One step of each run, then paused. */
   | { type: 'step' }

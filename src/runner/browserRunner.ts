@@ -75,7 +75,7 @@ function createRunner(): BrowserRunner {
   const layout = forced
     ? (config: ComparisonConfig) => measuredLayout(forced, config, 'set by the address')
     : undefined;
-  const pool = new EnginePool(spawnWorker, { cores: pageCores(), layout });
+  const pool = new EnginePool(spawnWorker, { cores: pageCores(), layout, warmThreads: forced?.threads });
   return {
     send: (cmd) => pool.send(cmd),
     subscribe: (listener) => pool.subscribe(listener),

@@ -150,6 +150,8 @@ export interface PoolOptions {
   cores: number;
   /** The layout for a comparison; default fittedLayout (the page's measured one, sent with init, comes first). */
   layout?: (config: ComparisonConfig, backend: BackendChoice) => Layout;
+  /** wasm threads of an engine started before any comparison (default: the default two-run comparison's). */
+  warmThreads?: number;
   /** Liveness: a ping every pingMs; an engine that leaves one unanswered for hangMs while it has work is replaced. */
   pingMs?: number;
   hangMs?: number;
@@ -214,6 +216,7 @@ export class EnginePool {
   private readonly cores: number;
   private readonly layoutFor: (config: ComparisonConfig, backend: BackendChoice) => Layout;
   private readonly hangMs: number;
+  private readonly warmThreads: number | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -223,6 +226,7 @@ export class EnginePool {
     this.cores = Math.max(1, options.cores);
     this.layoutFor = options.layout ?? ((c, b) => fittedLayout(c, this.cores, b));
     this.hangMs = options.hangMs ?? 20_000;
+    this.warmThreads = options.warmThreads;
     this.now = options.now ?? (() => performance.now());
     const pingMs = options.pingMs ?? 2_000;
     this.timer = pingMs > 0 ? setInterval(() => this.checkLiveness(), pingMs) : null;
@@ -243,7 +247,7 @@ export class EnginePool {
    * the engine started early to name the backend is usually kept.
    */
   private threadsNow(): number {
-    return this.layout?.threads ?? Math.max(1, Math.floor(this.cores / 2));
+    return this.layout?.threads ?? this.warmThreads ?? Math.max(1, Math.floor(this.cores / 2));
   }
 
   /** Engines alive now (tests and the benchmark read it). */

@@ -33,7 +33,7 @@ export type SessionState =
   | { name: 'idle' }
   /**
    * The backend, the data or the engine's 'created' is awaited; `then` is sent once the comparison exists. `fresh`: a
-   * new comparison, whose Start first makes one reported step, so the first masks show at once.
+   * new comparison, whose first step reports, so the first masks show at once.
    */
   | { name: 'creating'; runId: string; then: Wish | null; fresh?: boolean }
   | { name: 'ready'; runId: string }
@@ -134,7 +134,7 @@ export class EngineSession {
 
   /** While running with no step shown yet, a timer; anything else (a report, a pause) takes the word back. */
   private watchForStall(): void {
-    // A new comparison's first step is a Step sent with its Start: the run is 'ready' while that step runs.
+    // From the Start sent with a new comparison: the run is 'ready' until the engine says it runs.
     const stepping = this.current.name === 'running' || (this.current.name === 'ready' && this.startSent);
     const waiting = stepping && !this.reported;
     if (waiting && !this.stallTimer) {
@@ -420,10 +420,10 @@ export class EngineSession {
       this.startSent = s.then === 'start';
       this.go({ name: 'ready', runId });
       this.runner.send({ type: 'speed', delayMs: useStore.getState().delayMs });
-      // A new comparison's Start makes its first step as a Step (which reports whatever reportEvery says): EP's and
-      // iEP's first masks already differ as much as they ever will, and the studio shows that at once.
-      if (s.then === 'start' && s.fresh) this.runner.send({ type: 'step' });
-      if (s.then) this.runner.send({ type: s.then });
+      // A new comparison's first step reports whatever reportEvery says: EP's and iEP's first masks already differ
+      // as much as they ever will, and the studio shows that at once.
+      if (s.then === 'start') this.runner.send({ type: 'start', ...(s.fresh ? { reportFirst: true } : {}) });
+      else if (s.then) this.runner.send({ type: s.then });
       return;
     }
     if (event.type === 'error') {

@@ -2,7 +2,7 @@
 // headers, or by its service worker on a host that sends none), so wasm runs a thread per core; it works from a
 // sub-path; after one visit it opens, trains and replays offline; a new version is offered, never forced mid-run.
 import { cp, mkdtemp, appendFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -60,9 +60,13 @@ async function wasmThreads(page: Page): Promise<number> {
 }
 
 describe('cross-origin isolation and wasm threads', () => {
+  // The pool lays a comparison over the cores (one engine per run, threads from what is left): one engine laid over
+  // every core shows that isolation gives wasm a thread per core.
+  const oneEngine = `layout=1x${cpus().length}`;
+
   it('vite preview sends COOP/COEP: the page is isolated and wasm runs one thread per core', async () => {
     const { page } = await newPage();
-    const response = await page.goto(`${h.url}?backend=wasm`);
+    const response = await page.goto(`${h.url}?backend=wasm&${oneEngine}`);
     expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
     expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -84,7 +88,7 @@ describe('the built site on a static host, from a sub-path, without COOP/COEP he
 
   it('is isolated by its service worker and trains a tiny run on wasm threads', async () => {
     const { page, errors } = await newPage();
-    await page.goto(`${server.url}?backend=wasm${configHash(tinyConfig())}`);
+    await page.goto(`${server.url}?backend=wasm&layout=1x${cpus().length}${configHash(tinyConfig())}`);
     await waitForInstalledAndIsolated(page);
     expect(await wasmThreads(page)).toBeGreaterThan(1);
     await page.click('[data-testid=start]');

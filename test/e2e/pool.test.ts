@@ -42,7 +42,7 @@ async function reference(record: RunRecord): Promise<Out[]> {
   const c = new Comparison(record.config, bundled());
   const out: Out[] = [];
   c.subscribe((e) => (e.type === 'report' || e.type === 'eval') && out.push(e.report));
-  // Start makes a new comparison's first step as a Step, which reports whatever reportEvery says.
+  // A new comparison's first step reports whatever reportEvery says (Start's reportFirst).
   await c.stepOnce(true);
   while (!c.done) await c.stepOnce(false);
   c.dispose();

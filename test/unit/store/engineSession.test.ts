@@ -75,8 +75,9 @@ async function created_(): Promise<void> {
 
 async function running(): Promise<void> {
   await created_();
-  // A new comparison's first step is a Step: reported whatever reportEvery says.
-  expect(runner.take()).toEqual(['speed', 'step', 'start']);
+  // A new comparison's first step reports whatever reportEvery says.
+  expect(runner.sent.at(-1)).toEqual({ type: 'start', reportFirst: true });
+  expect(runner.take()).toEqual(['speed', 'start']);
   runner.emit(state('running'));
   expect(session.state.name).toBe('running');
 }
@@ -100,7 +101,7 @@ describe('engine session', () => {
     expect(session.state).toMatchObject({ name: 'creating', then: 'start' });
     expect(runner.take()).toEqual(['init', 'create']);
     runner.emit(created);
-    expect(runner.take()).toEqual(['speed', 'step', 'start']);
+    expect(runner.take()).toEqual(['speed', 'start']);
   });
 
   it('pause: shown paused within SHOW_PAUSE_MS, paused when the engine answers, no replacement after', async () => {
