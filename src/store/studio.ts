@@ -301,7 +301,8 @@ export const createStudioSlice: StateCreator<StoreState, [], [], StudioSlice> = 
       backend: record.backend,
       runnerState: 'idle',
       runnerSteps: newestSteps(series, 'step'),
-      cursor: steps.length ? steps[steps.length - 1] : null,
+      // A run cut short on several engines may end a report apart: the timeline stops where every run has reported.
+      cursor: commonStep(series, newestSteps(series, 'totalSteps')) ?? (steps.length ? steps[steps.length - 1] : null),
       replayPlaying: false,
       enlargedLayer: null,
     });

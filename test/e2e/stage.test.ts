@@ -348,6 +348,10 @@ describe('the first screen', () => {
       await page.click('[data-testid=step]');
       await page.waitForSelector('[data-testid=studio][data-setup=folded]');
       await page.waitForSelector('[data-testid=scoreboard]');
+      // Built (the scoreboard names each run's steps once the engine has made the comparison), not yet reported.
+      await page.waitForFunction(() =>
+        /steps\)/.test(document.querySelector('[data-testid=scoreboard]')?.textContent ?? ''),
+      );
       await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
       expect(await page.textContent('[data-testid=iep-step]')).toMatch(/^0( |$)/);
       const before = await boxOf(page, '[data-testid=iep-heatmaps] canvas');

@@ -98,6 +98,9 @@ describe('studio: record, export, import, replay', () => {
     const { page } = await openStudio(h, tinyConfig());
     await page.click('[data-testid=start]');
     await waitForState(page, 'done');
+    // The setup open, as it is beside a recorded run: the same layout, so the same tile sizes, on both pages.
+    await page.click('[data-testid=setup-toggle]');
+    await page.waitForSelector('[data-testid=studio][data-setup=open]');
     // What the live run ended on: the numbers and pictures a replay of its export must come back to.
     const final = await bothShown(page);
     const finalPixels = await bothPixels(page);
@@ -234,6 +237,9 @@ describe('studio: record, export, import, replay', () => {
     const shownSteps = { ep: await stepOf(page, 'ep'), iep: await stepOf(page, 'iep') };
     const id = await currentRunId(page);
     await expect.poll(() => storedSteps(page, id), { timeout: 60_000, interval: 200 }).toEqual(shownSteps);
+    // The setup open, as it is beside a recorded run: the same layout, so the same tile sizes, after the reload.
+    await page.click('[data-testid=setup-toggle]');
+    await page.waitForSelector('[data-testid=studio][data-setup=open]');
     const before = await bothShown(page);
     const pixels = await page.$$eval('section canvas.heatmap-canvas', (cs) =>
       cs.map((c) => (c as HTMLCanvasElement).toDataURL()),

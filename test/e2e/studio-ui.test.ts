@@ -62,7 +62,9 @@ describe('studio: talk mode, shared links, schedule editor', () => {
     await waitForState(page, 'running');
     await page.keyboard.press('T');
     await page.waitForSelector('[data-testid=studio][data-talk=false]');
-    expect(await page.isVisible('section[aria-label=setup]')).toBe(true);
+    // Back at the desk with a run live: the setup is folded, one named button away.
+    expect(await page.isVisible('[data-testid=setup-toggle]')).toBe(true);
+    expect(await page.isVisible('section[aria-label=setup]')).toBe(false);
   });
 
   it('puts the whole config, its whole list of runs included, in the URL hash and restores it from a link', async () => {
