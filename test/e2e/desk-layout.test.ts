@@ -8,7 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { defaultConfig, defaultRun, type RunConfig } from '../../src/protocol/config';
 import { RUN_PRESETS } from '../../src/views/studio/runPresets';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, tinyConfig, waitForState } from './studioSupport';
+import { boxOf, configHash, inside, tinyConfig, waitForState } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -79,23 +79,6 @@ function cutText(page: Page): Promise<string[]> {
     }
     return cut;
   });
-}
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-async function boxOf(page: Page, selector: string): Promise<Box> {
-  const box = await page.locator(selector).first().boundingBox();
-  if (!box) throw new Error(`${selector} is not rendered`);
-  return box;
-}
-
-function inside(box: Box, viewport: Viewport): boolean {
-  return box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height;
 }
 
 describe('the desk layout', () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { defaultConfig } from '../../src/protocol/config';
 import { startHarness, type AppHarness } from './harness';
-import { configHash, selectRun, showDataset, tinyConfig, waitForStep } from './studioSupport';
+import { boxOf, configHash, inside, selectRun, showDataset, tinyConfig, waitForStep, type Box } from './studioSupport';
 
 let h: AppHarness;
 beforeAll(async () => {
@@ -29,23 +29,6 @@ async function openAt(viewport: { width: number; height: number }, config: Recor
   // Start is enabled once the dataset has loaded.
   await page.waitForSelector('[data-testid=start]:not([disabled])', { timeout: 90_000 });
   return { page, context, errors };
-}
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-async function boxOf(page: Page, selector: string): Promise<Box> {
-  const box = await page.locator(selector).first().boundingBox();
-  if (!box) throw new Error(`${selector} is not rendered`);
-  return box;
-}
-
-function inside(box: Box, viewport: { width: number; height: number }): boolean {
-  return box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height;
 }
 
 function overlaps(a: Box, b: Box): boolean {

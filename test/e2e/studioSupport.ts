@@ -336,3 +336,22 @@ export async function scrubBack(page: Page, times: number) {
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   for (let i = 0; i < times; i++) await page.keyboard.press('ArrowLeft');
 }
+
+/** Where an element is drawn on the page (its first match). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export async function boxOf(page: Page, selector: string): Promise<Box> {
+  const box = await page.locator(selector).first().boundingBox();
+  if (!box) throw new Error(`${selector} is not rendered`);
+  return box;
+}
+
+/** Whether `box` lies wholly inside the viewport, unscrolled. */
+export function inside(box: Box, viewport: { width: number; height: number }): boolean {
+  return box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height;
+}
