@@ -3,7 +3,7 @@
 // engine: the same messages the remote GPU runner speaks.
 import type { BackendChoice, BackendName, ComparisonConfig } from '../protocol/config';
 import type { RunnerCommand, RunnerEvent } from '../protocol/messages';
-import { EnginePool, measuredLayout, pageCores, type Layout, type PoolLayout, type SpawnEngine } from './pool';
+import { EnginePool, measuredLayout, pageCores, type PoolLayout, type SpawnEngine } from './pool';
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -16,8 +16,6 @@ export interface BrowserRunner {
    * create start new ones. The listeners stay. Nothing the old workers had queued arrives after this.
    */
   restart(): void;
-  /** How the comparison being trained is laid over the cores (null before one). */
-  layout(): Layout | null;
 }
 
 /** How long a replaced engine has to drop its GPU device before it is terminated anyway. */
@@ -80,7 +78,6 @@ function createRunner(): BrowserRunner {
     send: (cmd) => pool.send(cmd),
     subscribe: (listener) => pool.subscribe(listener),
     restart: () => pool.restart(),
-    layout: () => pool.currentLayout,
   };
 }
 

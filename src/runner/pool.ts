@@ -237,11 +237,6 @@ export class EnginePool {
     return () => this.listeners.delete(listener);
   }
 
-  /** The layout of the comparison being trained (null before one). */
-  get currentLayout(): Layout | null {
-    return this.layout;
-  }
-
   /**
    * Threads for an engine started now: the layout's, or before any comparison the default two-run comparison's, so
    * the engine started early to name the backend is usually kept.

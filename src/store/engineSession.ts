@@ -496,14 +496,4 @@ export class EngineSession {
     this.go({ name: 'replaced', runId: s.runId });
     if (s.then) void this.rebuild(s.runId, s.then);
   }
-
-  /** Whether a local run could use the engine for measuring now (no run on it). */
-  get engineFree(): boolean {
-    return this.runId() === null;
-  }
-
-  /** The backend the engine runs on or will start on. */
-  get engineBackend(): Choice {
-    return this.backend;
-  }
 }

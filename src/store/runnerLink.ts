@@ -15,11 +15,6 @@ export type { DatasetSource, Runner } from './engineSession';
 let session: EngineSession | null = null;
 let datasetSource: DatasetSource = () => undefined;
 
-/** The live session (tests and the debug tools read its state). */
-export function engineSession(): EngineSession | null {
-  return session;
-}
-
 function showMeasuring(text: string | null): void {
   useStore.getState().setBackendMeasuring(text);
 }
