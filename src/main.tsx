@@ -6,7 +6,7 @@ import { registerServiceWorker } from './pwa/serviceWorker';
 import { backendChoiceFromUrl, getBrowserRunner, startBrowserRunner } from './runner/browserRunner';
 import { measureBackends, measureLayout } from './runner/measureBackends';
 import { useStore } from './store';
-import { connectRunner } from './store/runnerLink';
+import { connectRunner, sessionTrace } from './store/runnerLink';
 import { isRunLive } from './store/update';
 import './views/theme.css';
 
@@ -20,6 +20,9 @@ runner.subscribe((event) => {
   if (event.type === 'error' && !useStore.getState().backend) useStore.getState().setBackendError(event.message);
   if (event.type === 'backend') useStore.getState().setBackendError(null);
 });
+
+// Read by the e2e tests when a wait fails, so a failure on a CI machine says what the engine session went through.
+Object.assign(globalThis, { supermaskSessionTrace: sessionTrace });
 
 registerServiceWorker({
   onUpdate: (apply) => useStore.getState().offerUpdate(apply),

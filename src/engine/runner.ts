@@ -101,6 +101,8 @@ export class Runner {
           ? Comparison.restore(cmd.snapshot as ComparisonSnapshot, data, options)
           : new Comparison(cmd.config, data, options);
         this.share = cmd.share;
+        // The old comparison is not heard any more: its 'stopped' is not the new one's news.
+        this.detach?.();
         await this.comparison?.stop();
         this.comparison?.dispose();
         this.data = data;

@@ -162,6 +162,9 @@ export interface PoolOptions {
 const MAX_CRASHES = 2;
 const SNAPSHOTS_KEPT = 4;
 
+/** What an engine says of its comparison's runs (as against its backend, its liveness or its errors). */
+const OF_A_RUN = new Set<RunnerEvent['type']>(['state', 'report', 'eval', 'progress', 'snapshot']);
+
 function finished(m: Member): boolean {
   return m.totals !== null && m.share.every((id) => (m.steps[id] ?? 0) >= (m.totals![id] ?? Infinity));
 }
@@ -437,6 +440,9 @@ export class EnginePool {
   }
 
   private hear(m: Member, event: RunnerEvent): void {
+    // A kept engine's last comparison may still be talking when the new one is sent: until the engine says it built
+    // the new one, what it says of runs is the old comparison's, and must not move the new one's steps or state.
+    if (m.totals === null && OF_A_RUN.has(event.type)) return;
     switch (event.type) {
       case 'pong':
         if (m.ping?.id === event.id) m.ping = null;
@@ -448,9 +454,10 @@ export class EnginePool {
         this.lastBackend = event.backend;
         return this.emit({ type: 'backend', backend: this.describe(event.backend) });
       case 'created':
+        // Announced with the state the engine sends right after it (a restored run's is 'paused').
         m.totals = event.totalSteps;
         m.summary = event.summary;
-        return this.announce();
+        return;
       case 'state':
         return this.changed(m, event.state, event.steps);
       case 'report': {
@@ -493,9 +500,10 @@ export class EnginePool {
     return { ...backend, reason: `${backend.reason} · ${layout.why}` };
   }
 
-  /** One 'created' for the comparison, once every engine has built its share. */
+  /** One 'created' for the comparison, once every engine has built its share and said its state. */
   private announce(): void {
-    if (this.announced || !this.config || this.members.some((m) => m.totals === null)) return;
+    const built = (m: Member) => m.totals !== null && m.state !== 'idle';
+    if (this.announced || !this.config || !this.members.every(built)) return;
     this.announced = true;
     const first = this.members.find((m) => m.share.includes(this.config!.runs[0].id)) ?? this.members[0];
     const totalSteps = Object.assign({}, ...this.members.map((m) => m.totals));
@@ -510,7 +518,8 @@ export class EnginePool {
       m.rebuilding = false;
       if (this.wanted === 'running' && !finished(m)) m.port.post({ type: 'start' });
     }
-    if (!m.rebuilding) this.emitMerged();
+    if (!this.announced) this.announce();
+    else if (!m.rebuilding) this.emitMerged();
   }
 
   private emitMerged(): void {

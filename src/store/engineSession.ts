@@ -221,7 +221,9 @@ export class EngineSession {
   /** Shown paused within a second; the engine pauses after its current step, and is replaced if it does not answer. */
   pause(): void {
     const s = this.current;
-    if (s.name !== 'running') return;
+    // Start sent but not yet confirmed counts as running: the engine takes the pause after it, in order.
+    const starting = s.name === 'ready' && this.startSent;
+    if (s.name !== 'running' && !starting) return;
     this.runner.send({ type: 'pause' });
     this.go({ name: 'pausing', runId: s.runId, then: null });
     this.arm(

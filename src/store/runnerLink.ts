@@ -66,6 +66,11 @@ export async function measureAgain(): Promise<void> {
   session?.useBackend(choice);
 }
 
+/** The session's state and its last moves, in words: what an e2e test prints when a wait for a state fails. */
+export function sessionTrace(): string {
+  return session ? `${session.state.name} (was: ${session.history.slice(-12).join(' → ')})` : 'no engine session';
+}
+
 function connected(): EngineSession | null {
   if (!session) useStore.getState().addNotice('The engine is not connected yet; try again in a moment.');
   return session;

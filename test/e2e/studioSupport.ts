@@ -59,19 +59,40 @@ export function stepOf(page: Page, run: RunId): Promise<number> {
 const POLL_MS = 100;
 
 export async function waitForStep(page: Page, run: RunId, atLeast: number, timeout = 90_000) {
-  await page.waitForFunction(
-    ([r, n]) => Number(document.querySelector(`[data-testid=${r}-progress]`)?.getAttribute('data-step')) >= n,
-    [run, atLeast] as const,
-    { timeout, polling: POLL_MS },
-  );
+  try {
+    await page.waitForFunction(
+      ([r, n]) => Number(document.querySelector(`[data-testid=${r}-progress]`)?.getAttribute('data-step')) >= n,
+      [run, atLeast] as const,
+      { timeout, polling: POLL_MS },
+    );
+  } catch (e) {
+    throw new Error(`waited ${timeout / 1000} s for ${run}'s step ${atLeast}: ${await whereItStands(page)}`, {
+      cause: e,
+    });
+  }
 }
 
 export async function waitForState(page: Page, state: string, timeout = 90_000) {
-  await page.waitForFunction(
-    (s) => document.querySelector('[data-testid=runner-state]')?.getAttribute('data-state') === s,
-    state,
-    { timeout, polling: POLL_MS },
-  );
+  try {
+    await page.waitForFunction(
+      (s) => document.querySelector('[data-testid=runner-state]')?.getAttribute('data-state') === s,
+      state,
+      { timeout, polling: POLL_MS },
+    );
+  } catch (e) {
+    throw new Error(`waited ${timeout / 1000} s for the state '${state}': ${await whereItStands(page)}`, { cause: e });
+  }
+}
+
+/** What the page shows and what its engine session went through (for a wait that failed). */
+async function whereItStands(page: Page): Promise<string> {
+  return page
+    .evaluate(() => {
+      const shown = document.querySelector('[data-testid=runner-state]');
+      const trace = (globalThis as { supermaskSessionTrace?: () => string }).supermaskSessionTrace?.();
+      return `the page shows '${shown?.getAttribute('data-state')}' at engine steps '${shown?.getAttribute('data-engine-steps')}'; the session: ${trace}`;
+    })
+    .catch((e: Error) => `(the page could not be read: ${e.message})`);
 }
 
 /** Every heatmap canvas of a column as a data URL, keyed by layer. */

@@ -136,6 +136,30 @@ describe('pool of engines', () => {
     });
   }
 
+  it('a new comparison in the same engines hears nothing the last one said after it was sent', async () => {
+    const d = drive(2);
+    d.pool.send({ type: 'init', backend: 'wasm' });
+    d.pool.send({ type: 'create', config, dataset: cifarPayload(data) });
+    d.pool.send({ type: 'start' });
+    await d.until(() => d.outputs().length >= 6, 'the first comparison under way');
+    const engines = d.engines.length;
+    // Reset then Start at once: the engines are still finishing a step of the first comparison when the second is sent.
+    d.pool.send({ type: 'pause' });
+    d.pool.send({ type: 'stop' });
+    const mark = d.events.length;
+    d.pool.send({ type: 'create', config, dataset: cifarPayload(data) });
+    const since = () => d.events.slice(mark);
+    await d.until(() => since().some((e) => e.type === 'state' && e.state === 'ready'), 'the second built');
+    expect(d.engines.length).toBe(engines);
+    const built = since().filter((e) => e.type === 'state');
+    expect(built.map((e) => e.type === 'state' && e.state)).toEqual(['ready']);
+    d.pool.send({ type: 'start' });
+    await d.until(() => d.lastState()?.state === 'done', 'done');
+    const outputs = since().flatMap((e) => (e.type === 'report' || e.type === 'eval' ? [e.report as Out] : []));
+    expect(sorted(outputs)).toEqual(sorted(reference.reports));
+    d.pool.close();
+  });
+
   it('an engine that crashes mid-run is replaced from its snapshot: every report once, the same numbers', async () => {
     const d = drive(2);
     d.pool.send({ type: 'init', backend: 'wasm' });

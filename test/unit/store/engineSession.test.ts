@@ -121,6 +121,19 @@ describe('engine session', () => {
     expect(runner.take()).toEqual(['start']);
   });
 
+  it('a pause pressed after Start went to the engine but before it said it runs is sent, and shown', async () => {
+    await created_();
+    expect(runner.take()).toEqual(['speed', 'start']);
+    session.pause();
+    expect(session.state.name).toBe('pausing');
+    expect(runner.take()).toEqual(['pause']);
+    // The engine runs the Start it had, then the pause: 'running' does not take the pause back.
+    runner.emit(state('running', 0));
+    expect(session.state.name).toBe('pausing');
+    runner.emit(state('paused', 1));
+    expect(session.state.name).toBe('paused');
+  });
+
   it('a pause never answered (a hung engine): replaced, the run kept paused, rebuilt from its snapshot on Start', async () => {
     await running();
     const snapshot = { runs: { ep: 1 } };
