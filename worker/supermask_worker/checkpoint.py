@@ -35,8 +35,11 @@ def load_checkpoint(run_dir: Path) -> Optional[Dict[str, Any]]:
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu")
-    if state.get("format") != FORMAT or state.get("version") != VERSION:
+    try:
+        state = torch.load(path, map_location="cpu")
+    except Exception as e:  # torch.load raises whatever its unpickler meets in a damaged file
+        raise ValueError(f"{path} is damaged: {type(e).__name__}: {e}") from e
+    if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("version") != VERSION:
         raise ValueError(f"{path} is not a version {VERSION} worker checkpoint")
     return state
 

@@ -31,6 +31,7 @@ from .telemetry import RUN_FILE, TELEMETRY_FILE
 SERVE_DIR = ".serve"
 POLL_SECONDS = 0.2  # how often a training run's telemetry file is read for new reports
 FOLLOW_SECONDS = 1.0  # how often the runs folder is looked at for runs trained by other processes
+SAVED_STATES = ("training", "paused", "stopped", "done", "failed")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
@@ -85,6 +86,8 @@ class Run:
         self.header: Optional[Dict[str, Any]] = None
         self.reports: List[Dict[str, Any]] = []
         self._offset = 0
+        # Set once a file of the run cannot be read: nothing of it is read past the damage, and the error says where.
+        self.damaged = False
         self.subscribers: Dict[Any, Subscriber] = {}
 
     def info(self) -> Dict[str, Any]:
@@ -93,25 +96,57 @@ class Run:
             info["pending"] = self.pending
         return info
 
-    def poll(self) -> None:
-        """Reads what the training process has written since the last poll (whole lines only) and sends it on."""
-        if self.header is None and (self.dir / RUN_FILE).exists():
-            self.header = upgrade_record(json.loads((self.dir / RUN_FILE).read_text(encoding="utf-8")))
+    def _damage(self, problem: str) -> None:
+        self.damaged = True
+        self.error = f"damaged: {problem}"
+
+    def poll(self) -> bool:
+        """Reads what the training process has written since the last poll (whole lines only) and sends it on.
+        Returns True when this poll found the run damaged (a file that is not what the worker writes)."""
+        if self.damaged:
+            return False
+        run_file = self.dir / RUN_FILE
+        if self.header is None and run_file.exists():
+            try:
+                self.header = upgrade_record(json.loads(run_file.read_text(encoding="utf-8")))
+            except ValueError as e:
+                self._damage(f"{run_file} is not JSON ({e})")
+                return True
             for s in self.subscribers.values():
                 s.send(message("header", run=self.id, header=self.header))
         path = self.dir / TELEMETRY_FILE
         if not path.exists() or path.stat().st_size <= self._offset:
-            return
+            return False
         with open(path, "rb") as f:
             f.seek(self._offset)
             data = f.read()
-        whole = data.rfind(b"\n") + 1
-        self._offset += whole
-        for line in data[:whole].decode("utf-8").splitlines():
-            report = json.loads(line)
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break  # still being written: read at the next poll
+            try:
+                report = json.loads(line)
+                if not isinstance(report, dict) or not isinstance(report.get("step"), int):
+                    raise ValueError("not a report")
+            except ValueError as e:
+                self._damage(f"{path} line {len(self.reports) + 1} is not a report ({e})")
+                return True
+            self._offset += len(line)
             self.reports.append(report)
             for s in self.subscribers.values():
                 self._send(s, len(self.reports) - 1)
+        return False
+
+    def ended(self) -> bool:
+        """Once no process writes the run any more: reads the rest, and a last line without its end (torn by a
+        crash or a full disk) is reported, not dropped. Returns True when the run is (newly) damaged."""
+        if self.poll():
+            return True
+        path = self.dir / TELEMETRY_FILE
+        if self.damaged or not path.exists() or path.stat().st_size <= self._offset:
+            return False
+        torn = path.stat().st_size - self._offset
+        self._damage(f"{path} line {len(self.reports) + 1} is torn ({torn} bytes without a line end)")
+        return True
 
     def _send(self, s: Subscriber, seq: int) -> None:
         report = self.reports[seq]
@@ -156,11 +191,19 @@ class RunStore:
         for entry in sorted(self.serve_dir.glob("*.json")):
             if entry.name.endswith(".config.json"):
                 continue
-            saved = json.loads(entry.read_text(encoding="utf-8"))
-            self.runs[entry.stem] = Run(self.runs_dir, entry.stem, saved["state"], saved.get("error"))
+            try:
+                saved = json.loads(entry.read_text(encoding="utf-8"))
+                state, error = saved["state"], saved.get("error")
+                if state not in SAVED_STATES:
+                    raise ValueError(f"unknown state {state!r}")
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                state, error = "failed", f"damaged: {entry} is not a run's state ({e})"
+            self.runs[entry.stem] = Run(self.runs_dir, entry.stem, state, error)
         self._find_others()
         for run in self.runs.values():
-            run.poll()
+            # A run that will train again (or that another process trains) may end in a line still being written.
+            if run.poll() if run.state in ("training", "external") else run.ended():
+                print(f"run {run.id}: {run.error}", file=sys.stderr, flush=True)
 
     def _find_others(self) -> List[Run]:
         """Run folders that appeared since the last look, trained by processes this server did not start."""
@@ -195,9 +238,11 @@ class RunStore:
         the state that says so is sent, so a subscriber's last message of a finished run is its state."""
         before = len(run.reports)
         state = "external" if is_locked(run.dir) else "recorded"
-        run.poll()
+        damaged = run.ended() if state == "recorded" else run.poll()
+        if damaged:
+            print(f"run {run.id}: {run.error}", file=sys.stderr, flush=True)
         # A run trained from end to end between two looks was never seen locked: its count says it moved.
-        if new or state != run.state or (state == "recorded" and len(run.reports) != before):
+        if new or damaged or state != run.state or (state == "recorded" and len(run.reports) != before):
             run.state = state
             self.on_change(run)
 
@@ -286,10 +331,11 @@ class RunStore:
         run.process = None
         if self.closing:
             return
+        run.ended()
         code, pending = process.returncode, run.pending
         run.pending = None
         if code == 0:
-            self._set(run, "done")
+            self._set(run, "done", run.error if run.damaged else None)
         elif code == INTERRUPTED and pending is not None:
             self._set(run, "paused" if pending == "pause" else "stopped")
         else:
