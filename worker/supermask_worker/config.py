@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import jsonschema
 
+from . import strictjson
 from .schema import schema_validator
 
 MODELS_CIFAR = ("conv2", "conv4", "conv6", "resnet20", "resnet32", "resnet18")
@@ -216,6 +217,9 @@ def validate_config(config: Any) -> Dict[str, Any]:
     config's fields are named as v1 names them, e.g. 'iep.cycles')."""
     if not isinstance(config, dict):
         raise ConfigError("config", "must be an object")
+    problem = strictjson.first_problem(config)
+    if problem:
+        raise ConfigError(*problem)
     version = config.get("version")
     if version not in (1, VERSION):
         raise ConfigError("version", f"must be 1 or {VERSION} (got {version!r})")

@@ -3,8 +3,9 @@ a `type`; a request may carry an `id`, which its reply or error repeats as `re`.
 value is at fault, its field.
 """
 
-import json
 from typing import Any, Dict, Optional
+
+from . import strictjson
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 1 << 20  # a config is a few hundred bytes; anything near this is not one
@@ -23,19 +24,23 @@ INVALID_CONFIG = "invalid-config"
 UNKNOWN_RUN = "unknown-run"
 RUN_EXISTS = "run-exists"
 BAD_STATE = "bad-state"
+SERVER_ERROR = "server-error"
 
 REQUESTS = ("hello", "list", "start", "pause", "resume", "stop", "subscribe", "unsubscribe")
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, field: Optional[str] = None):
+    """`re`: the id of the request at fault, when the error is found before the request is handled."""
+
+    def __init__(self, code: str, message: str, field: Optional[str] = None, re: Any = None):
         super().__init__(message)
         self.code = code
         self.field = field
+        self.re = re
 
 
 def message(type_: str, **fields: Any) -> str:
-    return json.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, separators=(",", ":"))
+    return strictjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, separators=(",", ":"))
 
 
 def error(e: ProtocolError, re: Any = None) -> str:
@@ -48,20 +53,32 @@ def error(e: ProtocolError, re: Any = None) -> str:
 
 
 def parse(text: Any) -> Dict[str, Any]:
-    """A client message as a dict with a known `type`; raises ProtocolError otherwise."""
+    """A client message as a dict with a known `type`; raises ProtocolError otherwise, carrying the message's id
+    whenever the id itself could be read."""
     if not isinstance(text, str):
         raise ProtocolError(BAD_MESSAGE, "messages are JSON text, not binary")
     try:
-        msg = json.loads(text)
-    except json.JSONDecodeError as e:
+        msg = strictjson.parse(text)
+    except ValueError as e:
         raise ProtocolError(BAD_MESSAGE, f"not JSON: {e}")
     if not isinstance(msg, dict):
         raise ProtocolError(BAD_MESSAGE, "a message is a JSON object")
+    problem = strictjson.first_problem(msg)
+    if problem:
+        place, why = problem
+        re = None if _within(place, "id") else msg.get("id")
+        code = INVALID_CONFIG if _within(place, "config") else INVALID_FIELD
+        raise ProtocolError(code, f"{place}: {why}", place, re)
     if msg.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError(UNSUPPORTED_VERSION, f"this worker speaks protocol version {PROTOCOL_VERSION}", "v")
+        version = f"this worker speaks protocol version {PROTOCOL_VERSION}"
+        raise ProtocolError(UNSUPPORTED_VERSION, version, "v", msg.get("id"))
     if msg.get("type") not in REQUESTS:
-        raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {msg.get('type')!r}", "type")
+        raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {msg.get('type')!r}", "type", msg.get("id"))
     return msg
+
+
+def _within(place: str, name: str) -> bool:
+    return place == name or place.startswith((f"{name}.", f"{name}["))
 
 
 def field(msg: Dict[str, Any], name: str, kind: type, required: bool = True) -> Any:

@@ -1,6 +1,6 @@
 """The runs `serve` manages: each trains in its own process (`train`, then `resume` after a pause or a restart; under
-torchrun when the machine has more than one GPU), so the server stays responsive. A run's state is kept in
-RUNS/.serve/<id>.json, written atomically; on restart, runs that were training resume from their checkpoints.
+torchrun when the machine has more than one GPU), so the server stays responsive. A run's state and config are kept
+in RUNS/.serve/<id>/, written atomically; on restart, runs that were training resume from their checkpoints.
 Reports are read back from RUNS/<id>/telemetry.jsonl (the one record) and fanned out to subscribers: history from
 any point, then live, with nothing lost or repeated between the two.
 
@@ -21,6 +21,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from . import strictjson
 from .config import ConfigError, upgrade_record, validate_config
 from .datakind import data_problem
 from .files import write_json_atomic
@@ -32,7 +33,9 @@ SERVE_DIR = ".serve"
 POLL_SECONDS = 0.2  # how often a training run's telemetry file is read for new reports
 FOLLOW_SECONDS = 1.0  # how often the runs folder is looked at for runs trained by other processes
 SAVED_STATES = ("training", "paused", "stopped", "done", "failed")
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # matched in full: no trailing newline
+STATE_FILE = "state.json"  # RUNS/.serve/<id>/: what this server knows of a run it started
+CONFIG_FILE = "config.json"
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 Send = Callable[[str], None]
@@ -108,7 +111,7 @@ class Run:
         run_file = self.dir / RUN_FILE
         if self.header is None and run_file.exists():
             try:
-                self.header = upgrade_record(json.loads(run_file.read_text(encoding="utf-8")))
+                self.header = upgrade_record(strictjson.loads(run_file.read_text(encoding="utf-8")))
             except ValueError as e:
                 self._damage(f"{run_file} is not JSON ({e})")
                 return True
@@ -124,7 +127,7 @@ class Run:
             if not line.endswith(b"\n"):
                 break  # still being written: read at the next poll
             try:
-                report = json.loads(line)
+                report = strictjson.loads(line)
                 if not isinstance(report, dict) or not isinstance(report.get("step"), int):
                     raise ValueError("not a report")
             except ValueError as e:
@@ -188,22 +191,31 @@ class RunStore:
     def load(self) -> None:
         """The runs of earlier sessions: those this server started (with their state), and runs written by
         `train` alone ('external' while a process trains them, 'recorded' after)."""
-        for entry in sorted(self.serve_dir.glob("*.json")):
-            if entry.name.endswith(".config.json"):
-                continue
+        self._move_flat_files()
+        for entry in sorted(self.serve_dir.glob(f"*/{STATE_FILE}")):
+            run_id = entry.parent.name
             try:
-                saved = json.loads(entry.read_text(encoding="utf-8"))
+                saved = strictjson.loads(entry.read_text(encoding="utf-8"))
                 state, error = saved["state"], saved.get("error")
                 if state not in SAVED_STATES:
                     raise ValueError(f"unknown state {state!r}")
             except (OSError, ValueError, KeyError, TypeError) as e:
                 state, error = "failed", f"damaged: {entry} is not a run's state ({e})"
-            self.runs[entry.stem] = Run(self.runs_dir, entry.stem, state, error)
+            self.runs[run_id] = Run(self.runs_dir, run_id, state, error)
         self._find_others()
         for run in self.runs.values():
             # A run that will train again (or that another process trains) may end in a line still being written.
             if run.poll() if run.state in ("training", "external") else run.ended():
                 print(f"run {run.id}: {run.error}", file=sys.stderr, flush=True)
+
+    def _move_flat_files(self) -> None:
+        """Servers before this one kept RUNS/.serve/<id>.json and <id>.config.json side by side, where a run named
+        'x.config' had its state written over run x's config; each run's files now have a folder of their own."""
+        for entry in self.serve_dir.glob("*.json"):
+            is_config = entry.name.endswith(".config.json")
+            run_id = entry.name[: -len(".config.json")] if is_config else entry.stem
+            (self.serve_dir / run_id).mkdir(exist_ok=True)
+            os.replace(entry, self.serve_dir / run_id / (CONFIG_FILE if is_config else STATE_FILE))
 
     def _find_others(self) -> List[Run]:
         """Run folders that appeared since the last look, trained by processes this server did not start."""
@@ -257,7 +269,7 @@ class RunStore:
         return self.runs[run_id]
 
     def _save(self, run: Run) -> None:
-        write_json_atomic(self.serve_dir / f"{run.id}.json", {"state": run.state, "error": run.error})
+        write_json_atomic(self.serve_dir / run.id / STATE_FILE, {"state": run.state, "error": run.error})
 
     def _set(self, run: Run, state: str, error: Optional[str] = None) -> None:
         run.state, run.error = state, error
@@ -266,18 +278,21 @@ class RunStore:
 
     def _new_id(self, config: Dict[str, Any], wanted: Any) -> str:
         if wanted is not None:
-            if not isinstance(wanted, str) or not RUN_ID.match(wanted):
+            if not isinstance(wanted, str) or not RUN_ID.fullmatch(wanted):
                 raise ProtocolError(INVALID_FIELD, "a run id is 1-64 letters, digits, '.', '_' or '-'", "run")
-            if wanted in self.runs or (self.runs_dir / wanted).exists():
+            if wanted in self.runs or self._taken(wanted):
                 raise ProtocolError(RUN_EXISTS, f"run {wanted!r} exists: a run id is used once", "run")
             return wanted
         base = new_run_id(config["model"], config["seed"])
         n = 1
         run_id = base
-        while run_id in self.runs or (self.runs_dir / run_id).exists():
+        while run_id in self.runs or self._taken(run_id):
             n += 1
             run_id = f"{base}-{n}"
         return run_id
+
+    def _taken(self, run_id: str) -> bool:
+        return (self.runs_dir / run_id).exists() or (self.serve_dir / run_id).exists()
 
     async def start(self, config: Any, wanted_id: Any) -> Run:
         """Validates the config (nothing runs or is written when it is bad), then starts training it."""
@@ -289,7 +304,8 @@ class RunStore:
         if problem:
             raise ProtocolError(INVALID_CONFIG, f"dataset: {problem}", "config.dataset")
         run_id = self._new_id(config, wanted_id)
-        write_json_atomic(self.serve_dir / f"{run_id}.config.json", config)
+        (self.serve_dir / run_id).mkdir()
+        write_json_atomic(self.serve_dir / run_id / CONFIG_FILE, config)
         run = Run(self.runs_dir, run_id, "training")
         self.runs[run_id] = run
         self._save(run)
@@ -300,7 +316,7 @@ class RunStore:
         if (run.dir / RUN_FILE).exists():
             args = ["resume", run.id]
         else:
-            args = ["train", str(self.serve_dir / f"{run.id}.config.json"), "--id", run.id]
+            args = ["train", str(self.serve_dir / run.id / CONFIG_FILE), "--id", run.id]
         path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path}
         run.process = await asyncio.create_subprocess_exec(

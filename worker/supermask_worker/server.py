@@ -9,6 +9,7 @@ import asyncio
 import hmac
 import secrets
 import signal
+import traceback
 from pathlib import Path
 from typing import Any, Dict
 
@@ -24,12 +25,14 @@ from .protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
     UNSUPPORTED_VERSION,
+    SERVER_ERROR,
     ProtocolError,
     error,
     field,
     message,
     parse,
 )
+from .files import said
 from .runs import Run, RunStore, gpu_count
 
 STUDIO_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
@@ -93,12 +96,7 @@ class Server:
         pump = asyncio.create_task(conn.pump())
         try:
             async for text in ws:
-                msg: Dict[str, Any] = {}
-                try:
-                    msg = parse(text)
-                    await self.handle(conn, msg)
-                except ProtocolError as e:
-                    conn.send(error(e, msg.get("id")))
+                await self.answer(conn, text)
         except ConnectionClosed:
             pass
         finally:
@@ -106,6 +104,24 @@ class Server:
             for run in conn.subscribed.values():
                 run.subscribers.pop(conn, None)
             pump.cancel()
+
+    async def answer(self, conn: Connection, text: Any) -> None:
+        """Handles one message; whatever goes wrong is said in an error reply carrying the request's id (when it
+        could be read), never by dropping the connection."""
+        try:
+            msg = parse(text)
+        except ProtocolError as e:
+            conn.send(error(e, e.re))
+            return
+        try:
+            await self.handle(conn, msg)
+        except ProtocolError as e:
+            conn.send(error(e, msg.get("id")))
+        except OSError as e:
+            conn.send(error(ProtocolError(SERVER_ERROR, said(e)), msg.get("id")))
+        except Exception as e:  # a bug in one request must cost that request, not the connection
+            traceback.print_exc()
+            conn.send(error(ProtocolError(SERVER_ERROR, f"the worker failed: {type(e).__name__}: {e}"), msg.get("id")))
 
     async def handle(self, conn: Connection, msg: Dict[str, Any]) -> None:
         re = msg.get("id")

@@ -3,12 +3,12 @@
 Header + reports (split by kind) make a RunRecord of the telemetry schema, the format the studio imports.
 """
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
+from . import strictjson
 from .config import VERSION, upgrade_record
 from .files import write_json_atomic
 from .schema import validate
@@ -62,7 +62,14 @@ class RunWriter:
         if self.skip > 0:
             self.skip -= 1
             return
-        self._file.write(json.dumps(report, separators=(",", ":")) + "\n")
+        try:
+            line = strictjson.dumps(report, separators=(",", ":"))
+        except ValueError:
+            # Written, it would make a file no browser reads; a loss that is not finite is a run that diverged.
+            raise ValueError(
+                f"run {report['run']} at step {report['step']}: a value is not a finite number (did it diverge?)"
+            ) from None
+        self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
         self.lines += 1
@@ -91,9 +98,9 @@ def run_header(run_id: str, config: Dict[str, Any], summary: Dict[str, Any], bac
 
 def read_record(run_dir: Path) -> Dict[str, Any]:
     """A run's files as one RunRecord (the studio's import format); a v1 run's header is upgraded to v2."""
-    header = upgrade_record(json.loads((Path(run_dir) / RUN_FILE).read_text(encoding="utf-8")))
+    header = upgrade_record(strictjson.loads((Path(run_dir) / RUN_FILE).read_text(encoding="utf-8")))
     lines = (Path(run_dir) / TELEMETRY_FILE).read_text(encoding="utf-8").splitlines()
-    reports: List[Dict[str, Any]] = [json.loads(line) for line in lines if line.strip()]
+    reports: List[Dict[str, Any]] = [strictjson.loads(line) for line in lines if line.strip()]
     return {
         **header,
         "reports": [r for r in reports if r["kind"] == "step"],

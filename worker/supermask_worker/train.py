@@ -4,17 +4,17 @@ telemetry.jsonl and checkpoints; what `serve` runs for the studio, and what torc
 import argparse
 import contextlib
 import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import ContextManager, Optional, Tuple, Union
 
 import torch
 
+from . import strictjson
 from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
-from .config import ComparisonSpec, ConfigError, from_config, validate_config
+from .config import ComparisonSpec, from_config, validate_config
 from .distributed import Ranks, ranks_from_env
 from .datakind import data_problem
 from .imagenet import ImageFolderSource
@@ -94,7 +94,7 @@ def train(args: argparse.Namespace) -> int:
     ranks = ranks_from_env()
     try:
         # The run file holds the config as v2, whatever version it came in as.
-        raw = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        raw = strictjson.loads(Path(args.config).read_text(encoding="utf-8"))
         config = validate_config(preset_config(raw, args.preset))
         spec, comparison = prepare(config, args, ranks, args.preset)
         run_id = args.id or new_run_id(spec.model, spec.seed)
@@ -105,7 +105,7 @@ def train(args: argparse.Namespace) -> int:
         lock = lock_run(new_run_dir(run_dir), args.lock_wait)  # before run.json: `serve` tells a trained run by it
         writer = RunWriter(run_dir, header, created=True)
         record_preset(writer.dir, args.preset)
-    except (OSError, json.JSONDecodeError, ConfigError, DatasetError, RunBusy) as e:
+    except (OSError, ValueError, DatasetError, RunBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return execute(comparison, writer, lock, args.checkpoint_every)
@@ -118,7 +118,7 @@ def resume(args: argparse.Namespace) -> int:
     try:
         writes = ranks is None or ranks.writes
         lock = lock_run(run_dir, args.lock_wait) if writes else contextlib.nullcontext()
-        header = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        header = strictjson.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
         _, comparison = prepare(header["config"], args, ranks, recorded_preset(run_dir, args.preset))
         reports = resume_state(comparison, run_dir)
         writer = RunWriter.reopen(run_dir, reports) if writes else Discard(run_dir)

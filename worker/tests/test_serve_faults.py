@@ -6,7 +6,7 @@ import json
 
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import Client, run, start_server
+from serving import Client, run, start_server, state_is
 
 
 def report(step):
@@ -24,8 +24,8 @@ def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path)
     recorded_run(runs, "good", report(1) + report(2))
     recorded_run(runs, "garbage", report(1) + "}{ not a report\n" + report(3))
     recorded_run(runs, "torn", report(1) + report(2) + report(3)[:10])
-    (runs / ".serve").mkdir()
-    (runs / ".serve" / "lost.json").write_text('{"state": "tr')
+    (runs / ".serve" / "lost").mkdir(parents=True)
+    (runs / ".serve" / "lost" / "state.json").write_text('{"state": "tr')
     p, url = start_server(runs)
     try:
 
@@ -50,6 +50,105 @@ def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path)
     assert torn["reports"] == 2
     assert torn["error"] == f"damaged: {runs / 'torn' / 'telemetry.jsonl'} line 3 is torn (10 bytes without a line end)"
     assert listed["lost"]["state"] == "failed"
-    assert listed["lost"]["error"].startswith(f"damaged: {runs / '.serve' / 'lost.json'} is not a run's state")
+    assert listed["lost"]["error"].startswith(f"damaged: {runs / '.serve' / 'lost' / 'state.json'} is not a run's state")
     assert [m["seq"] for m in client.reports("garbage")] == [0]  # what comes before the damage is still served
     assert [m["seq"] for m in client.reports("good")] == [0, 1]
+
+
+def test_inputs_are_strict_and_every_bad_message_is_answered_with_its_id(tmp_path):
+    """NaN, Infinity, a 5,000-digit integer and a lone surrogate are refused at their field, with the request's id;
+    nesting too deep to parse is answered too; a run id with a trailing newline is refused. The connection stays."""
+    p, url = start_server(tmp_path / "runs")
+    config = json.dumps(tiny_config())
+
+    async def answer(client, request_id, text):
+        await client.ws.send(text)
+        return await client.until(lambda m: m.get("re") == request_id or m["type"] == "error")
+
+    try:
+
+        async def go():
+            client = await Client.connect(url)
+            replies = [
+                await answer(client, 1, '{"v":1,"type":"start","id":1,"config":' + config.replace("0.1", "NaN") + "}"),
+                await answer(client, 2, '{"v":1,"type":"start","id":2,"config":' + config.replace("0.9", "-Infinity")
+                             + "}"),
+                await answer(client, 3, '{"v":1,"type":"start","id":3,"config":{"seed":1' + "0" * 5000 + "}}"),
+                await answer(client, 4, '{"v":1,"type":"start","id":4,"run":"\\ud800","config":' + config + "}"),
+                await answer(client, 5, '{"v":1,"type":"list","id":5,"x":' + "[" * 100 + "]" * 100 + "}"),
+                await answer(client, 6, '{"v":1,"type":"list","id":6,"x":' + "[" * 100_000 + "]" * 100_000 + "}"),
+                await client.request("start", run="r\n", config=tiny_config()),
+                await client.request("list"),
+            ]
+            await client.close()
+            return replies
+
+        nan, infinity, digits, surrogate, nested, too_deep, newline, listed = run(go())
+    finally:
+        p.terminate()
+        p.wait()
+    assert (nan["code"], nan["field"], nan["re"]) == ("invalid-config", "config.learningRate", 1)
+    assert nan["message"] == "config.learningRate: NaN is not a number JSON allows (only finite numbers)"
+    assert (infinity["field"], infinity["re"]) == ("config.momentum", 2)
+    assert (digits["field"], digits["re"]) == ("config.seed", 3)
+    assert (surrogate["code"], surrogate["field"], surrogate["re"]) == ("invalid-field", "run", 4)
+    assert (nested["field"], nested["re"]) == ("x" + "[0]" * 31, 5)  # 32 deep
+    assert (too_deep["code"], too_deep.get("re")) == ("bad-message", None)  # its id was never read
+    assert (newline["code"], newline["field"]) == ("invalid-field", "run")
+    assert listed["runs"] == []  # nothing was started; the connection served on
+
+
+def test_a_dataset_outside_the_data_root_is_refused_without_saying_what_is_there(tmp_path, image_folder):
+    data = tmp_path / "data"
+    data.mkdir()
+    p, url = start_server(tmp_path / "runs", None, "--data-root", str(data))
+    outside = [str(image_folder), f"../../{image_folder.parent.name}/{image_folder.name}", "/etc", "imagenet/../.."]
+    try:
+
+        async def go():
+            client = await Client.connect(url)
+            config = tiny_config(model="torchvision/resnet18", width=1)
+            replies = [await client.request("start", config={**config, "dataset": d}) for d in outside]
+            await client.close()
+            return replies
+
+        replies = run(go())
+    finally:
+        p.terminate()
+        p.wait()
+    for reply in replies:
+        assert (reply["type"], reply["code"], reply["field"]) == ("error", "invalid-config", "config.dataset")
+        assert reply["message"] == "dataset: must name a folder inside the data root (--data-root): a relative " \
+            "path without '..'"
+
+
+def test_a_run_named_like_a_server_file_is_kept_apart(tmp_path):
+    """Runs 'x' and 'x.config' both keep their state and their config, across a restart (the server kept run x's
+    config as x.config.json, where run x.config's state was then written). Both fail at once: the data root has no
+    datasets.json."""
+    runs, data = tmp_path / "runs", tmp_path / "data"
+    data.mkdir()
+    lines = []
+    for _ in range(2):
+        p, url = start_server(runs, None, "--data-root", str(data))
+        try:
+
+            async def go():
+                client = await Client.connect(url)
+                if not lines:
+                    for run_id in ("x", "x.config"):
+                        await client.request("start", run=run_id, config=tiny_config())
+                        await client.request("subscribe", run=run_id)
+                        await client.until(state_is(run_id, "failed"))
+                listed = await client.request("list")
+                await client.close()
+                return listed
+
+            lines.append({r["id"]: r for r in run(go())["runs"]})
+        finally:
+            p.terminate()
+            p.wait()
+    for listed in lines:
+        assert sorted(listed) == ["x", "x.config"]
+        for info in listed.values():
+            assert info["state"] == "failed" and "datasets.json is missing" in info["error"], info
