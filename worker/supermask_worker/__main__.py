@@ -73,6 +73,19 @@ def main(argv=None) -> int:
     s.add_argument("--port", type=int, default=8765, help="port (default: %(default)s; 0 picks a free one)")
     s.add_argument("--token", help="the token clients must send (default: a new random one, printed in the URL)")
     s.add_argument("--allow-origin", action="append", default=[], metavar="URL", help="another page origin to allow")
+    s.add_argument(
+        "--hello-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds a client has for the WebSocket handshake, and then for its hello (default: %(default)s)",
+    )
+    s.add_argument(
+        "--max-connections",
+        type=int,
+        default=64,
+        help="connections at once; those not yet past hello at most half of them (default: %(default)s)",
+    )
     add_run_options(s)
     s.set_defaults(func=run_serve)
     b = commands.add_parser("bench", help="EP and dense-equivalent step time per phase")

@@ -14,6 +14,8 @@ MAX_MESSAGE_BYTES = 1 << 20  # a config is a few hundred bytes; anything near th
 CLOSE_BAD_TOKEN = 4001
 CLOSE_NO_HELLO = 4002
 CLOSE_VERSION = 4003
+CLOSE_HELLO_TIMEOUT = 4004
+CLOSE_TRY_LATER = 1013  # the standard code: too many connections now
 
 # Error codes.
 BAD_MESSAGE = "bad-message"

@@ -25,6 +25,7 @@ from . import strictjson
 from .config import ConfigError, upgrade_record, validate_config
 from .datakind import data_problem
 from .files import write_json_atomic
+from .logs import log
 from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
 from .process import INTERRUPTED, is_locked, new_run_id
 from .telemetry import RUN_FILE, TELEMETRY_FILE
@@ -206,7 +207,7 @@ class RunStore:
         for run in self.runs.values():
             # A run that will train again (or that another process trains) may end in a line still being written.
             if run.poll() if run.state in ("training", "external") else run.ended():
-                print(f"run {run.id}: {run.error}", file=sys.stderr, flush=True)
+                log.warning(f"run {run.id}: {run.error}")
 
     def _move_flat_files(self) -> None:
         """Servers before this one kept RUNS/.serve/<id>.json and <id>.config.json side by side, where a run named
@@ -242,7 +243,7 @@ class RunStore:
                 # tried again at each look, and said once.
                 if run.error != str(e):
                     run.error = str(e)
-                    print(f"while following run {run.id}: {e}", file=sys.stderr, flush=True)
+                    log.warning(f"while following run {run.id}: {e}")
                     self.on_change(run)
 
     def _follow(self, run: Run, new: bool) -> None:
@@ -252,7 +253,7 @@ class RunStore:
         state = "external" if is_locked(run.dir) else "recorded"
         damaged = run.ended() if state == "recorded" else run.poll()
         if damaged:
-            print(f"run {run.id}: {run.error}", file=sys.stderr, flush=True)
+            log.warning(f"run {run.id}: {run.error}")
         # A run trained from end to end between two looks was never seen locked: its count says it moved.
         if new or damaged or state != run.state or (state == "recorded" and len(run.reports) != before):
             run.state = state

@@ -2,6 +2,9 @@
 unless its Origin is the studio's or allowed with --allow-origin (clients that send none, such as scripts, pass: a
 browser always sends one), the first message must be hello with the token (compared in constant time; a wrong one
 closes the socket with 4001), and messages are limited in size. Listens on 127.0.0.1 unless told otherwise.
+
+Nobody holds it either: a handshake and a hello each have a few seconds, connections are capped (those not yet
+authenticated at half the cap, so a flood of them leaves room for the studio), and the log is rate-limited.
 """
 
 import argparse
@@ -9,17 +12,21 @@ import asyncio
 import hmac
 import secrets
 import signal
-import traceback
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Dict
 
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.datastructures import Headers
+from websockets.exceptions import AbortHandshake, ConnectionClosed
+from websockets.legacy.server import WebSocketServerProtocol
 
 from . import __version__
 from .protocol import (
     CLOSE_BAD_TOKEN,
+    CLOSE_HELLO_TIMEOUT,
     CLOSE_NO_HELLO,
+    CLOSE_TRY_LATER,
     CLOSE_VERSION,
     INVALID_FIELD,
     MAX_MESSAGE_BYTES,
@@ -32,7 +39,9 @@ from .protocol import (
     message,
     parse,
 )
+from . import logs
 from .files import said
+from .logs import log
 from .runs import Run, RunStore, gpu_count
 
 STUDIO_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
@@ -55,10 +64,28 @@ class Connection:
             await self.ws.send(await self.queue.get())
 
 
+def with_handshake_timeout(seconds: float) -> type:
+    """websockets' server protocol with a limit on the opening handshake, which the legacy server lacks: a socket
+    that never finishes it would hold a file descriptor forever."""
+
+    class Protocol(WebSocketServerProtocol):
+        async def handshake(self, *args: Any, **kwargs: Any) -> str:
+            try:
+                return await asyncio.wait_for(super().handshake(*args, **kwargs), seconds)
+            except asyncio.TimeoutError:
+                body = f"no WebSocket handshake within {seconds:g} s\n".encode()
+                raise AbortHandshake(HTTPStatus.REQUEST_TIMEOUT, Headers(), body) from None
+
+    return Protocol
+
+
 class Server:
-    def __init__(self, store_factory, token: str):
+    def __init__(self, store_factory, token: str, hello_seconds: float = 5.0, max_connections: int = 64):
         self.token = token
+        self.hello_seconds = hello_seconds
+        self.max_connections = max_connections
         self.connections: set = set()
+        self.waiting = 0  # connections that have not said hello yet
         self.store: RunStore = store_factory(self.broadcast_state)
 
     def broadcast_state(self, run: Run) -> None:
@@ -84,12 +111,30 @@ class Server:
             return False
         return True
 
+    def _refusal(self) -> str:
+        """Why a new connection is refused now ('' when it is not)."""
+        if self.waiting + len(self.connections) >= self.max_connections:
+            return f"the worker has too many connections (--max-connections {self.max_connections}); try again later"
+        if self.waiting >= self.max_connections // 2:
+            return "the worker has too many connections waiting for their hello; try again later"
+        return ""
+
     async def handler(self, ws: Any, path: str = "/") -> None:
+        refusal = self._refusal()
+        if refusal:
+            await ws.close(CLOSE_TRY_LATER, refusal)
+            return
+        self.waiting += 1
         try:
-            if not await self.hello(ws):
+            if not await asyncio.wait_for(self.hello(ws), self.hello_seconds):
                 return
+        except asyncio.TimeoutError:
+            await ws.close(CLOSE_HELLO_TIMEOUT, f"no hello within {self.hello_seconds:g} s")
+            return
         except ConnectionClosed:
             return
+        finally:
+            self.waiting -= 1
         conn = Connection(ws)
         conn.send(message("welcome", worker=__version__, protocol=PROTOCOL_VERSION))
         self.connections.add(conn)
@@ -120,7 +165,7 @@ class Server:
         except OSError as e:
             conn.send(error(ProtocolError(SERVER_ERROR, said(e)), msg.get("id")))
         except Exception as e:  # a bug in one request must cost that request, not the connection
-            traceback.print_exc()
+            log.exception("while handling %s", msg.get("type"))
             conn.send(error(ProtocolError(SERVER_ERROR, f"the worker failed: {type(e).__name__}: {e}"), msg.get("id")))
 
     async def handle(self, conn: Connection, msg: Dict[str, Any]) -> None:
@@ -162,11 +207,22 @@ async def serve(args: argparse.Namespace) -> int:
     worker_args += ["--preset", args.preset] if args.preset else []
     gpus = gpu_count()
     data_root = Path(args.data_root)
-    server = Server(lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root), token)
+    logs.set_up()
+    server = Server(
+        lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root),
+        token,
+        args.hello_timeout,
+        args.max_connections,
+    )
     server.store.load()
     origins = [None, *STUDIO_ORIGINS, *args.allow_origin]
     async with websockets.serve(
-        server.handler, args.host, args.port, origins=origins, max_size=MAX_MESSAGE_BYTES
+        server.handler,
+        args.host,
+        args.port,
+        origins=origins,
+        max_size=MAX_MESSAGE_BYTES,
+        create_protocol=with_handshake_timeout(args.hello_timeout),
     ) as ws_server:
         port = ws_server.sockets[0].getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host

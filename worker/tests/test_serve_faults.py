@@ -2,11 +2,16 @@
 file that is not JSON) mark their run as damaged, saying which file and line, while the server starts and serves
 every other run."""
 
+import asyncio
 import json
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
 
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import Client, run, start_server, state_is
+from serving import Client, base_url, run, start_server, state_is
 
 
 def report(step):
@@ -152,3 +157,44 @@ def test_a_run_named_like_a_server_file_is_kept_apart(tmp_path):
         assert sorted(listed) == ["x", "x.config"]
         for info in listed.values():
             assert info["state"] == "failed" and "datasets.json is missing" in info["error"], info
+
+
+def test_idle_connections_are_closed_and_capped_while_an_authenticated_client_is_served(tmp_path):
+    """With a 1 s limit: a socket that never finishes its handshake and clients that never say hello are closed
+    after it; beyond half the cap of 6 a client without hello is refused at once, beyond 6 any is, each with a
+    reason; the studio's authenticated client is answered throughout."""
+    p, url = start_server(tmp_path / "runs", None, "--hello-timeout", "1", "--max-connections", "6")
+    address = base_url(url)
+
+    async def close_of(ws):
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        return closed.value.code, closed.value.reason
+
+    try:
+
+        async def go():
+            studio = await Client.connect(url)
+            host, port = address[len("ws://"):].rstrip("/").split(":")
+            bare_tcp, _ = await asyncio.open_connection(host, int(port))
+            silent = [await websockets.connect(address) for _ in range(3)]
+            one_too_many = await websockets.connect(address)
+            refused_waiting = await close_of(one_too_many)
+            assert (await studio.request("list"))["type"] == "runs"
+            timed_out = [await close_of(ws) for ws in silent]
+            others = [await Client.connect(url) for _ in range(5)]
+            refused_full = await close_of(await websockets.connect(address))
+            assert (await studio.request("list"))["type"] == "runs"
+            tcp_closed = await asyncio.wait_for(bare_tcp.read(), 5)
+            for client in [studio, *others]:
+                await client.close()
+            return refused_waiting, timed_out, refused_full, tcp_closed
+
+        refused_waiting, timed_out, refused_full, tcp_closed = run(go())
+    finally:
+        p.terminate()
+        p.wait()
+    assert refused_waiting == (1013, "the worker has too many connections waiting for their hello; try again later")
+    assert timed_out == [(4004, "no hello within 1 s")] * 3
+    assert refused_full == (1013, "the worker has too many connections (--max-connections 6); try again later")
+    assert tcp_closed.startswith(b"HTTP/1.1 408") and tcp_closed.endswith(b"no WebSocket handshake within 1 s\n")
