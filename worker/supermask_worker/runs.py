@@ -10,11 +10,13 @@ reports sent on as they are appended), 'recorded' once it lets go (done, stopped
 """
 
 import asyncio
+import contextlib
 import ctypes
 import glob
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 from collections import deque
@@ -24,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import strictjson
 from .config import ConfigError, upgrade_record, validate_config
 from .datakind import data_problem
-from .files import write_json_atomic
+from .files import said, write_json_atomic
 from .logs import log
 from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
 from .process import INTERRUPTED, is_locked, new_run_id
@@ -71,6 +73,12 @@ def worker_command(args: List[str], gpus: int) -> List[str]:
     else:
         launcher = ["-m"]
     return [sys.executable, *launcher, "supermask_worker", *args]
+
+
+def terminate(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, to a process that may have died already (its watcher has not seen it yet)."""
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
 
 
 class Subscriber:
@@ -262,7 +270,10 @@ class RunStore:
     async def follow(self) -> None:
         while True:
             await asyncio.sleep(FOLLOW_SECONDS)
-            self.follow_others()
+            try:
+                self.follow_others()
+            except Exception:  # the runs folder itself unreadable, or a bug: said, and looked at again next time
+                log.exception("while looking for runs in %s", self.runs_dir)
 
     def get(self, run_id: Any) -> Run:
         if not isinstance(run_id, str) or run_id not in self.runs:
@@ -273,8 +284,14 @@ class RunStore:
         write_json_atomic(self.serve_dir / run.id / STATE_FILE, {"state": run.state, "error": run.error})
 
     def _set(self, run: Run, state: str, error: Optional[str] = None) -> None:
+        """The clients hear of the new state even when its file cannot be written (a full disk): the run's error
+        then says so, and the next start of the server finds the state saved before."""
         run.state, run.error = state, error
-        self._save(run)
+        try:
+            self._save(run)
+        except OSError as e:
+            log.warning(f"run {run.id}: {said(e)}")
+            run.error = f"{error}; its state was not saved: {said(e)}" if error else f"its state was not saved: {said(e)}"
         self.on_change(run)
 
     def _new_id(self, config: Dict[str, Any], wanted: Any) -> str:
@@ -305,11 +322,15 @@ class RunStore:
         if problem:
             raise ProtocolError(INVALID_CONFIG, f"dataset: {problem}", "config.dataset")
         run_id = self._new_id(config, wanted_id)
-        (self.serve_dir / run_id).mkdir()
-        write_json_atomic(self.serve_dir / run_id / CONFIG_FILE, config)
         run = Run(self.runs_dir, run_id, "training")
+        try:
+            (self.serve_dir / run_id).mkdir()
+            write_json_atomic(self.serve_dir / run_id / CONFIG_FILE, config)
+            self._save(run)
+        except OSError:
+            shutil.rmtree(self.serve_dir / run_id, ignore_errors=True)  # a start that did not happen leaves nothing
+            raise
         self.runs[run_id] = run
-        self._save(run)
         await self._spawn(run)
         return run
 
@@ -320,14 +341,18 @@ class RunStore:
             args = ["train", str(self.serve_dir / run.id / CONFIG_FILE), "--id", run.id]
         path = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path}
-        run.process = await asyncio.create_subprocess_exec(
-            *worker_command(args + self.worker_args, self.gpus),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            preexec_fn=die_with_parent,
-        )
+        try:
+            run.process = await asyncio.create_subprocess_exec(
+                *worker_command(args + self.worker_args, self.gpus),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                preexec_fn=die_with_parent,
+            )
+        except OSError as e:  # out of processes or memory: the run cannot train now, and says why
+            self._set(run, "failed", f"could not start its training process: {said(e)}")
+            return
         self._watchers.append(asyncio.create_task(self._watch(run, run.process)))
 
     async def _watch(self, run: Run, process: asyncio.subprocess.Process) -> None:
@@ -343,12 +368,12 @@ class RunStore:
         exited = asyncio.create_task(process.wait())
         while not exited.done():
             await asyncio.wait({exited}, timeout=POLL_SECONDS)
-            run.poll()
+            self._read(run, run.poll)
         await reader
         run.process = None
         if self.closing:
             return
-        run.ended()
+        self._read(run, run.ended)
         code, pending = process.returncode, run.pending
         run.pending = None
         if code == 0:
@@ -358,6 +383,15 @@ class RunStore:
         else:
             last = next((line for line in reversed(tail) if line.strip()), f"exit status {code}")
             self._set(run, "failed", last)
+
+    def _read(self, run: Run, read: Callable[[], bool]) -> None:
+        """A poll of a training run's files that cannot stop its watcher: a read that fails is said and tried
+        again at the next poll."""
+        try:
+            if read():
+                log.warning(f"run {run.id}: {run.error}")
+        except OSError as e:
+            log.warning(f"run {run.id}: {said(e)}")
 
     async def resume_interrupted(self) -> None:
         """Runs that were training when the server stopped go on from their checkpoints."""
@@ -378,7 +412,7 @@ class RunStore:
         if run.state != "training" or run.process is None:
             raise ProtocolError(BAD_STATE, f"run {run.id} is {run.state}, not training", "run")
         run.pending = what
-        run.process.send_signal(signal.SIGTERM)  # the run checkpoints after the step under way and exits
+        terminate(run.process)  # the run checkpoints after the step under way and exits
         self.on_change(run)
 
     async def resume(self, run: Run) -> None:
@@ -393,5 +427,5 @@ class RunStore:
         self.closing = True
         for run in self.runs.values():
             if run.process is not None:
-                run.process.send_signal(signal.SIGTERM)
+                terminate(run.process)
         await asyncio.gather(*self._watchers, return_exceptions=True)

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 
 from . import strictjson
 from .config import VERSION, upgrade_record
-from .files import write_json_atomic
+from .files import WriteFailed, write_json_atomic
 from .schema import validate
 
 RUN_FILE = "run.json"
@@ -69,9 +69,12 @@ class RunWriter:
             raise ValueError(
                 f"run {report['run']} at step {report['step']}: a value is not a finite number (did it diverge?)"
             ) from None
-        self._file.write(line + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as e:
+            raise WriteFailed(e, self.dir / TELEMETRY_FILE) from e
         self.lines += 1
 
     @property

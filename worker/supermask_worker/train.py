@@ -15,6 +15,7 @@ from .batches import CifarSource
 from .cifar import DatasetError, load_dataset
 from .comparison import Comparison
 from .config import ComparisonSpec, from_config, validate_config
+from .files import said
 from .distributed import Ranks, ranks_from_env
 from .datakind import data_problem
 from .imagenet import ImageFolderSource
@@ -79,6 +80,10 @@ def execute(comparison: Comparison, writer: Union[RunWriter, Discard], lock: Con
     try:
         with lock:
             code = drive(comparison, writer, every)
+    except (OSError, ValueError) as e:
+        # The last line of stderr is what `serve` gives as the run's error: words, not a stack frame.
+        print(f"error: {said(e) if isinstance(e, OSError) else e}", file=sys.stderr, flush=True)
+        return 1
     finally:
         writer.close()
     done = "done" if code == 0 else "stopped on request, state saved"

@@ -2,12 +2,13 @@
 WebSocket client for the tests, built on the websockets package the worker itself uses."""
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import websockets
 
@@ -19,16 +20,28 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 GIVE_UP_SECONDS = 240  # a safety net against a hung test, never a measure of speed
 
 
-def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str):
-    """Starts `serve` and returns (process, url) once it prints the URL to paste into the studio."""
+def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, **popen: Any):
+    """Starts `serve` and returns (process, url) once it prints the URL to paste into the studio; `popen`: more of
+    subprocess.Popen's arguments (e.g. a preexec_fn that sets a limit)."""
     args = [sys.executable, "-m", "supermask_worker", "serve", "--runs-dir", str(runs_dir), "--port", "0"]
     args += ["--token", TOKEN, "--checkpoint-every", "4", *extra]
-    p = subprocess.Popen(args, cwd=WORKER, env=env or ENV, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(args, cwd=WORKER, env=env or ENV, stdout=subprocess.PIPE, text=True, **popen)
     assert p.stdout is not None
     for line in p.stdout:
         if line.startswith("ws://"):
             return p, line.strip()
     raise AssertionError(f"serve exited with {p.wait()} before printing its URL")
+
+
+@contextlib.contextmanager
+def serving(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, **popen: Any) -> Iterator[str]:
+    """start_server's URL, for the block; the server is stopped after it."""
+    p, url = start_server(runs_dir, env, *extra, **popen)
+    try:
+        yield url
+    finally:
+        p.terminate()
+        p.wait()
 
 
 def base_url(url: str) -> str:

@@ -4,6 +4,7 @@ every other run."""
 
 import asyncio
 import json
+import resource
 
 import pytest
 import websockets
@@ -11,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import Client, base_url, run, start_server, state_is
+from serving import Client, base_url, run, serving, state_is
 
 
 def report(step):
@@ -31,8 +32,7 @@ def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path)
     recorded_run(runs, "torn", report(1) + report(2) + report(3)[:10])
     (runs / ".serve" / "lost").mkdir(parents=True)
     (runs / ".serve" / "lost" / "state.json").write_text('{"state": "tr')
-    p, url = start_server(runs)
-    try:
+    with serving(runs) as url:
 
         async def go():
             client = await Client.connect(url)
@@ -44,9 +44,6 @@ def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path)
             return client, listed
 
         client, listed = run(go())
-    finally:
-        p.terminate()
-        p.wait()
     assert (listed["good"]["reports"], listed["good"]["error"]) == (2, None)
     garbage = listed["garbage"]
     assert garbage["reports"] == 1
@@ -63,14 +60,13 @@ def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path)
 def test_inputs_are_strict_and_every_bad_message_is_answered_with_its_id(tmp_path):
     """NaN, Infinity, a 5,000-digit integer and a lone surrogate are refused at their field, with the request's id;
     nesting too deep to parse is answered too; a run id with a trailing newline is refused. The connection stays."""
-    p, url = start_server(tmp_path / "runs")
     config = json.dumps(tiny_config())
 
     async def answer(client, request_id, text):
         await client.ws.send(text)
         return await client.until(lambda m: m.get("re") == request_id or m["type"] == "error")
 
-    try:
+    with serving(tmp_path / "runs") as url:
 
         async def go():
             client = await Client.connect(url)
@@ -89,9 +85,6 @@ def test_inputs_are_strict_and_every_bad_message_is_answered_with_its_id(tmp_pat
             return replies
 
         nan, infinity, digits, surrogate, nested, too_deep, newline, listed = run(go())
-    finally:
-        p.terminate()
-        p.wait()
     assert (nan["code"], nan["field"], nan["re"]) == ("invalid-config", "config.learningRate", 1)
     assert nan["message"] == "config.learningRate: NaN is not a number JSON allows (only finite numbers)"
     assert (infinity["field"], infinity["re"]) == ("config.momentum", 2)
@@ -106,9 +99,8 @@ def test_inputs_are_strict_and_every_bad_message_is_answered_with_its_id(tmp_pat
 def test_a_dataset_outside_the_data_root_is_refused_without_saying_what_is_there(tmp_path, image_folder):
     data = tmp_path / "data"
     data.mkdir()
-    p, url = start_server(tmp_path / "runs", None, "--data-root", str(data))
     outside = [str(image_folder), f"../../{image_folder.parent.name}/{image_folder.name}", "/etc", "imagenet/../.."]
-    try:
+    with serving(tmp_path / "runs", None, "--data-root", str(data)) as url:
 
         async def go():
             client = await Client.connect(url)
@@ -118,9 +110,6 @@ def test_a_dataset_outside_the_data_root_is_refused_without_saying_what_is_there
             return replies
 
         replies = run(go())
-    finally:
-        p.terminate()
-        p.wait()
     for reply in replies:
         assert (reply["type"], reply["code"], reply["field"]) == ("error", "invalid-config", "config.dataset")
         assert reply["message"] == "dataset: must name a folder inside the data root (--data-root): a relative " \
@@ -135,8 +124,7 @@ def test_a_run_named_like_a_server_file_is_kept_apart(tmp_path):
     data.mkdir()
     lines = []
     for _ in range(2):
-        p, url = start_server(runs, None, "--data-root", str(data))
-        try:
+        with serving(runs, None, "--data-root", str(data)) as url:
 
             async def go():
                 client = await Client.connect(url)
@@ -150,9 +138,6 @@ def test_a_run_named_like_a_server_file_is_kept_apart(tmp_path):
                 return listed
 
             lines.append({r["id"]: r for r in run(go())["runs"]})
-        finally:
-            p.terminate()
-            p.wait()
     for listed in lines:
         assert sorted(listed) == ["x", "x.config"]
         for info in listed.values():
@@ -163,15 +148,14 @@ def test_idle_connections_are_closed_and_capped_while_an_authenticated_client_is
     """With a 1 s limit: a socket that never finishes its handshake and clients that never say hello are closed
     after it; beyond half the cap of 6 a client without hello is refused at once, beyond 6 any is, each with a
     reason; the studio's authenticated client is answered throughout."""
-    p, url = start_server(tmp_path / "runs", None, "--hello-timeout", "1", "--max-connections", "6")
-    address = base_url(url)
 
     async def close_of(ws):
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
         return closed.value.code, closed.value.reason
 
-    try:
+    with serving(tmp_path / "runs", None, "--hello-timeout", "1", "--max-connections", "6") as url:
+        address = base_url(url)
 
         async def go():
             studio = await Client.connect(url)
@@ -191,10 +175,32 @@ def test_idle_connections_are_closed_and_capped_while_an_authenticated_client_is
             return refused_waiting, timed_out, refused_full, tcp_closed
 
         refused_waiting, timed_out, refused_full, tcp_closed = run(go())
-    finally:
-        p.terminate()
-        p.wait()
     assert refused_waiting == (1013, "the worker has too many connections waiting for their hello; try again later")
     assert timed_out == [(4004, "no hello within 1 s")] * 3
     assert refused_full == (1013, "the worker has too many connections (--max-connections 6); try again later")
     assert tcp_closed.startswith(b"HTTP/1.1 408") and tcp_closed.endswith(b"no WebSocket handshake within 1 s\n")
+
+
+def files_of_at_most(size):
+    """A limit on the size of every file the process (and its children) writes: past it a write fails with EFBIG, as
+    on a full disk, and needs no root and no special filesystem."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def test_a_write_failure_fails_the_run_in_words_broadcast_saved_and_without_debris(tmp_path):
+    runs = tmp_path / "runs"
+    with serving(runs, preexec_fn=files_of_at_most(200_000)) as url:  # a checkpoint of the tiny net is ~1 MB
+
+        async def go():
+            starter = await Client.connect(url)
+            watcher = await Client.connect(url)  # subscribed to nothing: every client hears of every state
+            await starter.request("start", run="r", config=tiny_config())
+            failed = await watcher.until(state_is("r", "failed"))
+            await starter.close()
+            await watcher.close()
+            return failed
+
+        failed = run(go())
+    assert failed["run"]["error"] == f"error: file too large writing {runs / 'r' / 'checkpoint.pt'}"
+    assert json.loads((runs / ".serve" / "r" / "state.json").read_text())["state"] == "failed"
+    assert [f.name for f in runs.rglob("*.tmp")] == []
