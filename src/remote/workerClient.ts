@@ -9,8 +9,9 @@ import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 export const WORKER_PROTOCOL = 1;
 
 /** 'external': trained by a process the worker did not start (`train` or torchrun in a batch job), so it is
- * followed live but cannot be paused or stopped from here; 'recorded' once that process has let go of it. */
-export type RemoteRunState = 'training' | 'paused' | 'stopped' | 'done' | 'failed' | 'recorded' | 'external';
+ * followed live but cannot be paused or stopped from here; 'recorded' once that process has let go of it.
+ * 'queued': waiting for one of the worker's `--max-runs` training slots. */
+export type RemoteRunState = 'queued' | 'training' | 'paused' | 'stopped' | 'done' | 'failed' | 'recorded' | 'external';
 
 /** A run's state as the studio says it. */
 export function stateWords(state: RemoteRunState): string {
@@ -102,6 +103,12 @@ const REFUSED: Record<number, string> = {
   4002: 'the worker expected a hello first',
   4003: 'the worker speaks another protocol version',
   1009: 'a message was over the worker’s size limit',
+};
+
+// Why the worker closed the socket, for the close codes that a later try can get past.
+const BUSY: Record<number, string> = {
+  1013: 'the worker has too many connections',
+  4004: 'the worker heard no hello in time',
 };
 
 export interface ClientOptions {
@@ -256,7 +263,8 @@ export class WorkerClient {
 
   private closed(code: number, reason: string): void {
     const refused = REFUSED[code];
-    const neverReached = !this.everAttached;
+    // A worker that said it is busy was reached: try again, also when it has never let this client in.
+    const neverReached = !this.everAttached && BUSY[code] === undefined;
     this.drop(refused ?? 'the connection dropped');
     if (refused || neverReached) {
       this.detached = true;
@@ -269,9 +277,10 @@ export class WorkerClient {
     }
     this.attempt += 1;
     const delay = this.retryDelayMs(this.attempt);
+    const why = BUSY[code] ? `${BUSY[code]}${reason ? ` (${reason})` : ''}` : `the connection dropped (code ${code})`;
     this.on.connection({
       status: 'retrying',
-      reason: `the connection dropped (code ${code}); re-attaching in ${Math.round(delay / 100) / 10} s`,
+      reason: `${why}; re-attaching in ${Math.round(delay / 100) / 10} s`,
       attempt: this.attempt,
     });
     this.retryTimer = setTimeout(() => {

@@ -74,6 +74,12 @@ def main(argv=None) -> int:
     s.add_argument("--token", help="the token clients must send (default: a new random one, printed in the URL)")
     s.add_argument("--allow-origin", action="append", default=[], metavar="URL", help="another page origin to allow")
     s.add_argument(
+        "--max-runs",
+        type=int,
+        default=0,
+        help="runs training at once, the others queued (default: one per GPU, one on a machine without)",
+    )
+    s.add_argument(
         "--hello-timeout",
         type=float,
         default=5.0,

@@ -35,7 +35,7 @@ from .telemetry import RUN_FILE, TELEMETRY_FILE
 SERVE_DIR = ".serve"
 POLL_SECONDS = 0.2  # how often a training run's telemetry file is read for new reports
 FOLLOW_SECONDS = 1.0  # how often the runs folder is looked at for runs trained by other processes
-SAVED_STATES = ("training", "paused", "stopped", "done", "failed")
+SAVED_STATES = ("queued", "training", "paused", "stopped", "done", "failed")
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # matched in full: no trailing newline
 STATE_FILE = "state.json"  # RUNS/.serve/<id>/: what this server knows of a run it started
 CONFIG_FILE = "config.json"
@@ -185,6 +185,7 @@ class RunStore:
         on_change: Callable[[Run], None],
         gpus: int = 0,
         data_root: Optional[Path] = None,
+        max_runs: int = 0,
     ):
         self.runs_dir = Path(runs_dir)
         self.data_root = data_root  # where the runs' data is, to refuse a net on the wrong kind at once
@@ -193,6 +194,10 @@ class RunStore:
         self.worker_args = worker_args  # --runs-dir, --data-root, --checkpoint-every for train / resume
         self.on_change = on_change
         self.gpus = gpus
+        # Runs training at once (each is a process with the whole data set and net in memory); the rest wait in
+        # `queue`, first come first trained.
+        self.max_runs = max_runs or max(1, gpus)
+        self.queue: List[Run] = []
         self.runs: Dict[str, Run] = {}
         self.closing = False
         self._watchers: List[asyncio.Task] = []
@@ -322,7 +327,7 @@ class RunStore:
         if problem:
             raise ProtocolError(INVALID_CONFIG, f"dataset: {problem}", "config.dataset")
         run_id = self._new_id(config, wanted_id)
-        run = Run(self.runs_dir, run_id, "training")
+        run = Run(self.runs_dir, run_id, "training" if self._training() < self.max_runs else "queued")
         try:
             (self.serve_dir / run_id).mkdir()
             write_json_atomic(self.serve_dir / run_id / CONFIG_FILE, config)
@@ -331,8 +336,20 @@ class RunStore:
             shutil.rmtree(self.serve_dir / run_id, ignore_errors=True)  # a start that did not happen leaves nothing
             raise
         self.runs[run_id] = run
-        await self._spawn(run)
+        if run.state == "queued":
+            self.queue.append(run)
+        else:
+            await self._spawn(run)
         return run
+
+    def _training(self) -> int:
+        return sum(1 for run in self.runs.values() if run.state == "training")
+
+    async def _start_queued(self) -> None:
+        while self.queue and self._training() < self.max_runs:
+            run = self.queue.pop(0)
+            self._set(run, "training")
+            await self._spawn(run)
 
     async def _spawn(self, run: Run) -> None:
         if (run.dir / RUN_FILE).exists():
@@ -383,6 +400,7 @@ class RunStore:
         else:
             last = next((line for line in reversed(tail) if line.strip()), f"exit status {code}")
             self._set(run, "failed", last)
+        await self._start_queued()
 
     def _read(self, run: Run, read: Callable[[], bool]) -> None:
         """A poll of a training run's files that cannot stop its watcher: a read that fails is said and tried
@@ -394,16 +412,25 @@ class RunStore:
             log.warning(f"run {run.id}: {said(e)}")
 
     async def resume_interrupted(self) -> None:
-        """Runs that were training when the server stopped go on from their checkpoints."""
-        for run in self.runs.values():
-            if run.state == "training":
-                await self._spawn(run)
+        """Runs that were training when the server stopped go on from their checkpoints, as many as --max-runs
+        allows; the others, and the runs that were queued, wait their turn (those that were training first)."""
+        runs = self.runs.values()
+        self.queue = [r for r in runs if r.state == "training"] + [r for r in runs if r.state == "queued"]
+        for run in self.queue:
+            run.state = "queued"
+        await self._start_queued()
 
     async def pause(self, run: Run) -> None:
-        self._ask(run, "pause")
+        if run.state == "queued":
+            self.queue.remove(run)
+            self._set(run, "paused")
+        else:
+            self._ask(run, "pause")
 
     async def stop(self, run: Run) -> None:
-        if run.state in ("paused", "failed"):
+        if run.state in ("paused", "failed", "queued"):
+            if run in self.queue:
+                self.queue.remove(run)
             self._set(run, "stopped", run.error)
         else:
             self._ask(run, "stop")
@@ -418,8 +445,12 @@ class RunStore:
     async def resume(self, run: Run) -> None:
         if run.state not in ("paused", "failed"):
             raise ProtocolError(BAD_STATE, f"run {run.id} is {run.state}; only a paused or failed run resumes", "run")
-        self._set(run, "training")
-        await self._spawn(run)
+        if self._training() < self.max_runs:
+            self._set(run, "training")
+            await self._spawn(run)
+        else:
+            self.queue.append(run)
+            self._set(run, "queued")
 
     async def shutdown(self) -> None:
         """Stops the training processes after their current step, with a checkpoint; their state stays 'training'

@@ -209,7 +209,7 @@ async def serve(args: argparse.Namespace) -> int:
     data_root = Path(args.data_root)
     logs.set_up()
     server = Server(
-        lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root),
+        lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root, args.max_runs),
         token,
         args.hello_timeout,
         args.max_connections,

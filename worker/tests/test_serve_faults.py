@@ -10,9 +10,10 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from supermask_worker.process import HOLD_ENV
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import Client, base_url, run, serving, state_is
+from serving import ENV, Client, base_url, run, serving, state_is
 
 
 def report(step):
@@ -204,3 +205,33 @@ def test_a_write_failure_fails_the_run_in_words_broadcast_saved_and_without_debr
     assert failed["run"]["error"] == f"error: file too large writing {runs / 'r' / 'checkpoint.pt'}"
     assert json.loads((runs / ".serve" / "r" / "state.json").read_text())["state"] == "failed"
     assert [f.name for f in runs.rglob("*.tmp")] == []
+
+
+def test_runs_over_max_runs_wait_in_a_queue(tmp_path):
+    """--max-runs 1: a second run is 'queued' until the first one stops training, then trains; a queued run can be
+    stopped without ever training. Each run holds after step 2, so the order is known."""
+    with serving(tmp_path / "runs", {**ENV, HOLD_ENV: "2"}, "--max-runs", "1") as url:
+
+        async def go():
+            client = await Client.connect(url)
+            config = tiny_config(reportEvery=1)  # a report says the run is in its loop, where SIGTERM pauses it
+            started = [(await client.request("start", run=r, config=config))["run"] for r in "abc"]
+            await client.request("subscribe", run="a")
+            await client.until(lambda m: m["type"] == "report" and m["run"] == "a")
+            await client.request("stop", run="c")
+            await client.request("pause", run="a")
+            await client.until(state_is("b", "training"))
+            listed = await client.request("list")
+            await client.request("subscribe", run="b")
+            await client.until(lambda m: m["type"] == "report" and m["run"] == "b")
+            await client.request("stop", run="b")
+            await client.until(state_is("b", "stopped"))
+            await client.close()
+            return started, client.inbox, listed
+
+        started, inbox, listed = run(asyncio.wait_for(go(), 60))
+    assert [(r["id"], r["state"]) for r in started] == [("a", "training"), ("b", "queued"), ("c", "queued")]
+    states = [(m["run"]["id"], m["run"]["state"]) for m in inbox if m["type"] == "state"]
+    assert states.index(("a", "paused")) < states.index(("b", "training"))  # never two runs training at once
+    assert ("c", "stopped") in states and ("c", "training") not in states
+    assert {r["id"]: r["state"] for r in listed["runs"]} == {"a": "paused", "b": "training", "c": "stopped"}

@@ -25,7 +25,7 @@ function RunRow({ run }: { run: RunInfo }) {
   const actions = [
     run.state === 'training' && !run.pending && ('pause' as const),
     (run.state === 'paused' || run.state === 'failed') && ('resume' as const),
-    (run.state === 'training' || run.state === 'paused') && !run.pending && ('stop' as const),
+    (run.state === 'training' || run.state === 'paused' || run.state === 'queued') && !run.pending && ('stop' as const),
   ].filter((a) => a !== false);
   return (
     <li data-worker-run={run.id} data-state={run.state} className={open ? 'current' : undefined}>

@@ -136,6 +136,27 @@ describe('the studio’s worker client', () => {
     expect(seen.connections.some((c) => c.status === 'attached' || c.status === 'retrying')).toBe(false);
   });
 
+  it('says a busy worker in words, retries, and attaches once the worker has room', async () => {
+    // One connection may wait for its hello (half of 2), for 1 s: a socket that never says hello holds that place.
+    const busy = await startWorker({ token: TOKEN, args: ['--max-connections', '2', '--hello-timeout', '1'] });
+    try {
+      const silent = await WsClient.open(parseWorkerUrl(busy.url).socketUrl);
+      const { client, seen, changed } = recordingClient(busy.url, nodeSockets().open);
+      await waitFor(seen.connections, (c) => c.status === 'attached', changed);
+      client.detach();
+      silent.close();
+      expect(seen.connections).toContainEqual({
+        status: 'retrying',
+        attempt: 1,
+        reason:
+          'the worker has too many connections (the worker has too many connections waiting for their hello; ' +
+          'try again later); re-attaching in 0 s',
+      });
+    } finally {
+      await busy.stop();
+    }
+  });
+
   it('re-attaches after a dropped connection and delivers every report exactly once', async () => {
     const sockets = nodeSockets();
     const { client, seen, changed } = recordingClient(worker.url, sockets.open);
