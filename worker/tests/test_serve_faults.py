@@ -1,6 +1,8 @@
-"""`serve` under faults, in a real process on loopback: damaged run files (a garbage line, a torn last line, a state
-file that is not JSON) mark their run as damaged, saying which file and line, while the server starts and serves
-every other run."""
+"""`serve` under abuse and faults, in a real process on loopback: damaged run files mark their run and the server
+serves the others; inputs are strict (finite numbers, bounded nesting and digits, Unicode) and every bad message is
+answered with its id; datasets stay inside --data-root; run ids stay apart from the server's files; idle sockets are
+timed out and connections capped while the studio is served; a failed write fails its run in words, broadcast and
+saved, without debris; runs over --max-runs wait in a queue. Limits are set small (1 s) so the tests stay fast."""
 
 import asyncio
 import json
