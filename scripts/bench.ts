@@ -15,7 +15,7 @@ import { parseCifarBatch } from '../src/data/cifar';
 import { readBatchFile, SHARED_CIFAR10, verifySha256Sums } from './cifar-source';
 import { BatchOrder } from '../src/engine/data';
 import { buildModel } from '../src/engine/models';
-import { useNodeBackend } from '../src/engine/node-backend';
+import { nodeAdapter, useNodeBackend, type NodeBackend } from '../src/engine/node-backend';
 import { makePlan } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
 import { defaultConfig, findRun, MODEL_NAMES, type ModelName } from '../src/protocol/config';
@@ -31,7 +31,7 @@ function arg(name: string, fallback: string): string {
 
 const suites = arg('suite', 'ep-dense,masks').split(',');
 const models = arg('models', 'conv2,conv4,conv6,resnet20,resnet32,resnet18').split(',') as ModelName[];
-const backends = arg('backends', 'wasm,cpu').split(',') as ('wasm' | 'cpu')[];
+const backends = arg('backends', 'wasm,cpu').split(',') as NodeBackend[];
 const steps = Number(arg('steps', '3'));
 const batch = Number(arg('batch', '32'));
 const outFile = arg('out', 'bench-results/engine.json');
@@ -135,9 +135,11 @@ function write(file: string, figures: Record<string, unknown>): void {
 async function epDenseSuite(): Promise<void> {
   const loadBefore = os.loadavg();
   const epModels = arg('ep-models', 'conv4,resnet20').split(',') as ModelName[];
-  const jobs: [ModelName, 'wasm' | 'cpu', number][] = [];
+  const jobs: [ModelName, NodeBackend, number][] = [];
   for (const model of epModels) {
     if (backends.includes('wasm')) jobs.push([model, 'wasm', widthArg ? Number(widthArg) : defaultWidth[model]]);
+    // WebGPU through Dawn: on a real GPU the paper's widths; on SwiftShader (software) pass --width to keep it short.
+    if (backends.includes('webgpu')) jobs.push([model, 'webgpu', widthArg ? Number(widthArg) : defaultWidth[model]]);
     // On cpu the full-width nets' filter gradient takes minutes a step in Node: width 0.25 there, on wasm too.
     if (backends.includes('cpu')) jobs.push([model, 'cpu', cpuWidth], [model, 'wasm', cpuWidth]);
   }
@@ -167,7 +169,9 @@ async function epDenseSuite(): Promise<void> {
       `| ${r.model} | ${r.width} | ${r.backend} | ${p.masks} | ${p.targetMasks} | ${p.forward} | ${p.backward} | ${p.optimiser} | ${p.usage} |`,
     );
   }
-  write(arg('ep-out', 'bench-results/ep-dense.json'), { loadBefore, steps, batch, rows });
+  const adapter = nodeAdapter();
+  if (adapter) console.log(`\nwebgpu adapter: ${adapter.name} (${adapter.software ? 'software' : 'hardware'})`);
+  write(arg('ep-out', 'bench-results/ep-dense.json'), { loadBefore, steps, batch, adapter, rows });
 }
 
 /** Mask selection against layer size; cpu stops at the first size past `cpu-mask-limit-ms`. */

@@ -55,9 +55,48 @@ class Builder {
   }
 }
 
-/** 2x2 max-pooling, stride 2. */
-function pool(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.maxPool(x, 2, 2, 'valid');
+/**
+ * 2x2 max-pooling, stride 2, whose gradient goes to the first maximum of a window (row-major) on a tie, as PyTorch's
+ * and tf's cpu backend do. tf's wasm and WebGPU kernels send it elsewhere, and ties are common: a window that ReLU
+ * zeroed entirely. Without this, Conv-n scores on those backends part from the reference in the first step.
+ */
+export const pool = tf.customGrad((...args: unknown[]) => {
+  const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+  // Kept through save(): an intermediate captured by the closure would be freed before the backward pass.
+  save([x]);
+  return {
+    value: tf.maxPool(x, 2, 2, 'valid'),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+      firstMaxGradient(saved[0] as tf.Tensor4D, dy as tf.Tensor4D),
+    ],
+  };
+}) as (x: tf.Tensor4D) => tf.Tensor4D;
+
+function firstMaxGradient(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const [ph, pw] = [Math.floor(h / 2), Math.floor(w / 2)];
+  // The window's four elements as four tensors of the pooled shape, in row-major order.
+  const at = (row: number, col: number) =>
+    tf.stridedSlice(x, [0, row, col, 0], [n, 2 * ph, 2 * pw, c], [1, 2, 2, 1]) as tf.Tensor4D;
+  const elements = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+  const max = elements.reduce((m, e) => tf.maximum(m, e));
+  // Each element's share: dy where it is a maximum and no element before it was.
+  let taken: tf.Tensor = tf.zerosLike(max);
+  const shares = elements.map((e) => {
+    const mine = tf.mul(tf.cast(tf.equal(e, max), 'float32'), tf.sub(1, taken));
+    taken = tf.add(taken, mine);
+    return tf.mul(mine, dy);
+  });
+  // Interleaved back: columns within a row of windows, then the two rows.
+  const row = (left: tf.Tensor, right: tf.Tensor) => tf.reshape(tf.stack([left, right], 3), [n, ph, 2 * pw, c]);
+  const back = tf.reshape(tf.stack([row(shares[0], shares[1]), row(shares[2], shares[3])], 2), [n, 2 * ph, 2 * pw, c]);
+  // A row or column that 'valid' pooling left out gets no gradient.
+  return tf.pad(back, [
+    [0, 0],
+    [0, h - 2 * ph],
+    [0, w - 2 * pw],
+    [0, 0],
+  ]) as tf.Tensor4D;
 }
 
 /**

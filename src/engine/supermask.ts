@@ -4,6 +4,14 @@ import { variable } from './vars';
 import { kaimingUniformScores, signedKaimingConstant, tfShape, toTfLayout, type TorchShape } from './init';
 
 /**
+ * sign(S): +1 or −1 for every non-zero score, 0 for 0 (as torch.sign). Comparisons, not tf.sign: tfjs-backend-wasm
+ * 4.22's Sign returns 0 for |S| < about 1.19e-7, which would cut such an edge off from its gradient for the step.
+ */
+export function scoreSign(scores: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(scores, 0), 'float32'), tf.cast(tf.less(scores, 0), 'float32')));
+}
+
+/**
  * W * M, with edge-popup's straight-through gradient for the scores: dL/dS = (dL/d(W*M) * W) * sign(S).
  * The mask M is computed outside (from the same scores) and gets no gradient; neither do the frozen weights.
  */
@@ -13,7 +21,7 @@ export const maskedWeight = tf.customGrad((...args: unknown[]) => {
     value: tf.mul(weights, mask),
     gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
       const g = dy as tf.Tensor;
-      return [tf.mul(tf.mul(g, weights), tf.sign(scores)), tf.zerosLike(weights), tf.zerosLike(mask)];
+      return [tf.mul(tf.mul(g, weights), scoreSign(scores)), tf.zerosLike(weights), tf.zerosLike(mask)];
     },
   };
 }) as (scores: tf.Tensor, weights: tf.Tensor, mask: tf.Tensor) => tf.Tensor;

@@ -7,6 +7,7 @@ import { buildModel } from '../../../src/engine/models';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { maskedWeight } from '../../../src/engine/supermask';
 import { deriveSeed, mulberry32 } from '../../../src/util/random';
+import { NUMERIC_BACKENDS } from './backends';
 import { drawScores, firstDifference } from './observe';
 
 async function values(t: tf.Tensor): Promise<Float32Array> {
@@ -15,7 +16,7 @@ async function values(t: tf.Tensor): Promise<Float32Array> {
   return v;
 }
 
-describe.each(['cpu', 'wasm'] as const)('masks on %s', (backend) => {
+describe.each(NUMERIC_BACKENDS)('masks on %s', (backend) => {
   beforeAll(() => useNodeBackend(backend));
 
   it('keeps exactly round((1 - p) n) edges in every layer of a model', async () => {
