@@ -27,9 +27,14 @@ def run_resume(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .server import serve
+    from .server import serve, token_of
 
-    return asyncio.run(serve(args))
+    try:
+        token = token_of(args)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(args, token))
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -71,7 +76,13 @@ def main(argv=None) -> int:
     s = commands.add_parser("serve", help="the WebSocket server the studio attaches to (docs/protocol.md)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     s.add_argument("--port", type=int, default=8765, help="port (default: %(default)s; 0 picks a free one)")
-    s.add_argument("--token", help="the token clients must send (default: a new random one, printed in the URL)")
+    token = s.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        help="the token clients must send (default: $SUPERMASK_TOKEN, else a new random one; printed in the URL). "
+        "Any user of the machine can read it in the process list: prefer --token-file or $SUPERMASK_TOKEN",
+    )
+    token.add_argument("--token-file", metavar="PATH", help="read the token from this file (spaces around it ignored)")
     s.add_argument("--allow-origin", action="append", default=[], metavar="URL", help="another page origin to allow")
     s.add_argument(
         "--max-runs",

@@ -10,8 +10,11 @@ authenticated at half the cap, so a flood of them leaves room for the studio), a
 import argparse
 import asyncio
 import hmac
+import ipaddress
+import os
 import secrets
 import signal
+import socket
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Dict
@@ -45,6 +48,39 @@ from .logs import log
 from .runs import Run, RunStore, gpu_count
 
 STUDIO_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
+TOKEN_ENV = "SUPERMASK_TOKEN"
+REACHING_IT = "docs/worker.md, 'Another machine: an SSH tunnel or TLS'"
+
+
+def token_of(args: argparse.Namespace) -> str:
+    """The token clients must send: --token, else the file --token-file names, else $SUPERMASK_TOKEN, else a new
+    random one. The file and the variable keep it out of the process list, which every user of the machine reads.
+    An empty one is refused (ValueError): taking it for 'none given' would start a server with a token nobody meant."""
+    if args.token is not None:
+        source, token = "--token", args.token
+    elif args.token_file is not None:
+        source = f"--token-file {args.token_file}"
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip()  # editors end a file with a newline
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"{source}: {said(e) if isinstance(e, OSError) else e}") from None
+    elif TOKEN_ENV in os.environ:
+        source, token = f"${TOKEN_ENV}", os.environ[TOKEN_ENV]
+    else:
+        return secrets.token_urlsafe(32)
+    if not token.strip():
+        raise ValueError(f"{source} is empty: give a token, or none of --token, --token-file and ${TOKEN_ENV} for a "
+                         "new random one")
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` names is this machine's loopback ('' and 0.0.0.0 name every interface)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
 class Connection:
@@ -199,8 +235,7 @@ class Server:
             conn.send(message("state", re=re, run=run.info()))
 
 
-async def serve(args: argparse.Namespace) -> int:
-    token = args.token or secrets.token_urlsafe(32)
+async def serve(args: argparse.Namespace, token: str) -> int:
     worker_args = ["--runs-dir", str(args.runs_dir), "--data-root", str(args.data_root)]
     worker_args += ["--checkpoint-every", str(args.checkpoint_every), "--lock-wait", "30"]
     worker_args += ["--device", args.device] if args.device else []
@@ -208,6 +243,12 @@ async def serve(args: argparse.Namespace) -> int:
     gpus = gpu_count()
     data_root = Path(args.data_root)
     logs.set_up()
+    if not is_loopback(args.host):
+        log.warning(
+            f"warning: listening on {args.host or 'every interface'}, beyond this machine: the token is the only guard "
+            "against anyone who can reach the port, and ws:// carries it in clear text. Keep the default --host "
+            f"127.0.0.1 and reach it through an SSH tunnel or TLS: {REACHING_IT}."
+        )
     server = Server(
         lambda on_change: RunStore(Path(args.runs_dir), worker_args, on_change, gpus, data_root, args.max_runs),
         token,

@@ -20,11 +20,18 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 GIVE_UP_SECONDS = 240  # a safety net against a hung test, never a measure of speed
 
 
-def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, **popen: Any):
+def serve_command(runs_dir: Path, *extra: str, token: Optional[str] = TOKEN) -> List[str]:
+    """The command line of `serve` on a free port; token None: no --token (the server finds its own)."""
+    args = [sys.executable, "-m", "supermask_worker", "serve", "--runs-dir", str(runs_dir), "--port", "0"]
+    args += ["--checkpoint-every", "4", *(["--token", token] if token is not None else []), *extra]
+    return args
+
+
+def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, token: Optional[str] = TOKEN,
+                 **popen: Any):
     """Starts `serve` and returns (process, url) once it prints the URL to paste into the studio; `popen`: more of
     subprocess.Popen's arguments (e.g. a preexec_fn that sets a limit)."""
-    args = [sys.executable, "-m", "supermask_worker", "serve", "--runs-dir", str(runs_dir), "--port", "0"]
-    args += ["--token", TOKEN, "--checkpoint-every", "4", *extra]
+    args = serve_command(runs_dir, *extra, token=token)
     p = subprocess.Popen(args, cwd=WORKER, env=env or ENV, stdout=subprocess.PIPE, text=True, **popen)
     assert p.stdout is not None
     for line in p.stdout:
@@ -34,9 +41,10 @@ def start_server(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: s
 
 
 @contextlib.contextmanager
-def serving(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, **popen: Any) -> Iterator[str]:
+def serving(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, token: Optional[str] = TOKEN,
+            **popen: Any) -> Iterator[str]:
     """start_server's URL, for the block; the server is stopped after it."""
-    p, url = start_server(runs_dir, env, *extra, **popen)
+    p, url = start_server(runs_dir, env, *extra, token=token, **popen)
     try:
         yield url
     finally:
