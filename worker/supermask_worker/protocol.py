@@ -68,10 +68,11 @@ def parse(text: Any) -> Dict[str, Any]:
     problem = strictjson.first_problem(msg)
     if problem:
         place, why = problem
-        re = None if _within(place, "id") else msg.get("id")
+        # The id is repeated only when it is strict itself: the first problem found may lie before a bad id.
+        re = msg.get("id") if strictjson.first_problem(msg.get("id")) is None else None
         code = INVALID_CONFIG if _within(place, "config") else INVALID_FIELD
         raise ProtocolError(code, f"{place}: {why}", place, re)
-    if msg.get("v") != PROTOCOL_VERSION:
+    if type(msg.get("v")) is not int or msg["v"] != PROTOCOL_VERSION:  # true and 1.0 equal 1 in Python
         version = f"this worker speaks protocol version {PROTOCOL_VERSION}"
         raise ProtocolError(UNSUPPORTED_VERSION, version, "v", msg.get("id"))
     if msg.get("type") not in REQUESTS:

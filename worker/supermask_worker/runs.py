@@ -120,10 +120,14 @@ class Run:
         run_file = self.dir / RUN_FILE
         if self.header is None and run_file.exists():
             try:
-                self.header = upgrade_record(strictjson.loads(run_file.read_text(encoding="utf-8")))
+                header = upgrade_record(strictjson.loads(run_file.read_text(encoding="utf-8")))
             except ValueError as e:
                 self._damage(f"{run_file} is not JSON ({e})")
                 return True
+            if not isinstance(header, dict):  # the protocol's header is an object; the studio reads its fields
+                self._damage(f"{run_file} is not a run's header (a JSON object)")
+                return True
+            self.header = header
             for s in self.subscribers.values():
                 s.send(message("header", run=self.id, header=self.header))
         path = self.dir / TELEMETRY_FILE

@@ -100,11 +100,22 @@ class Connection:
             await self.ws.send(await self.queue.get())
 
 
+# websockets fails a connection over a bad frame with the code alone; a client deserves the words.
+FAILURE_REASONS = {
+    1002: "a frame the WebSocket protocol does not allow",
+    1007: "a text frame that is not UTF-8",
+    1009: f"a message over {MAX_MESSAGE_BYTES >> 20} MiB",
+}
+
+
 def with_handshake_timeout(seconds: float) -> type:
     """websockets' server protocol with a limit on the opening handshake, which the legacy server lacks: a socket
-    that never finishes it would hold a file descriptor forever."""
+    that never finishes it would hold a file descriptor forever; and with a reason on every close it makes itself."""
 
     class Protocol(WebSocketServerProtocol):
+        def fail_connection(self, code: int = 1006, reason: str = "") -> None:
+            super().fail_connection(code, reason or FAILURE_REASONS.get(code, ""))
+
         async def handshake(self, *args: Any, **kwargs: Any) -> str:
             try:
                 return await asyncio.wait_for(super().handshake(*args, **kwargs), seconds)

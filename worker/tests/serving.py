@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
+import pytest
 import websockets
 
 from conftest import WORKER
@@ -50,6 +51,15 @@ def serving(runs_dir: Path, env: Optional[Dict[str, str]] = None, *extra: str, t
     finally:
         p.terminate()
         p.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """The URL of one `serve` that a test module's tests share (import this fixture into the module)."""
+    p, url = start_server(tmp_path_factory.mktemp("runs"))
+    yield url
+    p.terminate()
+    p.wait()
 
 
 def base_url(url: str) -> str:

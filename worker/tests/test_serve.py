@@ -20,7 +20,7 @@ from supermask_worker.schema import validate
 from supermask_worker.config import upgrade_config
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import WORKER, tiny_config, tiny_v1_config
-from serving import ENV, Client, run, start_server, state_is, telemetry_lines
+from serving import ENV, Client, run, server, start_server, state_is, telemetry_lines  # noqa: F401 (a fixture)
 
 WALL_CLOCK = ("imagesPerSecond",)  # the only fields that may differ between an interrupted run and a whole one
 # 20 steps (80 images, batch 8, 2 epochs); iEP's 4 cycles end at steps 5, 10, 15, 20.
@@ -30,14 +30,6 @@ RUN_CONFIG["runs"] += [
     {"id": "iterand", "label": "IteRand", "method": "iterand", "iterand": {"kPer": 4, "lambda": 0.1}},
 ]
 METHODS = ("ep", "iep", "dense", "iterand")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    p, url = start_server(tmp_path_factory.mktemp("runs"))
-    yield url
-    p.terminate()
-    p.wait()
 
 
 def closed_with(url, message, **kwargs):
