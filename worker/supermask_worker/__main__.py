@@ -98,6 +98,14 @@ def main(argv=None) -> int:
         help="seconds a client has for the WebSocket handshake, and then for its hello (default: %(default)s)",
     )
     s.add_argument(
+        "--send-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a client that takes no message for this long is disconnected (4005); it may subscribe again from its "
+        "last seq (default: %(default)s)",
+    )
+    s.add_argument(
         "--max-connections",
         type=int,
         default=64,

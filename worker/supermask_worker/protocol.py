@@ -9,12 +9,17 @@ from . import strictjson
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 1 << 20  # a config is a few hundred bytes; anything near this is not one
+# What waits to be sent to one client: a history is read on only while less than HISTORY_PAUSE_BYTES waits; past
+# SEND_QUEUE_BYTES (live reports and replies to a client that does not read) it is disconnected.
+HISTORY_PAUSE_BYTES = 1 << 20
+SEND_QUEUE_BYTES = 8 << 20
 
 # Close codes (4000-4999 are the application's).
 CLOSE_BAD_TOKEN = 4001
 CLOSE_NO_HELLO = 4002
 CLOSE_VERSION = 4003
 CLOSE_HELLO_TIMEOUT = 4004
+CLOSE_TOO_SLOW = 4005  # the client fell too far behind what was sent to it; it may subscribe again from its last seq
 CLOSE_TRY_LATER = 1013  # the standard code: too many connections now
 
 # Error codes.

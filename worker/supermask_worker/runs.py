@@ -2,7 +2,8 @@
 torchrun when the machine has more than one GPU), so the server stays responsive. A run's state and config are kept
 in RUNS/.serve/<id>/, written atomically; on restart, runs that were training resume from their checkpoints.
 Reports are read back from RUNS/<id>/telemetry.jsonl (the one record) and fanned out to subscribers: history from
-any point, then live, with nothing lost or repeated between the two.
+any point, then live, with nothing lost or repeated between the two. They are not kept in memory: a run holds its
+count and where every 256th report starts in the file, and a history is read from the file as it is sent.
 
 Runs this server did not start (`train` or torchrun in a batch job, writing into the same runs folder) are followed
 too: found within a second of their run.json appearing, 'external' while a process holds their lock (their new
@@ -21,14 +22,23 @@ import signal
 import sys
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from . import strictjson
 from .config import ConfigError, upgrade_record, validate_config
 from .datakind import data_problem
 from .files import said, write_json_atomic
 from .logs import log
-from .protocol import BAD_STATE, INVALID_CONFIG, INVALID_FIELD, RUN_EXISTS, UNKNOWN_RUN, ProtocolError, message
+from .protocol import (
+    BAD_STATE,
+    INVALID_CONFIG,
+    INVALID_FIELD,
+    RUN_EXISTS,
+    SERVER_ERROR,
+    UNKNOWN_RUN,
+    ProtocolError,
+    message,
+)
 from .process import INTERRUPTED, is_locked, new_run_id
 from .telemetry import RUN_FILE, TELEMETRY_FILE
 
@@ -40,6 +50,8 @@ RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # matched in full: no t
 STATE_FILE = "state.json"  # RUNS/.serve/<id>/: what this server knows of a run it started
 CONFIG_FILE = "config.json"
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+MARK_EVERY = 256  # reports between the file offsets a run keeps, to start a history anywhere without reading it all
+HISTORY_CHUNK_BYTES = 256 * 1024  # of the file, read at once before the client's room is awaited again
 
 Send = Callable[[str], None]
 
@@ -82,9 +94,29 @@ def terminate(process: asyncio.subprocess.Process) -> None:
 
 
 class Subscriber:
-    def __init__(self, send: Send, from_step: int):
+    """One client's subscription to a run: its reports from `next_seq` and step `from_step` on. It is `live` once its
+    history has been sent; until then new reports wait in the file for the history to reach them, and a change of
+    the run's state waits in `held`, so the client hears it after the reports that came before it."""
+
+    def __init__(self, send: Send, from_seq: int, from_step: int):
         self.send = send
+        self.next_seq = from_seq
         self.from_step = from_step
+        self.live = False
+        self.held: Optional[str] = None
+
+    def report(self, run_id: str, seq: int, report: Dict[str, Any]) -> None:
+        if seq < self.next_seq:
+            return
+        self.next_seq = seq + 1
+        if report["step"] >= self.from_step:
+            self.send(message("report", run=run_id, seq=seq, report=report))
+
+    def state(self, text: str) -> None:
+        if self.live:
+            self.send(text)
+        else:
+            self.held = text
 
 
 class Run:
@@ -96,14 +128,15 @@ class Run:
         self.pending: Optional[str] = None  # 'pause' or 'stop', asked of the training process
         self.process: Optional[asyncio.subprocess.Process] = None
         self.header: Optional[Dict[str, Any]] = None
-        self.reports: List[Dict[str, Any]] = []
-        self._offset = 0
+        self.count = 0  # reports read
+        self._offset = 0  # where the first report not read yet starts in the telemetry file
+        self._marks: List[int] = []  # where report k * MARK_EVERY starts
         # Set once a file of the run cannot be read: nothing of it is read past the damage, and the error says where.
         self.damaged = False
         self.subscribers: Dict[Any, Subscriber] = {}
 
     def info(self) -> Dict[str, Any]:
-        info = {"id": self.id, "state": self.state, "reports": len(self.reports), "error": self.error}
+        info = {"id": self.id, "state": self.state, "reports": self.count, "error": self.error}
         if self.pending:
             info["pending"] = self.pending
         return info
@@ -135,21 +168,23 @@ class Run:
             return False
         with open(path, "rb") as f:
             f.seek(self._offset)
-            data = f.read()
-        for line in data.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break  # still being written: read at the next poll
-            try:
-                report = strictjson.loads(line)
-                if not isinstance(report, dict) or not isinstance(report.get("step"), int):
-                    raise ValueError("not a report")
-            except ValueError as e:
-                self._damage(f"{path} line {len(self.reports) + 1} is not a report ({e})")
-                return True
-            self._offset += len(line)
-            self.reports.append(report)
-            for s in self.subscribers.values():
-                self._send(s, len(self.reports) - 1)
+            for line in f:  # one line in memory at a time: a run's file may be larger than the memory
+                if not line.endswith(b"\n"):
+                    break  # still being written: read at the next poll
+                try:
+                    report = strictjson.loads(line)
+                    if not isinstance(report, dict) or not isinstance(report.get("step"), int):
+                        raise ValueError("not a report")
+                except ValueError as e:
+                    self._damage(f"{path} line {self.count + 1} is not a report ({e})")
+                    return True
+                if self.count % MARK_EVERY == 0:
+                    self._marks.append(self._offset)
+                self._offset += len(line)
+                self.count += 1
+                for s in self.subscribers.values():
+                    if s.live:
+                        s.report(self.id, self.count - 1, report)
         return False
 
     def ended(self) -> bool:
@@ -161,24 +196,51 @@ class Run:
         if self.damaged or not path.exists() or path.stat().st_size <= self._offset:
             return False
         torn = path.stat().st_size - self._offset
-        self._damage(f"{path} line {len(self.reports) + 1} is torn ({torn} bytes without a line end)")
+        self._damage(f"{path} line {self.count + 1} is torn ({torn} bytes without a line end)")
         return True
 
-    def _send(self, s: Subscriber, seq: int) -> None:
-        report = self.reports[seq]
-        if report["step"] >= s.from_step:
-            s.send(message("report", run=self.id, seq=seq, report=report))
+    def _mark(self, seq: int) -> Tuple[int, int]:
+        """The report nearest before `seq` whose place in the file is kept: (its seq, its offset)."""
+        k = seq // MARK_EVERY
+        return k * MARK_EVERY, self._marks[k]
 
-    def subscribe(self, key: Any, send: Send, from_seq: int, from_step: int) -> None:
-        """History from report `from_seq` (and step `from_step`) on, then live: no await in between, so no report
-        can slip between the history and the live stream."""
+    async def replay(self, key: Any, s: Subscriber, room: Callable[[], Awaitable[bool]]) -> None:
+        """Sends the header and the history from s.next_seq, then makes s live. The history is read from the file a
+        chunk at a time, and the next chunk only once room() says the client took the last (False: it is gone), so
+        a long history is never all in memory and other clients are served in between. Going live follows the last
+        chunk with no await between, so no report falls between the history and the live stream."""
         self.poll()
-        s = Subscriber(send, from_step)
         if self.header is not None:
-            send(message("header", run=self.id, header=self.header))
-        for seq in range(from_seq, len(self.reports)):
-            self._send(s, seq)
+            s.send(message("header", run=self.id, header=self.header))
         self.subscribers[key] = s
+        try:
+            if s.next_seq < self.count:
+                await self._send_history(s, room)
+        except BaseException:
+            self.subscribers.pop(key, None)
+            raise
+        s.live = True
+        if s.held is not None:
+            s.send(s.held)
+            s.held = None
+
+    async def _send_history(self, s: Subscriber, room: Callable[[], Awaitable[bool]]) -> None:
+        path = self.dir / TELEMETRY_FILE
+        seq, offset = self._mark(s.next_seq)
+        with open(path, "rb") as f:
+            f.seek(offset)
+            while s.next_seq < self.count:
+                if not await room():
+                    return
+                read = 0
+                while s.next_seq < self.count and read < HISTORY_CHUNK_BYTES:
+                    line = f.readline()
+                    if not line.endswith(b"\n"):  # lines already read are never rewritten; this one was
+                        raise ProtocolError(SERVER_ERROR, f"{path} line {seq + 1} changed while it was sent")
+                    read += len(line)
+                    if seq >= s.next_seq:
+                        s.report(self.id, seq, json.loads(line))  # checked as strict when it was first read
+                    seq += 1
 
 
 class RunStore:
@@ -266,13 +328,13 @@ class RunStore:
     def _follow(self, run: Run, new: bool) -> None:
         """Its lock says whether a process trains it; the reports written before the lock was let go are read before
         the state that says so is sent, so a subscriber's last message of a finished run is its state."""
-        before = len(run.reports)
+        before = run.count
         state = "external" if is_locked(run.dir) else "recorded"
         damaged = run.ended() if state == "recorded" else run.poll()
         if damaged:
             log.warning(f"run {run.id}: {run.error}")
         # A run trained from end to end between two looks was never seen locked: its count says it moved.
-        if new or damaged or state != run.state or (state == "recorded" and len(run.reports) != before):
+        if new or damaged or state != run.state or (state == "recorded" and run.count != before):
             run.state = state
             self.on_change(run)
 

@@ -4,7 +4,9 @@ browser always sends one), the first message must be hello with the token (compa
 closes the socket with 4001), and messages are limited in size. Listens on 127.0.0.1 unless told otherwise.
 
 Nobody holds it either: a handshake and a hello each have a few seconds, connections are capped (those not yet
-authenticated at half the cap, so a flood of them leaves room for the studio), and the log is rate-limited.
+authenticated at half the cap, so a flood of them leaves room for the studio), and the log is rate-limited. What
+waits to be sent to a client is bounded: a history is read from its file as the client takes it, and a client that
+takes nothing for --send-timeout seconds, or lets too much pile up, is disconnected with 4005.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import os
 import secrets
 import signal
 import socket
+from collections import deque
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Dict
@@ -29,12 +32,15 @@ from .protocol import (
     CLOSE_BAD_TOKEN,
     CLOSE_HELLO_TIMEOUT,
     CLOSE_NO_HELLO,
+    CLOSE_TOO_SLOW,
     CLOSE_TRY_LATER,
     CLOSE_VERSION,
+    HISTORY_PAUSE_BYTES,
     INVALID_FIELD,
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
     UNSUPPORTED_VERSION,
+    SEND_QUEUE_BYTES,
     SERVER_ERROR,
     ProtocolError,
     error,
@@ -45,7 +51,7 @@ from .protocol import (
 from . import logs
 from .files import said
 from .logs import log
-from .runs import Run, RunStore, gpu_count
+from .runs import Run, RunStore, Subscriber, gpu_count
 
 STUDIO_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
 TOKEN_ENV = "SUPERMASK_TOKEN"
@@ -83,21 +89,79 @@ def is_loopback(host: str) -> bool:
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
+AGAIN = "subscribe again from your last seq + 1"
+
+
 class Connection:
     """One authenticated client: its outgoing queue (so replies, history and live reports keep their order) and
-    its subscriptions."""
+    its subscriptions. The queue is bounded, or one client that stops reading would hold the server's memory: a
+    history waits for room (room()), and a client that takes no message for `send_timeout` seconds, or lets more
+    than SEND_QUEUE_BYTES pile up, is closed with 4005."""
 
-    def __init__(self, ws: Any):
+    def __init__(self, ws: Any, send_timeout: float = 30.0):
         self.ws = ws
-        self.queue: asyncio.Queue = asyncio.Queue()
+        self.send_timeout = send_timeout
+        self.queue: deque = deque()
+        self.queued = 0  # bytes in the queue (the JSON is ASCII)
+        self.ready = asyncio.Event()  # something is queued
+        self.roomy = asyncio.Event()  # little enough is queued to read on in a history
+        self.roomy.set()
+        self.closed = False
         self.subscribed: Dict[str, Run] = {}
+        self._closing: Any = None
 
     def send(self, text: str) -> None:
-        self.queue.put_nowait(text)
+        if self.closed:
+            return
+        self.queue.append(text)
+        self.queued += len(text)
+        self.ready.set()
+        if self.queued > HISTORY_PAUSE_BYTES:
+            self.roomy.clear()
+        if self.queued > SEND_QUEUE_BYTES:
+            self.drop(f"too slow: over {SEND_QUEUE_BYTES >> 20} MiB waiting to be sent; {AGAIN}")
+
+    async def room(self) -> bool:
+        """Waits until the client has taken most of what waits for it; False once it is gone."""
+        await asyncio.sleep(0)  # the other clients' turn, even when there is room
+        await self.roomy.wait()
+        return not self.closed
+
+    def drop(self, reason: str) -> None:
+        """Closes the connection with 4005 and `reason`; what waits to be sent is let go. The close frame goes
+        after what the socket holds already, so a client that reads on gets it."""
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.clear()
+        self.queued = 0
+        self.roomy.set()
+        self.ready.set()
+        log.warning(f"closed a client: {reason}")
+        self._closing = asyncio.ensure_future(self.ws.close(CLOSE_TOO_SLOW, reason))
 
     async def pump(self) -> None:
-        while True:
-            await self.ws.send(await self.queue.get())
+        try:
+            while not self.closed:
+                if not self.queue:
+                    self.ready.clear()
+                    await self.ready.wait()
+                    continue
+                try:
+                    await asyncio.wait_for(self.ws.send(self.queue[0]), self.send_timeout)
+                except asyncio.TimeoutError:
+                    self.drop(f"too slow: nothing taken for {self.send_timeout:g} s; {AGAIN}")
+                    return
+                if self.closed:
+                    return
+                self.queued -= len(self.queue.popleft())
+                if self.queued <= HISTORY_PAUSE_BYTES:
+                    self.roomy.set()
+        except ConnectionClosed:
+            pass
+        finally:  # a history waiting for room must not wait for a client that is gone
+            self.closed = True
+            self.roomy.set()
 
 
 # websockets fails a connection over a bad frame with the code alone; a client deserves the words.
@@ -127,8 +191,10 @@ def with_handshake_timeout(seconds: float) -> type:
 
 
 class Server:
-    def __init__(self, store_factory, token: str, hello_seconds: float = 5.0, max_connections: int = 64):
+    def __init__(self, store_factory, token: str, hello_seconds: float = 5.0, max_connections: int = 64,
+                 send_timeout: float = 30.0):
         self.token = token
+        self.send_timeout = send_timeout
         self.hello_seconds = hello_seconds
         self.max_connections = max_connections
         self.connections: set = set()
@@ -138,7 +204,11 @@ class Server:
     def broadcast_state(self, run: Run) -> None:
         text = message("state", run=run.info())
         for c in self.connections:
-            c.send(text)
+            subscriber = run.subscribers.get(c)
+            if subscriber is not None:
+                subscriber.state(text)  # after the history it is being sent, if it is
+            else:
+                c.send(text)
 
     async def hello(self, ws: Any) -> bool:
         """The first message must be hello with the right token and protocol version; otherwise the socket closes
@@ -182,7 +252,7 @@ class Server:
             return
         finally:
             self.waiting -= 1
-        conn = Connection(ws)
+        conn = Connection(ws, self.send_timeout)
         conn.send(message("welcome", worker=__version__, protocol=PROTOCOL_VERSION))
         self.connections.add(conn)
         pump = asyncio.create_task(conn.pump())
@@ -236,7 +306,8 @@ class Server:
                 raise ProtocolError(INVALID_FIELD, "fromSeq and fromStep are 0 or more", "fromSeq")
             conn.send(message("subscribed", re=re, run=run.info()))
             conn.subscribed[run.id] = run
-            run.subscribe(conn, conn.send, from_seq, from_step)
+            # Awaited: this client's next request is answered after its history, which other clients do not wait for.
+            await run.replay(conn, Subscriber(conn.send, from_seq, from_step), conn.room)
         elif kind == "unsubscribe":
             run.subscribers.pop(conn, None)
             conn.subscribed.pop(run.id, None)
@@ -265,6 +336,7 @@ async def serve(args: argparse.Namespace, token: str) -> int:
         token,
         args.hello_timeout,
         args.max_connections,
+        args.send_timeout,
     )
     server.store.load()
     origins = [None, *STUDIO_ORIGINS, *args.allow_origin]

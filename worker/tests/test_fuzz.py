@@ -135,9 +135,8 @@ class Answers:
 
     def answer(self, text):
         self.loop.run_until_complete(self.server.answer(self.conn, text))
-        replies = []
-        while not self.conn.queue.empty():
-            replies.append(self.conn.queue.get_nowait())
+        replies = list(self.conn.queue)
+        self.conn.queue.clear()
         return replies
 
 

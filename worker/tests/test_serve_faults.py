@@ -2,11 +2,18 @@
 serves the others; inputs are strict (finite numbers, bounded nesting and digits, Unicode) and every bad message is
 answered with its id; datasets stay inside --data-root; run ids stay apart from the server's files; idle sockets are
 timed out and connections capped while the studio is served; a failed write fails its run in words, broadcast and
-saved, without debris; runs over --max-runs wait in a queue. Limits are set small (1 s) so the tests stay fast."""
+saved, without debris; runs over --max-runs wait in a queue; a client that reads nothing is disconnected with a reason
+while the others are served and the server's memory stays bounded. Limits are set small (1 s) so the tests stay
+fast."""
 
 import asyncio
+import base64
 import json
+import os
 import resource
+import socket
+import time
+from pathlib import Path
 
 import pytest
 import websockets
@@ -15,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from supermask_worker.process import HOLD_ENV
 from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import ENV, Client, base_url, run, serving, state_is
+from serving import ENV, Client, base_url, run, serving, start_server, state_is
 
 
 def report(step):
@@ -237,3 +244,63 @@ def test_runs_over_max_runs_wait_in_a_queue(tmp_path):
     assert states.index(("a", "paused")) < states.index(("b", "training"))  # never two runs training at once
     assert ("c", "stopped") in states and ("c", "training") not in states
     assert {r["id"]: r["state"] for r in listed["runs"]} == {"a": "paused", "b": "training", "c": "stopped"}
+
+
+def rss_mb(pid):
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def small_socket(url):
+    """A socket to the server whose receive buffer is 64 KiB, as a slow link's: on loopback Linux would let it grow
+    to tcp_rmem's most (32 MB here), and a client that reads nothing would seem to take everything for a while."""
+    host, port = base_url(url)[len("ws://"):].rstrip("/").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect((host, int(port)))
+    return sock
+
+
+def test_a_client_that_reads_nothing_is_disconnected_while_others_are_served_in_bounded_memory(tmp_path):
+    """A run of 30 MB of reports: a client subscribes and reads nothing. The server reads the history on only as the
+    client takes it, and after 1 s (--send-timeout) of nothing taken closes it with 4005 and a reason, which the
+    client finds after what it was sent; meanwhile another client's list is answered at once and the server's memory
+    does not grow by the history. Subscribing again from the last seq + 1 gets exactly the rest."""
+    runs, count = tmp_path / "runs", 1500
+    # Random, so that permessage-deflate cannot shrink it: 30 MB on the wire too.
+    padded = [json.dumps({"kind": "step", "run": "ep", "step": i, "pad": base64.b64encode(os.urandom(15_000)).decode()})
+              + "\n" for i in range(count)]
+    recorded_run(runs, "big", "".join(padded))
+    p, url = start_server(runs, None, "--send-timeout", "1")
+    try:
+
+        async def go():
+            studio = await Client.connect(url)
+            before = rss_mb(p.pid)
+            slow = await Client.connect(url, sock=small_socket(url), max_queue=1, read_limit=4096)
+            await slow.send("subscribe", run="big")
+            waits, most = [], before
+            for _ in range(15):
+                asked = time.monotonic()
+                assert (await studio.request("list"))["type"] == "runs"
+                waits.append(time.monotonic() - asked)
+                most = max(most, rss_mb(p.pid))
+                await asyncio.sleep(0.2)
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(slow.until(lambda m: False), 30)  # the old server never closed it
+            taken = [m["seq"] for m in slow.reports("big")]
+            await studio.send("subscribe", run="big", fromSeq=taken[-1] + 1)
+            await studio.until(lambda m: m.get("seq") == count - 1)
+            await studio.close()
+            return closed.value, waits, before, most, taken, [m["seq"] for m in studio.reports("big")]
+
+        closed, waits, before, most, taken, rest = run(go())
+    finally:
+        p.terminate()
+        p.wait()
+    assert (closed.code, closed.reason) == (4005, "too slow: nothing taken for 1 s; subscribe again from your last seq + 1")
+    assert max(waits) < 1.0, waits
+    # MB. Measured: 30 before and at most, where the server that held every report as objects took 87 before.
+    assert most < 60 and most - before < 10, (before, most)
+    assert taken == list(range(len(taken))) and 0 < len(taken) < count
+    assert rest == list(range(len(taken), count))
