@@ -19,6 +19,7 @@ import { nodeAdapter, useNodeBackend, type NodeBackend } from '../src/engine/nod
 import { makePlan } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
 import { defaultConfig, findRun, MODEL_NAMES, type ModelName } from '../src/protocol/config';
+import { countDispatches, type DispatchRow } from './bench/dispatches';
 import { benchEpDense, type EpDenseRow } from './bench/epDense';
 import { benchMaskSize, MASK_SIZES, type MaskSizeRow } from './bench/maskSize';
 import { browserEp, serveBenchPages } from './bench/browserPage';
@@ -174,6 +175,23 @@ async function epDenseSuite(): Promise<void> {
   write(arg('ep-out', 'bench-results/ep-dense.json'), { loadBefore, steps, batch, adapter, rows });
 }
 
+/** WebGPU dispatches per EP step and per report, every model (counted at a small width: launches, not time). */
+async function dispatchSuite(): Promise<void> {
+  await useNodeBackend('webgpu');
+  const width = Number(arg('dispatch-width', '0.125'));
+  const rows: DispatchRow[] = [];
+  for (const model of models) {
+    const order = new BatchOrder(train, defaultConfig().seed, batch);
+    rows.push(await countDispatches(model, width, order, batch, train.count));
+  }
+  console.log('\n| model | layers | dispatches per step | + per report | readbacks per report |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.model} | ${r.layers} | ${r.stepDispatches} | ${r.reportDispatches} | ${r.reportReads} |`);
+  }
+  write(arg('dispatch-out', 'bench-results/dispatches.json'), { adapter: nodeAdapter(), batch, width, rows });
+}
+
 /** Mask selection against layer size; cpu stops at the first size past `cpu-mask-limit-ms`. */
 async function maskSuite(): Promise<void> {
   const loadBefore = os.loadavg();
@@ -250,7 +268,8 @@ async function main(): Promise<void> {
     else if (suite === 'masks') await maskSuite();
     else if (suite === 'engine') await engineSuite();
     else if (suite === 'pytorch') await pytorchSuite();
-    else throw new Error(`unknown suite ${suite}; one of ep-dense, masks, engine, pytorch`);
+    else if (suite === 'dispatches') await dispatchSuite();
+    else throw new Error(`unknown suite ${suite}; one of ep-dense, masks, engine, pytorch, dispatches`);
   }
 }
 

@@ -11,7 +11,14 @@ cd "$(dirname "$0")/.."
 
 OUT=bench-results/gpu
 mkdir -p "$OUT"
-PY="${PYTHON:-python3}"
+# The first interpreter with torch: $PYTHON, else python3 on the PATH (a GPU image's), else Debian's.
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for candidate in python3 /usr/bin/python3; do
+    if "$candidate" -c 'import torch' 2>/dev/null; then PY=$candidate; break; fi
+  done
+  PY="${PY:-python3}"
+fi
 export PYTHONPATH="worker${PYTHONPATH:+:$PYTHONPATH}"
 declare -a DONE=() SKIPPED=()
 done_() { DONE+=("$1"); echo "== done: $1"; }

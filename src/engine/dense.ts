@@ -15,6 +15,7 @@ import type { Batch } from './search';
 import type { SupermaskLayer } from './supermask';
 import { floats, variable } from './vars';
 import { normStates, restoreNormStates, type NormState } from './batchnorm';
+import { workDone } from './workDone';
 
 /** Everything a dense run needs to go on exactly where it was: its trained parameters are not in the seed. */
 export interface DenseSnapshot {
@@ -81,7 +82,7 @@ export class DenseRun {
   /** Waits for this run's queued work, so its images/s stay its own (as Search.settle). */
   async settle(): Promise<void> {
     const t0 = performance.now();
-    await this.lossSum.data();
+    await workDone(this.lossSum);
     this.window.ms += performance.now() - t0;
   }
 

@@ -12,6 +12,7 @@ import type { Model } from './models';
 import { cycleAt, learningRateAt, type Cycle, type Plan } from './schedule';
 import { maskedWeight, type SupermaskLayer } from './supermask';
 import { LayerUsage, type UsageState } from './usage';
+import { workDone } from './workDone';
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -148,7 +149,7 @@ export class Search {
    */
   async settle(): Promise<void> {
     const t0 = performance.now();
-    await this.lossSum.data();
+    await workDone(this.lossSum);
     this.window.ms += performance.now() - t0;
   }
 

@@ -211,6 +211,8 @@ export class EnginePool {
   /** Per run, the newest step reported and evaluated: a rebuilt engine's repeats are not passed on. */
   private reported: PerRun = {};
   private evaluated = new Set<string>();
+  /** The config errors said for the comparison being built (each engine may find the same). */
+  private refused = new Set<string>();
   private lastMergedSnapshot = -1;
   /** Set by a recoverable error (a lost device): the next init rebuilds every engine from its last snapshot. */
   private recovering = false;
@@ -391,6 +393,7 @@ export class EnginePool {
     this.wanted = 'paused';
     this.reported = {};
     this.evaluated = new Set();
+    this.refused = new Set();
     this.lastMergedSnapshot = snapshot ? snapshotAt(stepsOf(snapshot)) : -1;
     this.horizon = null;
     // The badge says the new layout even where no engine starts anew.
@@ -487,8 +490,13 @@ export class EnginePool {
           this.recovering = true;
           this.broadcast({ type: 'pause' }, (x) => x !== m);
         }
-        // A config every engine refuses is said once, by the engine of the first run.
-        if (event.field && m !== this.members[0]) return;
+        // A config error is said once, by whichever engine found it: one engine may refuse it for a run in its
+        // share (iEP's cycles against the budget) that the others never build.
+        if (event.field) {
+          const key = `${event.field}: ${event.message}`;
+          if (this.refused.has(key)) return;
+          this.refused.add(key);
+        }
         return this.emit(event);
     }
   }

@@ -160,6 +160,24 @@ describe('pool of engines', () => {
     d.pool.close();
   });
 
+  it('a config error that only one engine finds (a run in its share) is said once, whichever engine it is', async () => {
+    const d = drive(2);
+    // Too many cycles for the budget: only the engine that builds iEP (the second) refuses it.
+    const bad: LocalConfig = {
+      ...config,
+      epochs: 1,
+      runs: config.runs.map((r) => (r.method === 'iep' ? { ...r, iep: { ...r.iep, cycles: 10 } } : r)),
+    };
+    d.pool.send({ type: 'init', backend: 'wasm' });
+    d.pool.send({ type: 'create', config: bad, dataset: cifarPayload(data) });
+    await d.until(() => d.events.some((e) => e.type === 'error'), 'the error');
+    await new Promise((r) => setTimeout(r, 200));
+    const errors = d.events.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ field: expect.stringMatching(/iep\.cycles$/) });
+    d.pool.close();
+  });
+
   it('an engine that crashes mid-run is replaced from its snapshot: every report once, the same numbers', async () => {
     const d = drive(2);
     d.pool.send({ type: 'init', backend: 'wasm' });
