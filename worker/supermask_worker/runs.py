@@ -285,7 +285,12 @@ class RunStore:
         self._find_others()
         for run in self.runs.values():
             # A run that will train again (or that another process trains) may end in a line still being written.
-            if run.poll() if run.state in ("training", "external") else run.ended():
+            try:
+                damaged = run.poll() if run.state in ("training", "external") else run.ended()
+            except OSError as e:  # a file that cannot be read costs its run, never the server's start
+                run.error = f"{run.error}; {said(e)}" if run.error else said(e)
+                damaged = True
+            if damaged:
                 log.warning(f"run {run.id}: {run.error}")
 
     def _move_flat_files(self) -> None:
@@ -320,9 +325,10 @@ class RunStore:
             except (OSError, ValueError) as e:
                 # A folder someone else writes (a hand-edited run.json, a full disk) must not stop the others; it is
                 # tried again at each look, and said once.
-                if run.error != str(e):
-                    run.error = str(e)
-                    log.warning(f"while following run {run.id}: {e}")
+                problem = said(e) if isinstance(e, OSError) else str(e)
+                if run.error != problem:
+                    run.error = problem
+                    log.warning(f"while following run {run.id}: {problem}")
                     self.on_change(run)
 
     def _follow(self, run: Run, new: bool) -> None:
@@ -333,8 +339,11 @@ class RunStore:
         damaged = run.ended() if state == "recorded" else run.poll()
         if damaged:
             log.warning(f"run {run.id}: {run.error}")
+        mended = run.error is not None and not run.damaged  # the error of a read that failed before, read now
+        if mended:
+            run.error = None
         # A run trained from end to end between two looks was never seen locked: its count says it moved.
-        if new or damaged or state != run.state or (state == "recorded" and run.count != before):
+        if new or damaged or mended or state != run.state or (state == "recorded" and run.count != before):
             run.state = state
             self.on_change(run)
 

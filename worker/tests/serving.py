@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 import websockets
 
-from conftest import WORKER
+from supermask_worker.telemetry import RunWriter, run_header
+from conftest import WORKER, tiny_config
 
 TOKEN = "test-token-0123456789"
 # One thread, so torch's CPU reductions add in one order and runs compare bit for bit.
@@ -64,6 +66,27 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 def base_url(url: str) -> str:
     return url.split("?")[0]
+
+
+def report_line(step: int, pad: int = 0) -> str:
+    """A line of telemetry.jsonl as the server reads it back (it checks no more than its step), `pad` bytes longer."""
+    return json.dumps({"kind": "step", "run": "ep", "step": step, **({"pad": "x" * pad} if pad else {})}) + "\n"
+
+
+def recorded_run(runs: Path, run_id: str, telemetry: str) -> None:
+    """A run folder as `train` leaves it once done (no process holds it), with `telemetry` as its reports file."""
+    RunWriter(runs / run_id, run_header(run_id, tiny_config(), {}, {})).close()
+    (runs / run_id / "telemetry.jsonl").write_text(telemetry)
+
+
+def small_socket(url: str) -> socket.socket:
+    """A socket to the server whose receive buffer is 64 KiB, as a slow link's: on loopback Linux would let it grow
+    to tcp_rmem's most (32 MB here), and a client that reads nothing would seem to take everything for a while."""
+    host, port = base_url(url)[len("ws://"):].rstrip("/").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect((host, int(port)))
+    return sock
 
 
 class Client:

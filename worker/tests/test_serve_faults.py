@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import resource
-import socket
 import time
 from pathlib import Path
 
@@ -20,26 +19,16 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from supermask_worker.process import HOLD_ENV
-from supermask_worker.telemetry import RunWriter, run_header
 from conftest import tiny_config
-from serving import ENV, Client, base_url, run, serving, start_server, state_is
-
-
-def report(step):
-    return json.dumps({"kind": "step", "run": "ep", "step": step}) + "\n"  # what is read back is not checked again
-
-
-def recorded_run(runs, run_id, telemetry):
-    """A run folder as `train` leaves it once done (no process holds it), with `telemetry` as its reports file."""
-    RunWriter(runs / run_id, run_header(run_id, tiny_config(), {}, {})).close()
-    (runs / run_id / "telemetry.jsonl").write_text(telemetry)
+from serving import (ENV, Client, base_url, recorded_run, report_line, run, serving, small_socket, start_server,
+    state_is)
 
 
 def test_damaged_files_mark_their_run_and_the_server_serves_the_others(tmp_path):
     runs = tmp_path / "runs"
-    recorded_run(runs, "good", report(1) + report(2))
-    recorded_run(runs, "garbage", report(1) + "}{ not a report\n" + report(3))
-    recorded_run(runs, "torn", report(1) + report(2) + report(3)[:10])
+    recorded_run(runs, "good", report_line(1) + report_line(2))
+    recorded_run(runs, "garbage", report_line(1) + "}{ not a report\n" + report_line(3))
+    recorded_run(runs, "torn", report_line(1) + report_line(2) + report_line(3)[:10])
     (runs / ".serve" / "lost").mkdir(parents=True)
     (runs / ".serve" / "lost" / "state.json").write_text('{"state": "tr')
     with serving(runs) as url:
@@ -249,16 +238,6 @@ def test_runs_over_max_runs_wait_in_a_queue(tmp_path):
 def rss_mb(pid):
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
-
-
-def small_socket(url):
-    """A socket to the server whose receive buffer is 64 KiB, as a slow link's: on loopback Linux would let it grow
-    to tcp_rmem's most (32 MB here), and a client that reads nothing would seem to take everything for a while."""
-    host, port = base_url(url)[len("ws://"):].rstrip("/").split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    sock.connect((host, int(port)))
-    return sock
 
 
 def test_a_client_that_reads_nothing_is_disconnected_while_others_are_served_in_bounded_memory(tmp_path):
