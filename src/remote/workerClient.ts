@@ -105,10 +105,12 @@ const REFUSED: Record<number, string> = {
   1009: 'a message was over the worker’s size limit',
 };
 
-// Why the worker closed the socket, for the close codes that a later try can get past.
+// Why the worker closed the socket, for the close codes that a later try can get past. After 4005 the client
+// re-subscribes from the last seq it delivered, as after any drop: nothing is lost or repeated.
 const BUSY: Record<number, string> = {
   1013: 'the worker has too many connections',
   4004: 'the worker heard no hello in time',
+  4005: 'the studio fell too far behind what the worker sent',
 };
 
 export interface ClientOptions {

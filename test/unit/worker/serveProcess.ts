@@ -16,6 +16,8 @@ export interface WorkerProcess {
   url: string;
   runsDir: string;
   process: ChildProcess;
+  /** Resolves once serve's log (its stderr, which goes on to the test's) has said `text`. */
+  logged: (text: string) => Promise<void>;
   /** The run's telemetry.jsonl, parsed: what the worker recorded, line by line. */
   telemetry: (run: string) => { kind: string; run: string; step: number }[];
   /** Ends the server (SIGTERM: it stops its training processes) and removes its runs. */
@@ -37,8 +39,23 @@ export function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
     cwd: join(REPO, 'worker'),
     // One thread: torch's reductions add in one order, and the loaded machine is not oversubscribed.
     env: { ...process.env, OMP_NUM_THREADS: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let log = '';
+  server.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    log += chunk.toString('utf8');
+  });
+  const logged = (text: string) =>
+    new Promise<void>((done) => {
+      const check = () => {
+        if (!log.includes(text)) return;
+        server.stderr!.off('data', check);
+        done();
+      };
+      server.stderr!.on('data', check);
+      check();
+    });
   const stop = async () => {
     if (server.exitCode === null) {
       const exited = new Promise((done) => server.once('exit', done));
@@ -55,7 +72,7 @@ export function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
   return new Promise((resolvePrinted, reject) => {
     server.once('exit', (code) => reject(new Error(`serve exited with ${code} before printing its URL`)));
     createInterface({ input: server.stdout! }).on('line', (line) => {
-      if (line.startsWith('ws://')) resolvePrinted({ url: line.trim(), runsDir, process: server, telemetry, stop });
+      if (line.startsWith('ws://')) resolvePrinted({ url: line.trim(), runsDir, process: server, logged, telemetry, stop });
     });
   });
 }

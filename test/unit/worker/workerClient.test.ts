@@ -3,8 +3,9 @@
 // itself and re-subscribes from the next seq, so every report the worker recorded arrives exactly once, in order;
 // a wrong token detaches it with the reason, with no retry. A run a batch job trains in the worker's runs folder
 // (`train`, then `resume`, by hand) reaches it as "external" (it cannot be paused from the studio), every report
-// once, then "recorded".
-import { writeFileSync } from 'node:fs';
+// once, then "recorded". A studio that falls behind is let go by the worker (4005): it says so in words, re-attaches
+// and gets the rest of the history, every report once.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
@@ -63,7 +64,8 @@ function nodeSockets() {
     }, () => close(1006, 'refused'));
     return { send: (text) => client?.send(text), close: () => client?.close() };
   };
-  return { open, gate, drop: () => current?.close() };
+  // hold() stops reading the connection in use, as a page too busy to take its messages; release() reads on.
+  return { open, gate, drop: () => current?.close(), hold: () => current?.pause(), release: () => current?.resume() };
 }
 
 /** Resolves when `test` holds for a value the client reported (checked on each report, never on a clock). */
@@ -76,6 +78,21 @@ function waitFor<T>(values: T[], test: (v: T) => boolean, subscribe: (f: () => v
     subscribe(check);
     check();
   });
+}
+
+/**
+ * A run a batch job recorded in the worker's runs folder, `count` reports of 15 KB each; its run.json comes last and
+ * whole (written aside, then renamed), as `train` writes it: the worker takes the folder for a run once it appears.
+ */
+function recordedRun(runsDir: string, id: string, count: number): void {
+  const dir = join(runsDir, id);
+  mkdirSync(dir);
+  const pad = 'x'.repeat(15_000);
+  const lines = Array.from({ length: count }, (_, step) => JSON.stringify({ kind: 'step', run: 'ep', step, pad }));
+  writeFileSync(join(dir, 'telemetry.jsonl'), lines.join('\n') + '\n');
+  const header = { format: 'supermask-studio/run', version: 2, id, source: 'remote', config: CONFIG, summary: {} };
+  writeFileSync(join(dir, '.run.json.tmp'), JSON.stringify({ ...header, createdAt: new Date().toISOString() }));
+  renameSync(join(dir, '.run.json.tmp'), join(dir, 'run.json'));
 }
 
 let worker: WorkerProcess;
@@ -192,6 +209,37 @@ describe('the studio’s worker client', () => {
     client.detach();
     expect(seen.connections.at(-1)).toEqual({ status: 'detached', reason: null });
   });
+
+  it('says in words that the worker let it go for falling behind (4005), re-attaches, and gets every report once', async () => {
+    // A client that takes nothing for 2 s is closed with 4005.
+    const behind = await startWorker({ token: TOKEN, args: ['--send-timeout', '2'] });
+    try {
+      const sockets = nodeSockets();
+      const { client, seen, changed } = recordingClient(behind.url, sockets.open);
+      await waitFor(seen.connections, (c) => c.status === 'attached', changed);
+      // 20 MB of history: far more than the network's buffers and the worker's queue hold for a client not reading.
+      const count = 1300;
+      recordedRun(behind.runsDir, 'big', count);
+      await waitFor(seen.states, (s) => s.id === 'big' && s.reports === count, changed);
+      sockets.hold();
+      client.subscribe('big');
+      await behind.logged('closed a client: too slow');
+      sockets.release();
+      await waitFor(seen.reports, () => seen.reports.length >= count, changed);
+      expect(seen.reports.map((r) => r.seq)).toEqual([...Array(count).keys()]);
+      expect(seen.connections).toContainEqual({
+        status: 'retrying',
+        attempt: 1,
+        reason:
+          'the studio fell too far behind what the worker sent (too slow: nothing taken for 2 s; subscribe again ' +
+          'from your last seq + 1); re-attaching in 0 s',
+      });
+      expect(seen.connections.filter((c) => c.status === 'attached').length).toBeGreaterThanOrEqual(2);
+      client.detach();
+    } finally {
+      await behind.stop();
+    }
+  }, 60_000);
 
   it('follows a run trained outside the worker’s server, as "external", to its last report and "recorded"', async () => {
     const sockets = nodeSockets();

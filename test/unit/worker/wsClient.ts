@@ -80,6 +80,16 @@ export class WsClient {
     });
   }
 
+  /** Stops reading the socket, as a page too busy to take its messages: what the worker sends waits in the network's
+   * buffers, then in the worker's. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     if (this.closedWith === null) this.frame(CLOSE, Buffer.from([0x03, 0xe8])); // 1000: normal closure
     this.socket.end();
