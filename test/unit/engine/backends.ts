@@ -12,3 +12,14 @@ export const SCORE_TOLERANCE: Record<(typeof NUMERIC_BACKENDS)[number], number> 
   wasm: 1e-3,
   webgpu: 2e-4,
 };
+
+/** Largest |a − b| over the largest |b|: an array's error relative to its scale, as the tolerances above measure it. */
+export function errorOverScale(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}

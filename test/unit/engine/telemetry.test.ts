@@ -1,7 +1,7 @@
 // Edge-usage telemetry: d_t on a hand-made example, every reported number against a brute-force recount over
 // the masks each step actually used, and the window's scalars against per-step values and hand-written schedules.
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Comparison } from '../../../src/engine/comparison';
 import { useNodeBackend } from '../../../src/engine/node-backend';
 import { cycleAt } from '../../../src/engine/schedule';
@@ -88,11 +88,16 @@ describe('usage counters', () => {
   });
 });
 
-describe('telemetry of a running comparison', () => {
-  beforeAll(() => useNodeBackend('wasm'));
+// WebGPU runs on SwiftShader here, seconds a step (its dispatches dominate): 4 steps, a soft iEP cycle each.
+describe.each([
+  ['wasm', 2, 8],
+  ['webgpu', 0.5, 4],
+] as const)('telemetry of a running comparison on %s', (backend, epochs, cycles) => {
+  beforeAll(() => useNodeBackend(backend));
+  afterAll(() => useNodeBackend('wasm'));
 
   it('equals a brute-force recount over the recorded masks (EP and soft iEP)', async () => {
-    const config = tinyConfig({ width: 0.07, batchSize: 8, epochs: 2, reportEvery: 3 });
+    const config = tinyConfig({ width: 0.07, batchSize: 8, epochs, reportEvery: 3, iep: { cycles } });
     const c = new Comparison(config, cifar(64, 16), { snapshots: false });
     const reports: StepReport[] = [];
     c.subscribe((e) => e.type === 'report' && reports.push(e.report));
@@ -105,7 +110,7 @@ describe('telemetry of a running comparison', () => {
       }
       await c.stepOnce();
     }
-    expect(reports.length).toBe(2 * 6);
+    expect(reports.length).toBe(2 * Math.ceil((epochs * 8) / 3));
     for (const r of reports) {
       const steps = recorded[r.run].slice(0, r.step);
       const windowStart = Math.floor((r.step - 1) / 3) * 3;

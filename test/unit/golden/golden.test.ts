@@ -14,20 +14,9 @@ import {
   type GoldenVectors,
 } from '../../../scripts/golden';
 import { VECTORS_PATH } from '../../../scripts/golden-vectors';
-import { NUMERIC_BACKENDS, SCORE_TOLERANCE } from '../engine/backends';
+import { errorOverScale, NUMERIC_BACKENDS, SCORE_TOLERANCE } from '../engine/backends';
 
 const expected = JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as GoldenVectors;
-
-/** Largest |a - b| over the largest |b|: the error relative to the layer's scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 describe.each(NUMERIC_BACKENDS)('golden vectors on %s', (backend) => {
   let got: GoldenVectors;
@@ -77,7 +66,7 @@ describe.each(NUMERIC_BACKENDS)('golden vectors on %s', (backend) => {
         expect(r.scores).toHaveLength(c.layers.length);
         r.scores.forEach((s, k) => {
           const where = `${c.name} ${r.id} ${c.layers[k].name}`;
-          expect(relativeError(base64ToFloats(s), base64ToFloats(e.scores[k])), where).toBeLessThanOrEqual(tolerance);
+          expect(errorOverScale(base64ToFloats(s), base64ToFloats(e.scores[k])), where).toBeLessThanOrEqual(tolerance);
         });
         expect(r.steps).toHaveLength(5);
         r.steps.forEach((step, t) => {
