@@ -8,7 +8,7 @@ import { parseCifarBatch, type CifarSplit } from '../src/data/cifar';
 import { evalBatch } from '../src/data/batches';
 import { Comparison } from '../src/engine/comparison';
 import { BatchOrder } from '../src/engine/data';
-import { toTfLayout } from '../src/engine/init';
+import { kaimingNormal, signedKaimingConstant, toTfLayout, uniforms } from '../src/engine/init';
 import { buildModel } from '../src/engine/models';
 import { makePlan, learningRateAt, cycleAt } from '../src/engine/schedule';
 import { Search } from '../src/engine/search';
@@ -72,10 +72,28 @@ export interface GoldenComparison {
   evals: EvalReport[];
 }
 
+/**
+ * The seeded draws the dense baseline and IteRand add, for one layer: dense's Kaiming-normal weights, IteRand's
+ * re-draw priorities and a fresh signed Kaiming-constant draw (PyTorch layout, float32 base64).
+ */
+export interface GoldenDraws {
+  shape: [number, number, number, number];
+  seed: number;
+  layer: string;
+  kaimingNormal: string;
+  /** IteRand's re-draw at its `boundary`-th K_per boundary: */
+  boundary: number;
+  /** uniforms(shape, seed, `iterand/${layer}/${boundary}`): which pruned weights it takes; */
+  iterandPriorities: string;
+  /** signedKaimingConstant(shape, seed, layer, boundary): the values they get. */
+  iterandWeights: string;
+}
+
 export interface GoldenVectors {
   about: string;
   cases: GoldenCase[];
   dataOrder: GoldenDataOrder;
+  draws: GoldenDraws;
   comparison: GoldenComparison;
 }
 
@@ -166,7 +184,6 @@ function toNchw(x: Float32Array, n: number): Float32Array {
 }
 
 async function runCase(name: string, given: ComparisonConfig, test: CifarSplit): Promise<GoldenCase> {
-  // The vectors hold protocol v1 configs (EP and one iEP); they read as v2.
   const config = validateLocalConfig(given);
   const trainCount = config.trainLimit!;
   const searches = config.runs.map(
@@ -246,9 +263,32 @@ function dataOrder(train: CifarSplit): GoldenDataOrder {
   };
 }
 
+/** The four methods over ten steps: EP, hard iEP (scores rewound), dense and IteRand (re-draws at steps 3, 6, 9). */
 export function goldenComparisonConfig(): ComparisonConfig {
   const base = goldenConfigs()[0].config;
-  return withIep({ ...base, reportEvery: 3, testLimit: 20 }, { variant: 'hard', scores: 'rewind' });
+  const config = withIep({ ...base, reportEvery: 3, testLimit: 20 }, { variant: 'hard', scores: 'rewind' });
+  return {
+    ...config,
+    runs: [
+      ...config.runs,
+      { id: 'dense', label: 'dense', method: 'dense', dense: { learningRate: 0.01 } },
+      { id: 'iterand', label: 'IteRand', method: 'iterand', iterand: { kPer: 3, lambda: 0.2 } },
+    ],
+  };
+}
+
+export function computeGoldenDraws(): GoldenDraws {
+  const shape: GoldenDraws['shape'] = [24, 16, 3, 3];
+  const [seed, layer, boundary] = [9, 'layer2.0.conv1', 3];
+  return {
+    shape,
+    seed,
+    layer,
+    kaimingNormal: floatsToBase64(kaimingNormal(shape, seed, layer)),
+    boundary,
+    iterandPriorities: floatsToBase64(uniforms(shape, seed, `iterand/${layer}/${boundary}`)),
+    iterandWeights: floatsToBase64(signedKaimingConstant(shape, seed, layer, boundary)),
+  };
 }
 
 async function comparison(train: CifarSplit, test: CifarSplit): Promise<GoldenComparison> {
@@ -300,6 +340,7 @@ export async function computeGoldenVectors(): Promise<GoldenVectors> {
       'base64; masks as bits packed LSB-first.',
     cases: await computeGoldenCases(),
     dataOrder: computeGoldenDataOrder(),
+    draws: computeGoldenDraws(),
     comparison: await comparison(goldenSplit('data_batch_1.bin'), test),
   };
 }

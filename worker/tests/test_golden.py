@@ -1,7 +1,8 @@
 """The golden vectors (test/golden/vectors.json, written from the TypeScript engine by `npm run golden`): the
 worker reproduces the engine's weights and scores bit for bit, its per-step pruning rate and learning rate, its masks
 exactly, after 5 steps on fixed batches its scores to 1e-4 relative and every reported count exactly, its data order
-and augmentation bit for bit, and a whole comparison's reports and evaluations."""
+and augmentation bit for bit, and a whole comparison's reports and evaluations, all four methods (EP, hard iEP, dense,
+IteRand). The dense baseline's and IteRand's seeded draws are checked against the same file in test_methods.py."""
 
 import base64
 import hashlib
@@ -136,8 +137,10 @@ def test_data_order_and_augmentation():
 
 
 def test_a_whole_comparison_reports_as_the_engine_does():
-    """Augmented batches in the seeded order, hard iEP over 4 cycles, reports every 3 steps, evaluations at epochs,
-    cycle ends and the end: the same reports, in the same places, with the same counts."""
+    """Augmented batches in the seeded order; EP, hard iEP over 4 cycles, dense and IteRand (re-draws every 3 steps);
+    reports every 3 steps, evaluations at epochs, cycle ends and the end: the same reports, in the same places, with
+    the same counts."""
+    assert [r["method"] for r in vectors()["comparison"]["config"]["runs"]] == ["ep", "iep", "dense", "iterand"]
     expected = vectors()["comparison"]
     spec = from_config(expected["config"])
     data = CifarData(real_cifar("data_batch_1.bin"), real_cifar("test_batch.bin"))

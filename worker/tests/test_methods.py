@@ -7,7 +7,6 @@ same batch, the engine's batch for that step."""
 import base64
 import json
 import math
-import subprocess
 
 import numpy as np
 import pytest
@@ -23,7 +22,7 @@ from supermask_worker.mask import kept_count, to_tf_order
 from supermask_worker.models import build_model
 from supermask_worker.schedule import make_plan
 from supermask_worker.schema import validate
-from conftest import IEP, REPO, real_cifar, tiny_config
+from conftest import GOLDEN, IEP, real_cifar, tiny_config
 
 CPU = torch.device("cpu")
 EP = {"id": "ep", "label": "EP", "method": "ep"}
@@ -39,26 +38,20 @@ def comparison(config, test_limit=40) -> Comparison:
     return Comparison(spec, CifarSource(real_data(), spec.seed, spec.batch_size, spec.train_limit, test_limit), CPU)
 
 
-ENGINE_DRAWS = """
-import { kaimingNormal, signedKaimingConstant, uniforms } from './src/engine/init';
-const shape = [24, 16, 3, 3];
-const out = [kaimingNormal(shape, 9, 'layer2.0.conv1'), uniforms(shape, 9, 'iterand/layer2.0.conv1/3'),
-  signedKaimingConstant(shape, 9, 'layer2.0.conv1', 3)];
-process.stdout.write(JSON.stringify(out.map((a) => Buffer.from(a.buffer).toString('base64'))));
-"""
-
-
 def test_the_dense_weights_and_iterand_draws_are_the_engines_bit_for_bit():
-    tsx = REPO / "node_modules" / ".bin" / "tsx"
-    if not tsx.exists():
-        pytest.fail(f"{tsx} is missing: run `npm ci` (the engine's draws are computed by its own TypeScript)")
-    done = subprocess.run([str(tsx), "-e", ENGINE_DRAWS], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    normal, priority, fresh = (np.frombuffer(base64.b64decode(a), dtype="<f4") for a in json.loads(done.stdout))
-    shape = (24, 16, 3, 3)
-    assert np.array_equal(normal, kaiming_normal(shape, 9, "layer2.0.conv1").reshape(-1))
-    assert np.array_equal(priority, uniforms(shape, 9, "iterand/layer2.0.conv1/3").reshape(-1))
-    assert np.array_equal(fresh, signed_kaiming_constant(shape, 9, "layer2.0.conv1", 3).reshape(-1))
+    """The engine's draws for one layer, as `npm run golden` wrote them into the vector file."""
+    if not GOLDEN.is_file():
+        pytest.fail(f"{GOLDEN} is missing: run `npm run golden` to write it")
+    draws = json.loads(GOLDEN.read_text())["draws"]
+    shape, seed, layer, b = tuple(draws["shape"]), draws["seed"], draws["layer"], draws["boundary"]
+    assert len(shape) == 4
+
+    def floats(key):
+        return np.frombuffer(base64.b64decode(draws[key]), dtype="<f4")
+
+    assert np.array_equal(floats("kaimingNormal"), kaiming_normal(shape, seed, layer).reshape(-1))
+    assert np.array_equal(floats("iterandPriorities"), uniforms(shape, seed, f"iterand/{layer}/{b}").reshape(-1))
+    assert np.array_equal(floats("iterandWeights"), signed_kaiming_constant(shape, seed, layer, b).reshape(-1))
 
 
 def test_kaiming_normal_weights_have_the_fan_in_variance():

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src/engine/node-backend';
-import { validateConfig } from '../../../src/protocol/validate';
 import {
   base64ToFloats,
   computeGoldenCases,
   computeGoldenDataOrder,
+  computeGoldenDraws,
   computeGoldenVectors,
   type GoldenVectors,
 } from '../../../scripts/golden';
@@ -36,8 +36,8 @@ describe.each(NUMERIC_BACKENDS)('golden vectors on %s', (backend) => {
     expect(got.cases.map((c) => c.name)).toEqual(expected.cases.map((c) => c.name));
     got.cases.forEach((c, i) => {
       const e = expected.cases[i];
-      // The file's configs are protocol v1 (EP and one iEP); read through validateConfig, they are the engine's.
-      expect(c.config).toEqual(validateConfig(e.config));
+      expect(e.config.version).toBe(2);
+      expect(c.config).toEqual(e.config);
       expect(c.layers).toEqual(e.layers);
       expect(c.layers.length).toBeGreaterThanOrEqual(5);
       expect(e.runs.length).toBeGreaterThan(0);
@@ -93,14 +93,24 @@ describe.each(NUMERIC_BACKENDS)('golden vectors on %s', (backend) => {
     );
   });
 
+  it.runIf(backend === 'cpu')(
+    "holds dense's and IteRand's seeded draws (the worker checks its own against them)",
+    () => {
+      expect(computeGoldenDraws()).toEqual(expected.draws);
+    },
+  );
+
   it('orders and augments the training data the same way', () => {
     expect(got.dataOrder).toEqual(expected.dataOrder);
   });
 
-  it.runIf(backend === 'cpu')('reports a whole comparison the same way', () => {
-    const { reports, evals } = expected.comparison;
-    expect(reports.length).toBeGreaterThan(0);
-    expect(evals.length).toBeGreaterThan(0);
+  it.runIf(backend === 'cpu')('reports a whole comparison of the four methods the same way', () => {
+    const { config, reports, evals } = expected.comparison;
+    expect(config.version).toBe(2);
+    expect(config.runs.map((r) => r.method)).toEqual(['ep', 'iep', 'dense', 'iterand']);
+    // Every run reported (steps 3, 6, 9, 10) and was evaluated.
+    expect(new Set(reports.map((r) => r.run))).toEqual(new Set(['ep', 'iep', 'dense', 'iterand']));
+    expect(new Set(evals.map((r) => r.run))).toEqual(new Set(['ep', 'iep', 'dense', 'iterand']));
     expect(got.comparison.reports.length).toBe(reports.length);
     got.comparison.reports.forEach((r, i) => {
       expect({ ...r, loss: 0 }).toEqual({ ...reports[i], loss: 0 });
