@@ -5,9 +5,16 @@ import { createDatasetSlice, type DatasetSlice } from './dataset';
 import { createOverlaySlice, type OverlaySlice } from './overlays';
 import { createRemoteSlice, type RemoteSlice } from './remote';
 import { createStudioSlice, type StudioSlice } from './studio';
+import { createStudiesSlice, type StudiesSlice } from './studiesSlice';
 import { createUpdateSlice, type UpdateSlice } from './update';
 
-export type StoreState = DatasetSlice & StudioSlice & UpdateSlice & BackendChoiceSlice & OverlaySlice & RemoteSlice;
+export type StoreState = DatasetSlice &
+  StudioSlice &
+  UpdateSlice &
+  BackendChoiceSlice &
+  OverlaySlice &
+  RemoteSlice &
+  StudiesSlice;
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createDatasetSlice(...a),
@@ -16,4 +23,5 @@ export const useStore = create<StoreState>()((...a) => ({
   ...createBackendChoiceSlice(...a),
   ...createOverlaySlice(...a),
   ...createRemoteSlice(...a),
+  ...createStudiesSlice(...a),
 }));

@@ -1,10 +1,12 @@
 // The service worker: the whole built app (pages, scripts, wasm binaries, the bundled CIFAR-10 subset) is precached
-// at install, so after one visit the studio opens, trains and replays with the network off; and every response it
-// serves carries COOP/COEP (isolation.ts). vite-plugin-pwa compiles this file and fills in __WB_MANIFEST.
+// at install, so after one visit the studio opens, trains and replays with the network off; a recorded study's run
+// files are kept once opened; and every response it serves carries COOP/COEP (isolation.ts). vite-plugin-pwa compiles
+// this file and fills in __WB_MANIFEST.
 import { clientsClaim } from 'workbox-core';
 import { addPlugins, cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching';
 import { registerRoute } from 'workbox-routing';
-import { NetworkOnly } from 'workbox-strategies';
+import { CacheFirst, NetworkOnly } from 'workbox-strategies';
+import { STUDIES_DIR, STUDY_CACHE } from '../store/studyManifest';
 import { withIsolationHeaders } from './isolation';
 
 declare let self: ServiceWorkerGlobalScope;
@@ -28,6 +30,15 @@ registerRoute(
     return withIsolationHeaders(await fetch(request));
   },
   'HEAD',
+);
+// A recorded study's run files (public/studies, tens of MB together) would double the precache: each is kept here once
+// it has been opened, so a study seen once opens offline. Its address carries its content hash, so a re-made file is
+// fetched anew; the page drops the copies its list no longer names (src/store/studies.ts).
+const studies = new URL(`${STUDIES_DIR}/`, self.registration.scope).href;
+registerRoute(
+  ({ url }) => url.href.startsWith(studies),
+  new CacheFirst({ cacheName: STUDY_CACHE, plugins: [isolate], matchOptions: { ignoreVary: true } }),
+  'GET',
 );
 // Anything not precached (the full dataset, a file added after the build) comes from the network, isolated too.
 registerRoute(sameOrigin, new NetworkOnly({ plugins: [isolate] }), 'GET');

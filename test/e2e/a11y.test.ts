@@ -12,7 +12,7 @@ import { openStudio, slowDown, tinyConfig, waitForState, waitForStep } from './s
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 // A published run file (docs/results): a real EP-vs-iEP record, imported as a user would.
-const RUN_FILE = join(ROOT, 'docs/results/runs/compare-e0.5-s1.json');
+const RUN_FILE = join(ROOT, 'public/studies/compare-e0.5-s1.json');
 
 interface Violation {
   id: string;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ROOT, startHarness, type AppHarness } from './harness';
+import { waitForInstalledAndIsolated } from './serviceWorkerSupport';
 import { serveStatic, type StaticServer } from './staticServer';
 import { configHash, shownNumbers, slowDown, tinyConfig, waitForState, waitForStep } from './studioSupport';
 
@@ -27,28 +28,6 @@ async function newPage(): Promise<{ page: Page; context: BrowserContext; errors:
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(`${err.name}: ${err.message}`));
   return { page, context, errors };
-}
-
-/** Waits for a condition in the page that may reload on its way there (the service worker's isolation reload). */
-async function waitAcrossReloads(page: Page, predicate: string, timeout = 180_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    try {
-      await page.waitForFunction(predicate, null, { timeout: Math.max(1, deadline - Date.now()) });
-      return;
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-      // The reload destroyed the context the predicate ran in: ask the new document once it has loaded.
-      await page.waitForLoadState('load');
-    }
-  }
-}
-
-/** Until the service worker holds the whole app (install done, page controlled) and the page is isolated. */
-async function waitForInstalledAndIsolated(page: Page) {
-  await waitAcrossReloads(page, 'crossOriginIsolated && navigator.serviceWorker.controller !== null');
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.waitForSelector('[data-testid=studio]');
 }
 
 async function wasmThreads(page: Page): Promise<number> {

@@ -1,7 +1,7 @@
 // The studio: EP and iEP side by side from the same random weights. The setup beside the controls and the shared
-// chart, then one column per search on the same scales; recorded runs at the bottom. While a run of this tab is on
-// screen the setup folds away (a button opens it) and the chart and the scoreboard share the first screen with the
-// controls. Talk mode hides the controls and enlarges the type.
+// chart, then one column per search on the same scales; recorded studies and runs at the bottom. While a run of this
+// tab is on screen the setup folds away (a button opens it) and the chart and the scoreboard share the first screen
+// with the controls. Talk mode hides the controls and enlarges the type.
 import { useEffect, useRef, useState } from 'react';
 import * as d3 from 'd3';
 import { useStore } from '../../store';
@@ -16,6 +16,7 @@ import { DifferenceView } from './DifferenceView';
 import { EnlargedLayer } from './EnlargedLayer';
 import { Explain } from './Explain';
 import { Library } from './Library';
+import { RecordedStudies } from './RecordedStudies';
 import { RunError } from './RunError';
 import { RunColumn, type SharedScales } from './RunColumn';
 import { Scoreboard } from './Scoreboard';
@@ -226,6 +227,9 @@ export function Studio() {
           <DifferenceView />
         </PanelBoundary>
       )}
+      <PanelBoundary name="The recorded studies">
+        <RecordedStudies />
+      </PanelBoundary>
       <PanelBoundary name="The recorded runs">
         <Library chartsRoot={() => chartsRef.current} />
       </PanelBoundary>

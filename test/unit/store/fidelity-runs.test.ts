@@ -1,4 +1,4 @@
-// The fidelity study's published run files (docs/results/runs, written by `npm run fidelity` with the PyTorch worker)
+// The fidelity study's published run files (public/studies, written by `npm run fidelity` with the PyTorch worker)
 // are what docs/results.md quotes: the studio's own import accepts each one, shows it for replay, and the summary's
 // figures follow from the files by the studio's own arithmetic (final test accuracy, d_T weighted by edges).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,7 +10,9 @@ import { parseRunFile } from '../../../src/store/runFiles';
 import { networkDying, reportSteps } from '../../../src/store/series';
 
 const RESULTS = path.resolve(import.meta.dirname, '../../../docs/results');
-const files = readdirSync(path.join(RESULTS, 'runs')).filter((f) => f.endsWith('.json'));
+const RUNS = path.resolve(import.meta.dirname, '../../../public/studies');
+// The comparisons: the recorded studies' other files (the schedule comparison) are not the fidelity study's.
+const files = readdirSync(RUNS).filter((f) => /^compare-.*\.json$/.test(f));
 
 interface SeedResult {
   testAccuracy: number;
@@ -23,7 +25,7 @@ interface Summary {
 const summary = JSON.parse(readFileSync(path.join(RESULTS, 'fidelity-summary.json'), 'utf8')) as Summary;
 
 function load(file: string): RunRecord {
-  return parseRunFile(readFileSync(path.join(RESULTS, 'runs', file), 'utf8'), file);
+  return parseRunFile(readFileSync(path.join(RUNS, file), 'utf8'), file);
 }
 
 afterEach(() => useStore.getState().clearComparison());

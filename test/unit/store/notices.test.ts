@@ -8,7 +8,7 @@ import { useStore } from '../../../src/store/index';
 import { noticeWhile, whileLiveElsewhere, whileRecordedOnScreen } from '../../../src/store/notices';
 import { parseRunFile } from '../../../src/store/runFiles';
 
-const FILE = path.resolve(import.meta.dirname, '../../../docs/results/runs/compare-e0.5-s1.json');
+const FILE = path.resolve(import.meta.dirname, '../../../public/studies/compare-e0.5-s1.json');
 let record: RunRecord;
 
 beforeAll(() => {
