@@ -2,7 +2,8 @@
 // there (every listed file exists, passes the run-file schema, and has the size and hash listed), and every study
 // opens the way the list opens it (fetched, checked, shown, the rest overlaid) and replays from its first report to its
 // last. Opening a file that cannot be fetched or read says why and leaves the screen as it was.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useStore } from '../../../src/store/index';
@@ -16,9 +17,11 @@ import type { RunRecord } from '../../../src/protocol/report';
 
 const committed = JSON.parse(readFileSync(path.join(STUDIES_OUT, MANIFEST_NAME), 'utf8')) as StudiesManifest;
 
+/** Where the stand-in server below serves studies/ from. */
+let root = STUDIES_OUT;
 /** What the app's server answers: the files under public/ (the query, the content hash, is not part of the name). */
 let served = (url: string): Response => {
-  const file = path.join(STUDIES_OUT, decodeURIComponent(url.replace(/^studies\//, '').replace(/\?.*$/, '')));
+  const file = path.join(root, decodeURIComponent(url.replace(/^studies\//, '').replace(/\?.*$/, '')));
   try {
     return new Response(readFileSync(file));
   } catch {
@@ -33,6 +36,7 @@ beforeAll(() => {
 afterAll(() => vi.unstubAllGlobals());
 afterEach(() => {
   served = serve;
+  root = STUDIES_OUT;
   useStore.getState().clearComparison();
   useStore.getState().clearOverlays();
   useStore.setState(initialStudies);
@@ -168,5 +172,42 @@ describe('a file shown in part', () => {
     expect(new Set(epOnly.reports.map((r) => r.run))).toEqual(new Set(['ep']));
     expect(new Set(epOnly.evals.map((r) => r.run))).toEqual(new Set(['ep']));
     expect(record.reports.some((r) => r.run === 'iep')).toBe(true);
+  });
+});
+
+describe('the case study (until its runs exist, from stand-ins: the comparison’s EP run at each k)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'studies-'));
+    const compare = 'compare-e0.5-s1.json';
+    const text = readFileSync(path.join(STUDIES_OUT, compare), 'utf8');
+    writeFileSync(path.join(dir, compare), text);
+    const ep = shownRecord(parseRunFile(text, compare), { name: compare, bytes: 1, sha256: '', runs: ['ep'] });
+    for (const k of CASE_KS.slice(0, -1)) {
+      const id = `case-k${k}-e0.5-s1`;
+      writeFileSync(
+        path.join(dir, `${id}.json`),
+        JSON.stringify({ ...ep, id, config: { ...ep.config, targetPruningRate: k } }),
+      );
+    }
+    writeFileSync(path.join(dir, MANIFEST_NAME), JSON.stringify(makeManifest(dir)));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is listed first, captioned with every k, and opens k = 0.832 with the other seven overlaid, named by k', async () => {
+    root = dir;
+    await loadStudies();
+    const [study, ...rest] = useStore.getState().studies!;
+    expect([study.id, ...rest.map((s) => s.id)]).toEqual(['case-e0.5', 'compare-e0.5']);
+    expect(study.title).toBe('Case study: EP at 8 pruning rates, 0.5 epochs');
+    expect(study.caption).toMatch(
+      /^EP alone at k = 0\.2, 0\.36, 0\.488, 0\.59, 0\.672, 0\.738, 0\.79, 0\.832 \(196 steps/,
+    );
+    expect(study.caption).toMatch(/Opens k = 0\.832 for replay, the other 7 as overlays/);
+    expect(await openStudy(study.id)).toBe(true);
+    const s = useStore.getState();
+    expect(s.comparison?.config.runs).toEqual([{ id: 'ep', label: 'EP k 0.832', method: 'ep' }]);
+    expect(s.series.iep).toBeUndefined();
+    expect(s.overlays.map((o) => o.label)).toEqual(CASE_KS.slice(0, -1).map((k) => `EP k ${k} · resnet20 ×0.5 seed 1`));
   });
 });
