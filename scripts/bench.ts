@@ -304,4 +304,11 @@ async function engineSuite(): Promise<void> {
   write(outFile, { steps, batch, rows });
 }
 
-void main();
+// Exits when done: Dawn (the webgpu backend in Node) keeps a device thread that would hold the process open.
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);
