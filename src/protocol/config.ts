@@ -3,7 +3,8 @@
 // Validated up front by validateConfig (validate.ts); protocol v1 configs (always EP against one iEP) are converted
 // on read (convert.ts).
 
-export const PROTOCOL_VERSION = 2;
+/** The version of configs and of the run files that hold them; the worker's messages have their own (WIRE_VERSION). */
+export const CONFIG_VERSION = 2;
 
 /** The CIFAR nets: the browser's engine builds them (src/engine/models.ts), and so does the worker. */
 export type ModelName = 'conv2' | 'conv4' | 'conv6' | 'resnet20' | 'resnet32' | 'resnet18';
@@ -127,7 +128,7 @@ export function hasMask(run: RunConfig): boolean {
 }
 
 export interface ComparisonConfig {
-  version: typeof PROTOCOL_VERSION;
+  version: typeof CONFIG_VERSION;
   /** A dataset id the runner can see, e.g. 'cifar10-subset' (bundled) or 'cifar10' (full). */
   dataset: string;
   model: ConfigModel;
@@ -223,7 +224,7 @@ export function defaultRuns(): RunConfig[] {
  */
 export function defaultConfig(): LocalConfig {
   return {
-    version: PROTOCOL_VERSION,
+    version: CONFIG_VERSION,
     dataset: 'cifar10-subset',
     model: 'resnet20',
     width: 0.5,

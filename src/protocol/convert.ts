@@ -1,7 +1,7 @@
 // Protocol v1 → v2 on read: a v1 comparison was always EP against one iEP; it becomes the two runs 'ep' and 'iep' of
 // a v2 comparison, with iEP's settings moved into its run. Reports already name their run 'ep' or 'iep', the ids the
 // conversion gives, so a v1 run file replays unchanged.
-import { PROTOCOL_VERSION, type ComparisonConfig, type IepConfig } from './config';
+import { CONFIG_VERSION, type ComparisonConfig, type IepConfig } from './config';
 
 type Obj = Record<string, unknown>;
 
@@ -15,7 +15,7 @@ export function upgradeConfig(x: unknown): unknown {
   const { iep, ...shared } = x;
   return {
     ...shared,
-    version: PROTOCOL_VERSION,
+    version: CONFIG_VERSION,
     runs: [
       { id: 'ep', label: 'EP', method: 'ep' },
       { id: 'iep', label: 'iEP', method: 'iep', iep: iep as IepConfig },
@@ -26,5 +26,5 @@ export function upgradeConfig(x: unknown): unknown {
 /** A v1 run record (file or stored) as v2: its config upgraded, its reports as they are. */
 export function upgradeRecord(x: unknown): unknown {
   if (!isObj(x) || x.version !== 1) return x;
-  return { ...x, version: PROTOCOL_VERSION, config: upgradeConfig(x.config) };
+  return { ...x, version: CONFIG_VERSION, config: upgradeConfig(x.config) };
 }

@@ -1,5 +1,5 @@
 // Telemetry: what a search reports, in the browser and on the remote worker alike. The JSON Schema in
-// telemetry.schema.json describes exactly these types; keep the two in step and bump PROTOCOL_VERSION on change.
+// telemetry.schema.json describes exactly these types; keep the two in step and bump CONFIG_VERSION on change.
 
 import type { BackendName, ComparisonConfig, RunId } from './config';
 

@@ -9,7 +9,7 @@ import {
   MAX_CYCLES,
   MAX_LABEL,
   MAX_RUNS,
-  PROTOCOL_VERSION,
+  CONFIG_VERSION,
   RUN_ID_PATTERN,
   isLocal,
   isWorkerOnly,
@@ -81,8 +81,8 @@ function nullable(o: Obj, field: string, check: () => number): number | null {
 export function validateConfig(input: unknown): ComparisonConfig {
   const x = upgradeConfig(input);
   if (!isObj(x)) throw new ConfigError('config', 'must be an object');
-  if (x.version !== PROTOCOL_VERSION) {
-    throw new ConfigError('version', `must be 1 or ${PROTOCOL_VERSION} (got ${shown(x.version)})`);
+  if (x.version !== CONFIG_VERSION) {
+    throw new ConfigError('version', `must be 1 or ${CONFIG_VERSION} (got ${shown(x.version)})`);
   }
   if (typeof x.dataset !== 'string' || x.dataset.length === 0) {
     throw new ConfigError('dataset', 'must name a dataset, e.g. cifar10-subset');
@@ -95,7 +95,7 @@ export function validateConfig(input: unknown): ComparisonConfig {
     throw new ConfigError('width', `must be 1 for ${model}: it has torchvision's widths (got ${shown(width)})`);
   }
   return {
-    version: PROTOCOL_VERSION,
+    version: CONFIG_VERSION,
     dataset: x.dataset,
     model,
     width,
@@ -295,9 +295,9 @@ export function validateRunRecord(input: unknown): RunRecord {
   if (!isObj(x) || x.format !== 'supermask-studio/run') {
     throw new Error('Not a Supermask Studio run: the file has no "format": "supermask-studio/run"');
   }
-  if (x.version !== PROTOCOL_VERSION) {
+  if (x.version !== CONFIG_VERSION) {
     throw new Error(
-      `Unsupported run format version ${JSON.stringify(x.version)}; this app reads 1 and ${PROTOCOL_VERSION}`,
+      `Unsupported run format version ${JSON.stringify(x.version)}; this app reads 1 and ${CONFIG_VERSION}`,
     );
   }
   if (!checkRecord(x)) throw new Error(`Invalid run file: ${schemaMessage(checkRecord.errors)}`);

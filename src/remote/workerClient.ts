@@ -6,7 +6,8 @@
 import type { ComparisonConfig } from '../protocol/config';
 import type { EvalReport, RunRecord, StepReport } from '../protocol/report';
 
-export const WORKER_PROTOCOL = 1;
+/** The version of the worker's messages (`v`), apart from CONFIG_VERSION, the version of the configs they carry. */
+export const WIRE_VERSION = 1;
 
 /** 'external': trained by a process the worker did not start (`train` or torchrun in a batch job), so it is
  * followed live but cannot be paused or stopped from here; 'recorded' once that process has let go of it.
@@ -203,7 +204,7 @@ export class WorkerClient {
         if (generation === this.generation) f(...a);
       };
     this.socket = this.open(this.socketUrl, {
-      open: mine(() => this.socket?.send(JSON.stringify({ v: WORKER_PROTOCOL, type: 'hello', token: this.token }))),
+      open: mine(() => this.socket?.send(JSON.stringify({ v: WIRE_VERSION, type: 'hello', token: this.token }))),
       message: mine((text: string) => this.receive(text)),
       close: mine((code: number, reason: string) => this.closed(code, reason)),
     });
@@ -259,7 +260,7 @@ export class WorkerClient {
   private request(type: string, fields: Record<string, unknown>): Promise<Message> {
     if (!this.welcomed || !this.socket) return Promise.reject(new Error('not attached to the worker'));
     const id = this.nextId++;
-    this.socket.send(JSON.stringify({ v: WORKER_PROTOCOL, type, id, ...fields }));
+    this.socket.send(JSON.stringify({ v: WIRE_VERSION, type, id, ...fields }));
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 

@@ -3,7 +3,7 @@
 // engine's events come in through applyEvents (see engineSession.ts), batched.
 import type { StateCreator } from 'zustand';
 import type { StoreState } from './index';
-import { defaultConfig, PROTOCOL_VERSION, type ComparisonConfig, type RunId } from '../protocol/config';
+import { defaultConfig, CONFIG_VERSION, type ComparisonConfig, type RunId } from '../protocol/config';
 import type { RunnerEvent, RunnerState } from '../protocol/messages';
 import type { BackendInfo, ModelSummary, RunRecord } from '../protocol/report';
 import { tabLimitProblem } from '../protocol/memory';
@@ -152,7 +152,7 @@ export function toRecord(state: Pick<StudioSlice, 'comparison' | 'series' | 'bac
   if (!c || !c.summary) return null;
   return {
     format: 'supermask-studio/run',
-    version: PROTOCOL_VERSION,
+    version: CONFIG_VERSION,
     id: c.id,
     createdAt: c.createdAt,
     source: c.source,

@@ -3,7 +3,7 @@
 // defaults, so hand-written links like #config={"model":"conv2"} work too; a link of protocol v1 (its `iep` settings
 // at the top) opens as EP against that iEP.
 import {
-  PROTOCOL_VERSION,
+  CONFIG_VERSION,
   defaultConfig,
   defaultRun,
   defaultRuns,
@@ -65,7 +65,7 @@ export function configFromHash(hash: string): HashResult {
     ? runs.map(fillRun)
     : defaultRuns().map((r) => (r.method === 'iep' ? { ...r, iep: fillSettings(r.iep as unknown as Obj, iep) } : r));
   // A v1 link's runs were just filled in above; any other version (a later app's) is left for validateConfig to name.
-  const version = given.version === undefined || given.version === 1 ? PROTOCOL_VERSION : given.version;
+  const version = given.version === undefined || given.version === 1 ? CONFIG_VERSION : given.version;
   // A link naming a worker-only net fills in what that net takes (width 1, the worker's ImageNet).
   const defaults =
     typeof given.model === 'string' && isWorkerOnly(given.model)

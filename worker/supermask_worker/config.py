@@ -23,7 +23,7 @@ TORCHVISION_MODELS = {
     "torchvision/resnet101": "resnet101",
     "torchvision/wide_resnet50_2": "wide_resnet50_2",
 }
-VERSION = 2
+CONFIG_VERSION = 2  # configs and run files; the wire's messages have protocol.WIRE_VERSION
 METHODS = ("ep", "iep", "dense", "iterand")
 
 
@@ -116,14 +116,14 @@ def upgrade_config(config: Any) -> Any:
     runs = [{"id": "ep", "label": "EP", "method": "ep"}, {"id": "iep", "label": "iEP", "method": "iep"}]
     if "iep" in config:
         runs[1]["iep"] = config["iep"]
-    return {**shared, "version": VERSION, "runs": runs}
+    return {**shared, "version": CONFIG_VERSION, "runs": runs}
 
 
 def upgrade_record(record: Any) -> Any:
     """A v1 run file (header or whole record) as v2: its config upgraded, its reports as they are."""
     if not isinstance(record, dict) or record.get("version") != 1:
         return record
-    return {**record, "version": VERSION, "config": upgrade_config(record.get("config"))}
+    return {**record, "version": CONFIG_VERSION, "config": upgrade_config(record.get("config"))}
 
 
 def _path(parts) -> str:
@@ -221,8 +221,8 @@ def validate_config(config: Any) -> Dict[str, Any]:
     if problem:
         raise ConfigError(*problem)
     version = config.get("version")
-    if version not in (1, VERSION):
-        raise ConfigError("version", f"must be 1 or {VERSION} (got {version!r})")
+    if version not in (1, CONFIG_VERSION):
+        raise ConfigError("version", f"must be 1 or {CONFIG_VERSION} (got {version!r})")
     if version == 1:
         _schema_check("ComparisonConfigV1", config)
     upgraded = upgrade_config(config)

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional
 
 from . import strictjson
 
-PROTOCOL_VERSION = 1
+WIRE_VERSION = 1  # the messages' `v`; the configs they carry have config.CONFIG_VERSION
 MAX_MESSAGE_BYTES = 1 << 20  # a config is a few hundred bytes; anything near this is not one
 # What waits to be sent to one client: a history is read on only while less than HISTORY_PAUSE_BYTES waits; past
 # SEND_QUEUE_BYTES (live reports and replies to a client that does not read) it is disconnected.
@@ -47,7 +47,7 @@ class ProtocolError(Exception):
 
 
 def message(type_: str, **fields: Any) -> str:
-    return strictjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, separators=(",", ":"))
+    return strictjson.dumps({"v": WIRE_VERSION, "type": type_, **fields}, separators=(",", ":"))
 
 
 def error(e: ProtocolError, re: Any = None) -> str:
@@ -77,8 +77,8 @@ def parse(text: Any) -> Dict[str, Any]:
         re = msg.get("id") if strictjson.first_problem(msg.get("id")) is None else None
         code = INVALID_CONFIG if _within(place, "config") else INVALID_FIELD
         raise ProtocolError(code, f"{place}: {why}", place, re)
-    if type(msg.get("v")) is not int or msg["v"] != PROTOCOL_VERSION:  # true and 1.0 equal 1 in Python
-        version = f"this worker speaks protocol version {PROTOCOL_VERSION}"
+    if type(msg.get("v")) is not int or msg["v"] != WIRE_VERSION:  # true and 1.0 equal 1 in Python
+        version = f"this worker speaks protocol version {WIRE_VERSION}"
         raise ProtocolError(UNSUPPORTED_VERSION, version, "v", msg.get("id"))
     if msg.get("type") not in REQUESTS:
         raise ProtocolError(UNKNOWN_TYPE, f"unknown message type {msg.get('type')!r}", "type", msg.get("id"))

@@ -38,7 +38,7 @@ from .protocol import (
     HISTORY_PAUSE_BYTES,
     INVALID_FIELD,
     MAX_MESSAGE_BYTES,
-    PROTOCOL_VERSION,
+    WIRE_VERSION,
     UNSUPPORTED_VERSION,
     SEND_QUEUE_BYTES,
     SERVER_ERROR,
@@ -253,7 +253,7 @@ class Server:
         finally:
             self.waiting -= 1
         conn = Connection(ws, self.send_timeout)
-        conn.send(message("welcome", worker=__version__, protocol=PROTOCOL_VERSION))
+        conn.send(message("welcome", worker=__version__, protocol=WIRE_VERSION))
         self.connections.add(conn)
         pump = asyncio.create_task(conn.pump())
         try:

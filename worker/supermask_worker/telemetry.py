@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from . import strictjson
-from .config import VERSION, upgrade_record
+from .config import CONFIG_VERSION, upgrade_record
 from .files import WriteFailed, write_json_atomic
 from .schema import validate
 
@@ -89,7 +89,7 @@ class RunWriter:
 def run_header(run_id: str, config: Dict[str, Any], summary: Dict[str, Any], backend: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "format": "supermask-studio/run",
-        "version": VERSION,
+        "version": CONFIG_VERSION,
         "id": run_id,
         "createdAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
         "source": "remote",

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
+import { CONFIG_VERSION, defaultConfig, type ComparisonConfig } from '../../../src/protocol/config';
 import { upgradeConfig, upgradeRecord } from '../../../src/protocol/convert';
 import { ConfigError, validateConfig, validateRunRecord } from '../../../src/protocol/validate';
 import { useStore } from '../../../src/store/index';
@@ -55,10 +55,10 @@ describe('a v1 run file imports as v2', () => {
     const file = v1();
     const record = validateRunRecord(file);
     const { iep } = v1().config;
-    expect(record.version).toBe(PROTOCOL_VERSION);
+    expect(record.version).toBe(CONFIG_VERSION);
     expect(record.config).toEqual({
       ...without(v1().config, 'iep', 'version'),
-      version: PROTOCOL_VERSION,
+      version: CONFIG_VERSION,
       runs: [
         { id: 'ep', label: 'EP', method: 'ep' },
         { id: 'iep', label: 'iEP', method: 'iep', iep },
@@ -85,7 +85,7 @@ describe('a v1 run file imports as v2', () => {
     const again = toRecord(useStore.getState())!;
     expect(again).toEqual(record);
     const exported = JSON.parse(recordToJson(again)) as Obj;
-    expect(exported.version).toBe(PROTOCOL_VERSION);
+    expect(exported.version).toBe(CONFIG_VERSION);
     expect(validateRunRecord(exported)).toEqual(record);
     useStore.getState().clearComparison();
   });

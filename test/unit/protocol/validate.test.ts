@@ -4,7 +4,7 @@ import {
   defaultIepConfig,
   defaultRun,
   MAX_RUNS,
-  PROTOCOL_VERSION,
+  CONFIG_VERSION,
   RUN_METHODS,
   type ComparisonConfig,
   type IepConfig,
@@ -215,7 +215,7 @@ describe('schedulePointProblems', () => {
 describe('validateRunRecord', () => {
   const record: RunRecord = {
     format: 'supermask-studio/run',
-    version: PROTOCOL_VERSION,
+    version: CONFIG_VERSION,
     id: 'r1',
     createdAt: '2026-11-24T00:00:00Z',
     source: 'browser',
