@@ -1,9 +1,10 @@
 """Many processes, one search: `torchrun --nproc_per_node=2` (Debian's torch.distributed.run) with gloo on the CPU
-runs a short job; both ranks end with identical masks, and rank 0 alone records a valid run. On an ImageFolder each
+runs a short job; both ranks end with identical masks, and rank 0 alone records a valid run; on Conv-2 (no BatchNorm)
+they end where one process training on the whole batches ends. On an ImageFolder each
 rank decodes only its half of every batch (test_imagenet shows those halves are the whole batch's slices) and
 evaluates half of the validation set, the sums added up.
 
-The ranks' masks are not compared with a one-process run's: each rank's BatchNorm normalises by its own half of the
+A net with BatchNorm is not compared with a one-process run: each rank's BatchNorm normalises by its own half of the
 batch (as DDP without SyncBatchNorm does), so the two runs are different searches by design."""
 
 import json
@@ -21,9 +22,12 @@ from supermask_worker.config import from_config
 from supermask_worker.imagenet import ImageFolderSource
 from supermask_worker.runs import TORCHRUN_PYTHON311_FIX
 from supermask_worker.schema import validate
-from supermask_worker.train import masks_digest
+from supermask_worker.__main__ import REPO_DATA
+from supermask_worker.train import load_source, masks_digest
 from conftest import WORKER, tiny_config
 from serving import ENV
+
+CPU = torch.device("cpu")
 
 
 def torchrun(tmp_path, config, *extra):
@@ -52,6 +56,21 @@ def test_two_ranks_train_one_search_with_identical_masks(tmp_path):
         validate("StepReport" if r["kind"] == "step" else "EvalReport", r)
     steps = [(r["run"], r["step"]) for r in reports if r["kind"] == "step"]
     assert steps == [(m, s) for s in (1, 2, 3) for m in ("ep", "iep")]  # written once, by rank 0
+
+    # Conv-2 has no BatchNorm, so the gradient averaged over the ranks' halves is the whole batch's: the two ranks
+    # must end where one process training on the whole batches ends, scores to float rounding (gloo sums in another
+    # order) and masks exactly. A wrong average (a sum, or a rank's gradient alone) lands elsewhere.
+    spec = from_config(config)
+    alone = Comparison(spec, load_source(REPO_DATA, spec, CPU), CPU)
+    alone.run_to_end(lambda report: None)
+    assert masks_digest(alone) == digests["0"]
+    ranks = Comparison(spec, load_source(REPO_DATA, spec, CPU), CPU)
+    restore_checkpoint(ranks, load_checkpoint(tmp_path / "runs" / "ddp"))
+    for one, two in zip(alone.runs, ranks.runs):
+        assert two.steps_done == one.steps_done == 3
+        for a, b in zip(one.layers, two.layers):
+            a, b = a.scores.detach(), b.scores.detach()
+            assert (a - b).abs().max() <= 1e-5 * a.abs().max(), (one.run.id, a.shape)
 
 
 def test_resnet18_ranks_load_half_a_batch_each_and_evaluate_as_one_process(image_folder, tmp_path):
